@@ -1,0 +1,136 @@
+//! Shapes as types: a shape is a nested array type such as `[[f32; 10]; 32]`.
+
+use crate::element::Element;
+
+/// The largest rank `shaped` supports.
+pub const MAX_RANK: usize = 5;
+
+/// A tensor shape, written as the nested array type of its data.
+///
+/// `f32` is a rank-0 shape, `[f32; 3]` rank 1, `[[f32; 3]; 2]` a 2x3 matrix, and so on up
+/// to rank 5. The outermost array is the first axis, as in numpy: `[[f32; 3]; 2]` has
+/// `DIMS == [2, 3]`.
+///
+/// ```
+/// use shaped::Shape;
+/// assert_eq!(<[[f32; 3]; 2] as Shape>::RANK, 2);
+/// assert_eq!(<[[f32; 3]; 2] as Shape>::DIMS, &[2, 3]);
+/// assert_eq!(<[[f32; 3]; 2] as Shape>::NUMEL, 6);
+/// assert_eq!(<f64 as Shape>::DIMS, &[] as &[usize]);
+/// ```
+pub trait Shape: Copy + Send + Sync + 'static + crate::element::Zeroable {
+    /// The element type (`f32` in `[[f32; 3]; 2]`).
+    type Elem: Element;
+    /// Number of axes.
+    const RANK: usize;
+    /// Number of elements.
+    const NUMEL: usize;
+    /// Length of each axis, outermost first.
+    const DIMS: &'static [usize];
+    #[doc(hidden)]
+    const PADDED_DIMS: [usize; MAX_RANK];
+
+    /// The elements of a slice of values of this shape, in row-major order.
+    fn flatten_slice(values: &[Self]) -> &[Self::Elem];
+    /// The elements of a slice of values of this shape, in row-major order, mutably.
+    fn flatten_slice_mut(values: &mut [Self]) -> &mut [Self::Elem];
+
+    /// The elements of this value, in row-major order.
+    #[inline]
+    fn flat(&self) -> &[Self::Elem] {
+        Self::flatten_slice(core::slice::from_ref(self))
+    }
+    /// The elements of this value, in row-major order, mutably.
+    #[inline]
+    fn flat_mut(&mut self) -> &mut [Self::Elem] {
+        Self::flatten_slice_mut(core::slice::from_mut(self))
+    }
+}
+
+macro_rules! scalar_shape {
+    ($($t:ty),*) => {$(
+        impl Shape for $t {
+            type Elem = $t;
+            const RANK: usize = 0;
+            const NUMEL: usize = 1;
+            const DIMS: &'static [usize] = &[];
+            const PADDED_DIMS: [usize; MAX_RANK] = [0; MAX_RANK];
+            #[inline(always)]
+            fn flatten_slice(values: &[Self]) -> &[Self] {
+                values
+            }
+            #[inline(always)]
+            fn flatten_slice_mut(values: &mut [Self]) -> &mut [Self] {
+                values
+            }
+        }
+    )*};
+}
+scalar_shape!(f32, f64, u8, u16, u32, u64, usize, i8, i16, i32, i64);
+
+impl<E: Shape, const N: usize> Shape for [E; N] {
+    type Elem = E::Elem;
+    const RANK: usize = {
+        assert!(E::RANK < MAX_RANK, "shaped supports tensors of rank 0 to 5");
+        E::RANK + 1
+    };
+    const NUMEL: usize = N * E::NUMEL;
+    const PADDED_DIMS: [usize; MAX_RANK] = {
+        let inner = E::PADDED_DIMS;
+        [N, inner[0], inner[1], inner[2], inner[3]]
+    };
+    const DIMS: &'static [usize] = Self::PADDED_DIMS.split_at(Self::RANK).0;
+
+    #[inline(always)]
+    fn flatten_slice(values: &[Self]) -> &[Self::Elem] {
+        E::flatten_slice(values.as_flattened())
+    }
+    #[inline(always)]
+    fn flatten_slice_mut(values: &mut [Self]) -> &mut [Self::Elem] {
+        E::flatten_slice_mut(values.as_flattened_mut())
+    }
+}
+
+/// Row-major strides (in elements) of a shape's axes.
+#[cfg(feature = "alloc")]
+pub(crate) fn strides(dims: &[usize]) -> [usize; MAX_RANK] {
+    let mut s = [0; MAX_RANK];
+    let mut acc = 1;
+    for (i, d) in dims.iter().enumerate().rev() {
+        s[i] = acc;
+        acc *= d;
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dims_rank_numel() {
+        type S5 = [[[[[f64; 6]; 5]; 4]; 3]; 2];
+        assert_eq!(S5::RANK, 5);
+        assert_eq!(S5::DIMS, &[2, 3, 4, 5, 6]);
+        assert_eq!(S5::NUMEL, 720);
+        assert_eq!(<[u8; 7]>::DIMS, &[7]);
+        assert_eq!(f32::RANK, 0);
+        assert_eq!(f32::NUMEL, 1);
+        assert_eq!(<[[f32; 0]; 3]>::NUMEL, 0);
+    }
+
+    #[test]
+    fn flat_is_row_major() {
+        let a = [[1.0f32, 2.0, 3.0], [4.0, 5.0, 6.0]];
+        assert_eq!(a.flat(), &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+        let mut b = [[[0u8; 2]; 2]; 2];
+        b.flat_mut()[5] = 9;
+        assert_eq!(b[1][0][1], 9);
+    }
+
+    #[cfg(feature = "alloc")]
+    #[test]
+    fn strides_row_major() {
+        assert_eq!(&strides(&[2, 3, 4])[..3], &[12, 4, 1]);
+    }
+}

@@ -1,0 +1,292 @@
+//! Element-wise arithmetic with broadcasting, scalar arithmetic, element functions.
+
+use core::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Sub, SubAssign};
+
+use super::Tensor;
+use crate::element::{Element, Scalar};
+use num_traits::{Float as _, One as _, Zero as _};
+
+use crate::shape::Shape;
+
+/// `Self` can be combined element-wise with a tensor of shape `Target`: the shapes are
+/// equal, or `Self` has lower rank and equals the trailing dims of `Target` (numpy
+/// broadcasting, e.g. a `(10,)` bias added to a `(32, 10)` batch).
+///
+/// ```
+/// # use shaped::{Tensor1, Tensor2};
+/// let x = Tensor2::<f32, 2, 3>::ones();
+/// let b = Tensor1::<f32, 3>::from_array([1.0, 2.0, 3.0]);
+/// assert_eq!((&x + &b).as_array(), &[[2.0, 3.0, 4.0], [2.0, 3.0, 4.0]]);
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "shapes do not match: a tensor of shape `{Self}` cannot be combined element-wise with a tensor of shape `{Target}`",
+    label = "`{Self}` does not broadcast to `{Target}`",
+    note = "element-wise operations need equal shapes, or a right-hand side of lower rank equal to the trailing dims of the left-hand side (numpy broadcasting)"
+)]
+pub trait BroadcastTo<Target: Shape>: Shape<Elem = Target::Elem> {}
+
+impl<S: Shape> BroadcastTo<S> for S {}
+
+macro_rules! broadcast {
+    ($($low:ty => $high:ty; $($d:ident),*);* $(;)?) => {$(
+        impl<T: Element, $(const $d: usize),*> BroadcastTo<$high> for $low {}
+    )*};
+}
+broadcast! {
+    [T; B] => [[T; B]; A]; A, B;
+    [T; C] => [[[T; C]; B]; A]; A, B, C;
+    [[T; C]; B] => [[[T; C]; B]; A]; A, B, C;
+    [T; D] => [[[[T; D]; C]; B]; A]; A, B, C, D;
+    [[T; D]; C] => [[[[T; D]; C]; B]; A]; A, B, C, D;
+    [[[T; D]; C]; B] => [[[[T; D]; C]; B]; A]; A, B, C, D;
+    [T; E] => [[[[[T; E]; D]; C]; B]; A]; A, B, C, D, E;
+    [[T; E]; D] => [[[[[T; E]; D]; C]; B]; A]; A, B, C, D, E;
+    [[[T; E]; D]; C] => [[[[[T; E]; D]; C]; B]; A]; A, B, C, D, E;
+    [[[[T; E]; D]; C]; B] => [[[[[T; E]; D]; C]; B]; A]; A, B, C, D, E;
+}
+
+impl<S: Shape> Tensor<S> {
+    /// `self[i] = f(self[i], rhs[i])`, `rhs` repeated over the leading axes it lacks.
+    pub fn zip_assign<B: BroadcastTo<S>>(
+        &mut self,
+        rhs: &Tensor<B>,
+        mut f: impl FnMut(S::Elem, S::Elem) -> S::Elem,
+    ) {
+        let r = rhs.as_slice();
+        if r.is_empty() {
+            return;
+        }
+        for chunk in self.as_mut_slice().chunks_exact_mut(r.len()) {
+            for (x, &y) in chunk.iter_mut().zip(r) {
+                *x = f(*x, y);
+            }
+        }
+    }
+
+    /// A new tensor `f(self[i], rhs[i])`, `rhs` broadcast as in [`BroadcastTo`].
+    ///
+    /// ```
+    /// # use shaped::Tensor1;
+    /// let a = Tensor1::<f32, 3>::from_array([1.0, 5.0, 3.0]);
+    /// let b = Tensor1::<f32, 3>::from_array([4.0, 2.0, 3.0]);
+    /// assert_eq!(a.zip_with(&b, f32::max).as_array(), &[4.0, 5.0, 3.0]);
+    /// ```
+    pub fn zip_with<B: BroadcastTo<S>>(
+        &self,
+        rhs: &Tensor<B>,
+        f: impl FnMut(S::Elem, S::Elem) -> S::Elem,
+    ) -> Self {
+        let mut out = self.clone();
+        out.zip_assign(rhs, f);
+        out
+    }
+}
+
+macro_rules! binary_op {
+    ($Op:ident, $op:ident, $OpAssign:ident, $op_assign:ident, $sym:tt) => {
+        impl<'a, A: Shape, B: BroadcastTo<A>> $Op<&'a Tensor<B>> for &Tensor<A>
+        where
+            A::Elem: $Op<Output = A::Elem>,
+        {
+            type Output = Tensor<A>;
+            fn $op(self, rhs: &'a Tensor<B>) -> Tensor<A> {
+                self.zip_with(rhs, |x, y| x $sym y)
+            }
+        }
+        impl<'a, A: Shape, B: BroadcastTo<A>> $Op<&'a Tensor<B>> for Tensor<A>
+        where
+            A::Elem: $Op<Output = A::Elem>,
+        {
+            type Output = Tensor<A>;
+            /// Reuses `self`'s buffer.
+            fn $op(mut self, rhs: &'a Tensor<B>) -> Tensor<A> {
+                self.zip_assign(rhs, |x, y| x $sym y);
+                self
+            }
+        }
+        impl<A: Shape, B: BroadcastTo<A>> $Op<Tensor<B>> for Tensor<A>
+        where
+            A::Elem: $Op<Output = A::Elem>,
+        {
+            type Output = Tensor<A>;
+            fn $op(self, rhs: Tensor<B>) -> Tensor<A> {
+                self $sym &rhs
+            }
+        }
+        impl<A: Shape, B: BroadcastTo<A>> $Op<Tensor<B>> for &Tensor<A>
+        where
+            A::Elem: $Op<Output = A::Elem>,
+        {
+            type Output = Tensor<A>;
+            fn $op(self, rhs: Tensor<B>) -> Tensor<A> {
+                self $sym &rhs
+            }
+        }
+        impl<'a, A: Shape, B: BroadcastTo<A>> $OpAssign<&'a Tensor<B>> for Tensor<A>
+        where
+            A::Elem: $Op<Output = A::Elem>,
+        {
+            fn $op_assign(&mut self, rhs: &'a Tensor<B>) {
+                self.zip_assign(rhs, |x, y| x $sym y);
+            }
+        }
+        impl<A: Shape, B: BroadcastTo<A>> $OpAssign<Tensor<B>> for Tensor<A>
+        where
+            A::Elem: $Op<Output = A::Elem>,
+        {
+            fn $op_assign(&mut self, rhs: Tensor<B>) {
+                self.zip_assign(&rhs, |x, y| x $sym y);
+            }
+        }
+    };
+}
+binary_op!(Add, add, AddAssign, add_assign, +);
+binary_op!(Sub, sub, SubAssign, sub_assign, -);
+binary_op!(Mul, mul, MulAssign, mul_assign, *);
+binary_op!(Div, div, DivAssign, div_assign, /);
+
+macro_rules! scalar_op {
+    ($t:ty: $($Op:ident, $op:ident, $OpAssign:ident, $op_assign:ident, $sym:tt);*) => {$(
+        impl<A: Shape<Elem = $t>> $Op<$t> for &Tensor<A> {
+            type Output = Tensor<A>;
+            fn $op(self, rhs: $t) -> Tensor<A> {
+                self.map(|x| x $sym rhs)
+            }
+        }
+        impl<A: Shape<Elem = $t>> $Op<$t> for Tensor<A> {
+            type Output = Tensor<A>;
+            fn $op(mut self, rhs: $t) -> Tensor<A> {
+                self.map_inplace(|x| x $sym rhs);
+                self
+            }
+        }
+        impl<A: Shape<Elem = $t>> $OpAssign<$t> for Tensor<A> {
+            fn $op_assign(&mut self, rhs: $t) {
+                self.map_inplace(|x| x $sym rhs);
+            }
+        }
+    )*};
+}
+macro_rules! scalar_ops {
+    ($($t:ty),*) => {$(
+        scalar_op!($t: Add, add, AddAssign, add_assign, +; Sub, sub, SubAssign, sub_assign, -;
+                   Mul, mul, MulAssign, mul_assign, *; Div, div, DivAssign, div_assign, /);
+    )*};
+}
+scalar_ops!(f32, f64, i32, i64);
+
+impl<S: Shape> core::ops::Neg for &Tensor<S>
+where
+    S::Elem: core::ops::Neg<Output = S::Elem>,
+{
+    type Output = Tensor<S>;
+    fn neg(self) -> Tensor<S> {
+        self.map(|x| -x)
+    }
+}
+
+impl<S: Shape> core::ops::Neg for Tensor<S>
+where
+    S::Elem: core::ops::Neg<Output = S::Elem>,
+{
+    type Output = Tensor<S>;
+    fn neg(mut self) -> Tensor<S> {
+        self.map_inplace(|x| -x);
+        self
+    }
+}
+
+macro_rules! unary {
+    ($($(#[$doc:meta])* $name:ident => |$x:ident| $e:expr;)*) => {$(
+        $(#[$doc])*
+        pub fn $name(&self) -> Self {
+            self.map(|$x| $e)
+        }
+    )*};
+}
+
+impl<S: Shape> Tensor<S>
+where
+    S::Elem: Scalar,
+{
+    unary! {
+        /// `max(x, 0)` element-wise.
+        relu => |x| x.max(S::Elem::zero());
+        /// `1 / (1 + exp(-x))` element-wise.
+        sigmoid => |x| S::Elem::one() / (S::Elem::one() + (-x).exp());
+        /// Hyperbolic tangent element-wise.
+        tanh => |x| x.tanh();
+        /// `e^x` element-wise.
+        exp => |x| x.exp();
+        /// Natural logarithm element-wise.
+        ln => |x| x.ln();
+        /// Square root element-wise.
+        sqrt => |x| x.sqrt();
+        /// Absolute value element-wise.
+        abs => |x| x.abs();
+        /// `x * x` element-wise.
+        square => |x| x * x;
+    }
+
+    /// `x^n` element-wise.
+    pub fn powi(&self, n: i32) -> Self {
+        self.map(|x| x.powi(n))
+    }
+
+    /// Each element limited to `[low, high]`.
+    pub fn clip(&self, low: S::Elem, high: S::Elem) -> Self {
+        self.map(|x| x.max(low).min(high))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Tensor1, Tensor2, Tensor3};
+
+    #[test]
+    fn broadcast_bias_over_batch() {
+        // The book's `(32, 10) + (10,)`.
+        let x = Tensor2::<f32, 32, 10>::from_fn(|i| (i[0] * 10 + i[1]) as f32);
+        let y = Tensor1::<f32, 10>::from_fn(|i| -(i[0] as f32));
+        let z = &x + &y;
+        for i in 0..32 {
+            for j in 0..10 {
+                assert_eq!(z[[i, j]], (i * 10 + j) as f32 - j as f32);
+            }
+        }
+        let r3 = Tensor3::<f64, 2, 3, 4>::ones() * &Tensor2::<f64, 3, 4>::from_fn(|i| i[0] as f64);
+        assert_eq!(r3[[1, 2, 3]], 2.0);
+        assert_eq!(r3[[0, 1, 0]], 1.0);
+    }
+
+    #[test]
+    fn ops_and_scalars() {
+        let a = Tensor1::<f32, 3>::from_array([1.0, 2.0, 3.0]);
+        let b = Tensor1::<f32, 3>::from_array([4.0, 5.0, 6.0]);
+        assert_eq!((&a - &b).as_array(), &[-3.0; 3]);
+        assert_eq!((&a * &b).as_array(), &[4.0, 10.0, 18.0]);
+        assert_eq!((&b / &a).as_array(), &[4.0, 2.5, 2.0]);
+        assert_eq!((&a * 2.0).as_array(), &[2.0, 4.0, 6.0]);
+        assert_eq!((a.clone() - 1.0).as_array(), &[0.0, 1.0, 2.0]);
+        assert_eq!((-&a).as_array(), &[-1.0, -2.0, -3.0]);
+        let mut c = a.clone();
+        c += &b;
+        c /= 5.0;
+        assert_eq!(c.as_array(), &[1.0, 1.4, 1.8]);
+        let i = Tensor1::<i32, 2>::from_array([3, 4]) + Tensor1::<i32, 2>::from_array([1, 1]);
+        assert_eq!(i.as_array(), &[4, 5]);
+    }
+
+    #[test]
+    fn element_functions() {
+        let a = Tensor1::<f64, 4>::from_array([-2.0, -0.5, 0.0, 1.5]);
+        assert_eq!(a.relu().as_array(), &[0.0, 0.0, 0.0, 1.5]);
+        assert_eq!(a.abs().as_array(), &[2.0, 0.5, 0.0, 1.5]);
+        assert_eq!(a.clip(-1.0, 1.0).as_array(), &[-1.0, -0.5, 0.0, 1.0]);
+        assert!((a.sigmoid()[[2]] - 0.5).abs() < 1e-15);
+        assert!((a.exp().ln()[[0]] + 2.0).abs() < 1e-12);
+        assert_eq!(a.square().sqrt(), a.abs());
+        assert_eq!(a.powi(3)[[0]], -8.0);
+        assert!((a.tanh()[[3]] - 1.5f64.tanh()).abs() < 1e-15);
+    }
+}
