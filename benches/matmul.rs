@@ -1,1 +1,101 @@
-fn main() {}
+//! Matrix products: shaped's path against a direct matrixmultiply call and a naive loop,
+//! all measured in the same run.
+//!
+//! `cargo bench --bench matmul`; with `RUSTFLAGS="-C target-cpu=native"` for the native
+//! figures. BENCHMARKS.md records the ratios.
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use shaped::tensor::Dot;
+use shaped::{Tensor, Tensor2};
+
+/// `c = a * b` with the textbook triple loop.
+fn naive<const M: usize, const K: usize, const N: usize>(a: &[[f32; K]; M], b: &[[f32; N]; K], c: &mut [[f32; N]; M]) {
+    for i in 0..M {
+        for j in 0..N {
+            let mut s = 0.0;
+            for p in 0..K {
+                s += a[i][p] * b[p][j];
+            }
+            c[i][j] = s;
+        }
+    }
+}
+
+/// `c = a * b` by one direct call to matrixmultiply's sgemm.
+fn direct_sgemm<const M: usize, const K: usize, const N: usize>(
+    a: &[[f32; K]; M],
+    b: &[[f32; N]; K],
+    c: &mut [[f32; N]; M],
+) {
+    // SAFETY: a is M x K, b is K x N, c is M x N, all dense row-major and in bounds.
+    unsafe {
+        matrixmultiply::sgemm(
+            M,
+            K,
+            N,
+            1.0,
+            a.as_ptr().cast(),
+            K as isize,
+            1,
+            b.as_ptr().cast(),
+            N as isize,
+            1,
+            0.0,
+            c.as_mut_ptr().cast(),
+            N as isize,
+            1,
+        )
+    }
+}
+
+fn bench_size<const M: usize, const K: usize, const N: usize>(c: &mut Criterion) {
+    let a = Tensor2::<f32, M, K>::from_fn(|i| ((i[0] * 7 + i[1] * 3) % 11) as f32 * 0.1);
+    let b = Tensor2::<f32, K, N>::from_fn(|i| ((i[0] * 5 + i[1]) % 13) as f32 * 0.1);
+    let mut out = Tensor2::<f32, M, N>::zeros();
+    let mut group = c.benchmark_group(format!("matmul/{M}x{K}x{N}"));
+    group.bench_function("shaped", |bench| {
+        bench.iter(|| {
+            <[[f32; K]; M] as Dot<[[f32; N]; K]>>::dot_into(
+                black_box(a.as_array()),
+                black_box(b.as_array()),
+                out.as_array_mut(),
+            )
+        })
+    });
+    group.bench_function("matrixmultiply", |bench| {
+        bench.iter(|| direct_sgemm(black_box(a.as_array()), black_box(b.as_array()), out.as_array_mut()))
+    });
+    if M * K * N <= 1 << 22 {
+        group.bench_function("naive", |bench| {
+            bench.iter(|| naive(black_box(a.as_array()), black_box(b.as_array()), out.as_array_mut()))
+        });
+    }
+    group.finish();
+    // Both paths compute the same product.
+    let got = a.dot(&b);
+    direct_sgemm(a.as_array(), b.as_array(), out.as_array_mut());
+    let diff = (&got - &out).abs().max();
+    assert!(diff <= 1e-3 * K as f32, "shaped and matrixmultiply differ by {diff}");
+    let _: &Tensor<[[f32; N]; M]> = &got;
+}
+
+fn benches(c: &mut Criterion) {
+    bench_size::<4, 4, 4>(c);
+    bench_size::<16, 16, 16>(c);
+    bench_size::<64, 64, 64>(c);
+    bench_size::<1, 784, 512>(c);
+    bench_size::<128, 784, 512>(c);
+}
+
+criterion_group! {
+    name = matmul;
+    config = Criterion::default()
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2))
+        .sample_size(30);
+    targets = benches
+}
+criterion_main!(matmul);

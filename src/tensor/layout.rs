@@ -198,7 +198,9 @@ impl<S: Shape> Tensor<S> {
     /// ```
     pub fn flatten<const N: usize>(&self) -> Tensor<[S::Elem; N]> {
         const { assert!(S::NUMEL == N, "flatten: the vector length differs from the tensor's element count") };
-        self.reshape()
+        let mut out = Tensor::<[S::Elem; N]>::zeros();
+        out.as_mut_slice().copy_from_slice(self.as_slice());
+        out
     }
 }
 

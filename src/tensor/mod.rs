@@ -6,7 +6,7 @@ mod layout;
 mod ops;
 mod reduce;
 
-pub use dot::{Dot, MatMulDims, MatVecDims, VecDotDims, VecMatDims};
+pub use dot::{Dims, Dot, MatMulDims, MatVecDims, VecDotDims, VecMatDims};
 pub use layout::{Permute3, Permute4, Permute5};
 pub use ops::BroadcastTo;
 pub use reduce::ReduceAxis;

@@ -19,8 +19,8 @@ use crate::shape::Shape;
 /// assert_eq!((&x + &b).as_array(), &[[2.0, 3.0, 4.0], [2.0, 3.0, 4.0]]);
 /// ```
 #[diagnostic::on_unimplemented(
-    message = "shapes do not match: a tensor of shape `{Self}` cannot be combined element-wise with a tensor of shape `{Target}`",
-    label = "`{Self}` does not broadcast to `{Target}`",
+    message = "shapes do not match: cannot combine a tensor of shape `{Target}` element-wise with a tensor of shape `{Self}`",
+    label = "the right-hand shape `{Self}` does not broadcast to `{Target}`",
     note = "element-wise operations need equal shapes, or a right-hand side of lower rank equal to the trailing dims of the left-hand side (numpy broadcasting)"
 )]
 pub trait BroadcastTo<Target: Shape>: Shape<Elem = Target::Elem> {}
