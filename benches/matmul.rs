@@ -12,7 +12,11 @@ use shaped::tensor::Dot;
 use shaped::{Tensor, Tensor2};
 
 /// `c = a * b` with the textbook triple loop.
-fn naive<const M: usize, const K: usize, const N: usize>(a: &[[f32; K]; M], b: &[[f32; N]; K], c: &mut [[f32; N]; M]) {
+fn naive<const M: usize, const K: usize, const N: usize>(
+    a: &[[f32; K]; M],
+    b: &[[f32; N]; K],
+    c: &mut [[f32; N]; M],
+) {
     for i in 0..M {
         for j in 0..N {
             let mut s = 0.0;

@@ -47,7 +47,9 @@ extern crate std;
 pub mod element;
 pub mod error;
 pub mod kernels;
-#[cfg(feature = "alloc")]
+pub mod nn;
+#[cfg(feature = "std")]
+pub mod parallel;
 pub mod random;
 pub mod shape;
 #[cfg(feature = "alloc")]
@@ -61,3 +63,8 @@ pub use tensor::{Tensor, Tensor0, Tensor1, Tensor2, Tensor3, Tensor4, Tensor5};
 
 /// The `rand` crate `shaped` is built against, for seeding generators.
 pub use rand;
+
+// The README's Rust examples run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

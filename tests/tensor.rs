@@ -87,8 +87,7 @@ fn random_is_seeded_and_distributed() {
 fn reference_sum_axis(data: &[f64], dims: &[usize], axis: usize) -> Vec<f64> {
     let out_dims: Vec<usize> = dims.iter().enumerate().filter(|&(i, _)| i != axis).map(|(_, &d)| d).collect();
     let mut out = vec![0.0; out_dims.iter().product()];
-    let numel: usize = dims.iter().product();
-    for flat in 0..numel {
+    for (flat, &value) in data.iter().enumerate() {
         // Unravel `flat`, drop `axis`, ravel again.
         let mut rem = flat;
         let mut idx = vec![0; dims.len()];
@@ -102,7 +101,7 @@ fn reference_sum_axis(data: &[f64], dims: &[usize], axis: usize) -> Vec<f64> {
                 o = o * dims[a] + i;
             }
         }
-        out[o] += data[flat];
+        out[o] += value;
     }
     out
 }
@@ -116,7 +115,11 @@ fn reductions_match_reference() {
     close(x.sum_axis::<1>().as_slice(), &reference_sum_axis(x.as_slice(), d, 1), 1e-12);
     close(x.sum_axis::<2>().as_slice(), &reference_sum_axis(x.as_slice(), d, 2), 1e-12);
     let m = x.mean_axis::<1>();
-    close(m.as_slice(), &reference_sum_axis(x.as_slice(), d, 1).iter().map(|s| s / 9.0).collect::<Vec<_>>(), 1e-12);
+    close(
+        m.as_slice(),
+        &reference_sum_axis(x.as_slice(), d, 1).iter().map(|s| s / 9.0).collect::<Vec<_>>(),
+        1e-12,
+    );
     let y: Tensor5<f64, 2, 3, 1, 5, 3> = random(&mut rng);
     close(y.sum_axis::<3>().as_slice(), &reference_sum_axis(y.as_slice(), y.shape(), 3), 1e-12);
     let v: Tensor1<f64, 13> = random(&mut rng);

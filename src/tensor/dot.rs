@@ -11,6 +11,8 @@ use crate::shape::Shape;
 /// Measured in `benches/matmul.rs` (see BENCHMARKS.md).
 const SMALL_WORK: usize = 64 * 64 * 64;
 const SMALL_ROWS: usize = 4;
+/// Products of at most this many multiply-adds run inline, without SIMD dispatch.
+const TINY_WORK: usize = 8 * 8 * 8;
 
 /// The marker type the dimension checks below are implemented for.
 pub struct Dims;
@@ -108,6 +110,12 @@ where
     fn dot_into(a: &Self, b: &[[T; N]; K2], out: &mut [[T; N]; M]) {
         if K2 == 0 {
             *out = [[T::zero(); N]; M];
+        } else if M * K * N <= TINY_WORK {
+            // Too small to pay for a call through the run-time SIMD dispatch: inline
+            // the portable kernel, which the compiler unrolls at these sizes.
+            *out = [[T::zero(); N]; M];
+            let a: &[[T; K2]] = a.as_flattened().as_chunks::<K2>().0;
+            kernels::accumulate_rows::portable(a, b, out);
         } else if M <= SMALL_ROWS || M * K * N <= SMALL_WORK {
             let a: &[[T; K2]] = a.as_flattened().as_chunks::<K2>().0;
             kernels::matmul_rows(a, b, out);

@@ -136,6 +136,7 @@ impl<T: Element, const A: usize, const B: usize, const C: usize, const D: usize>
     Tensor<[[[[T; D]; C]; B]; A]>
 {
     /// The axes reordered: output axis `k` is input axis `Pk`.
+    #[allow(clippy::type_complexity)] // the output type is the point
     pub fn permute4<const P0: usize, const P1: usize, const P2: usize, const P3: usize>(
         &self,
     ) -> Tensor<<[[[[T; D]; C]; B]; A] as Permute4<P0, P1, P2, P3>>::Output>
@@ -152,6 +153,7 @@ impl<T: Element, const A: usize, const B: usize, const C: usize, const D: usize,
     Tensor<[[[[[T; E]; D]; C]; B]; A]>
 {
     /// The axes reordered: output axis `k` is input axis `Pk`.
+    #[allow(clippy::type_complexity)] // the output type is the point
     pub fn permute5<const P0: usize, const P1: usize, const P2: usize, const P3: usize, const P4: usize>(
         &self,
     ) -> Tensor<<[[[[[T; E]; D]; C]; B]; A] as Permute5<P0, P1, P2, P3, P4>>::Output>

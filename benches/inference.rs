@@ -1,0 +1,189 @@
+//! Inference: shaped's networks against baselines measured in the same run.
+//!
+//! - one sample through 16-32-32-4 (relu, relu, softmax) and 784-512-10 (relu, softmax):
+//!   `Sequential::predict` against a hand-written loop over plain arrays in the
+//!   transposed layout (`OUT x IN`, one dot product per output) and against direct
+//!   matrixmultiply calls;
+//! - a batch of 128 through 784-512-10: `Sequential::predict_batch` (both cores) against
+//!   a single-threaded pipeline of direct matrixmultiply calls.
+//!
+//! `cargo bench --bench inference`; with `RUSTFLAGS="-C target-cpu=native"` for the
+//! native figures. BENCHMARKS.md records the ratios.
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use shaped::nn::{Dense, DenseParams, Relu, Sequential, Softmax};
+use shaped::rand::{SeedableRng, rngs::StdRng};
+
+/// A layer of the baselines: weights transposed (`OUT x IN`) in one heap buffer.
+struct PlainLayer {
+    inputs: usize,
+    outputs: usize,
+    /// `w_t[o * inputs + i]`: from input `i` to output `o`.
+    w_t: Vec<f32>,
+    /// Keras layout (`IN x OUT`) for the matrixmultiply baseline.
+    w: Vec<f32>,
+    b: Vec<f32>,
+}
+
+impl PlainLayer {
+    fn from_params<const I: usize, const O: usize>(p: &DenseParams<f32, I, O>) -> Self {
+        let mut w_t = vec![0.0; I * O];
+        for i in 0..I {
+            for o in 0..O {
+                w_t[o * I + i] = p.kernel[i][o];
+            }
+        }
+        PlainLayer { inputs: I, outputs: O, w_t, w: p.kernel.as_flattened().to_vec(), b: p.bias.to_vec() }
+    }
+}
+
+fn relu(z: &mut [f32]) {
+    z.iter_mut().for_each(|v| *v = v.max(0.0));
+}
+
+fn softmax(z: &mut [f32]) {
+    let m = z.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v));
+    let mut s = 0.0;
+    for v in z.iter_mut() {
+        *v = (*v - m).exp();
+        s += *v;
+    }
+    z.iter_mut().for_each(|v| *v /= s);
+}
+
+/// The baseline loop: one dot product per output over the transposed weights.
+#[allow(clippy::needless_range_loop)] // the textbook loop is the point
+fn plain_layer(l: &PlainLayer, x: &[f32], out: &mut [f32]) {
+    for o in 0..l.outputs {
+        let row = &l.w_t[o * l.inputs..(o + 1) * l.inputs];
+        let mut s = l.b[o];
+        for i in 0..l.inputs {
+            s += row[i] * x[i];
+        }
+        out[o] = s;
+    }
+}
+
+/// `out = x . w + b` for `rows` samples by one direct sgemm call.
+fn sgemm_layer(l: &PlainLayer, rows: usize, x: &[f32], out: &mut [f32]) {
+    for r in 0..rows {
+        out[r * l.outputs..(r + 1) * l.outputs].copy_from_slice(&l.b);
+    }
+    // SAFETY: x is rows x inputs, w is inputs x outputs, out is rows x outputs, all dense
+    // row-major and in bounds (checked by the asserts).
+    assert!(x.len() >= rows * l.inputs && out.len() >= rows * l.outputs);
+    unsafe {
+        matrixmultiply::sgemm(
+            rows,
+            l.inputs,
+            l.outputs,
+            1.0,
+            x.as_ptr(),
+            l.inputs as isize,
+            1,
+            l.w.as_ptr(),
+            l.outputs as isize,
+            1,
+            1.0,
+            out.as_mut_ptr(),
+            l.outputs as isize,
+            1,
+        )
+    }
+}
+
+/// A whole network with a scratch buffer per layer, the last activation softmax.
+fn run_plain(layers: &[PlainLayer], x: &[f32], bufs: &mut [Vec<f32>], rows: usize, gemm: bool) {
+    let n = layers.len();
+    for (k, l) in layers.iter().enumerate() {
+        let (done, rest) = bufs.split_at_mut(k);
+        let input: &[f32] = if k == 0 { x } else { &done[k - 1] };
+        let out = &mut rest[0];
+        if gemm {
+            sgemm_layer(l, rows, input, out);
+        } else {
+            plain_layer(l, input, out);
+        }
+        for row in out.chunks_mut(l.outputs) {
+            if k + 1 == n { softmax(row) } else { relu(row) }
+        }
+    }
+}
+
+fn bench_small(c: &mut Criterion) {
+    type Net = (Dense<16, 32, Relu>, Dense<32, 32, Relu>, Dense<32, 4, Softmax>);
+    let model = Sequential::<Net>::new(&mut StdRng::seed_from_u64(1));
+    let p = model.params();
+    let layers =
+        [PlainLayer::from_params(&p.0), PlainLayer::from_params(&p.1.0), PlainLayer::from_params(&p.1.1)];
+    let x = [0.3f32; 16];
+    let mut bufs: Vec<Vec<f32>> = layers.iter().map(|l| vec![0.0; l.outputs]).collect();
+    let mut g = c.benchmark_group("inference/16-32-32-4/one sample");
+    g.bench_function("shaped", |b| b.iter(|| model.predict(black_box(&x))));
+    g.bench_function("baseline loop", |b| {
+        b.iter(|| {
+            run_plain(&layers, black_box(&x), &mut bufs, 1, false);
+            black_box(&bufs[2]);
+        })
+    });
+    g.bench_function("matrixmultiply", |b| {
+        b.iter(|| {
+            run_plain(&layers, black_box(&x), &mut bufs, 1, true);
+            black_box(&bufs[2]);
+        })
+    });
+    g.finish();
+}
+
+fn bench_chapter2(c: &mut Criterion) {
+    type Net = (Dense<784, 512, Relu>, Dense<512, 10, Softmax>);
+    let model = Sequential::<Net>::new(&mut StdRng::seed_from_u64(2));
+    let p = model.params();
+    let layers = [PlainLayer::from_params(&p.0), PlainLayer::from_params(&p.1)];
+    let x: Vec<[f32; 784]> =
+        (0..128).map(|s| core::array::from_fn(|i| ((s * 7 + i) % 17) as f32 / 17.0)).collect();
+
+    let mut bufs: Vec<Vec<f32>> = layers.iter().map(|l| vec![0.0; l.outputs]).collect();
+    let mut g = c.benchmark_group("inference/784-512-10/one sample");
+    g.bench_function("shaped", |b| b.iter(|| model.predict(black_box(&x[0]))));
+    g.bench_function("baseline loop", |b| {
+        b.iter(|| {
+            run_plain(&layers, black_box(&x[0]), &mut bufs, 1, false);
+            black_box(&bufs[1]);
+        })
+    });
+    g.bench_function("matrixmultiply", |b| {
+        b.iter(|| {
+            run_plain(&layers, black_box(&x[0]), &mut bufs, 1, true);
+            black_box(&bufs[1]);
+        })
+    });
+    g.finish();
+
+    let flat: Vec<f32> = x.as_flattened().to_vec();
+    let mut bufs: Vec<Vec<f32>> = layers.iter().map(|l| vec![0.0; 128 * l.outputs]).collect();
+    let mut out = vec![[0.0f32; 10]; 128];
+    let mut g = c.benchmark_group("inference/784-512-10/batch 128");
+    g.throughput(Throughput::Elements(128));
+    g.bench_function("shaped", |b| b.iter(|| model.predict_batch_into(black_box(&x), &mut out)));
+    g.bench_function("matrixmultiply 1 thread", |b| {
+        b.iter(|| {
+            run_plain(&layers, black_box(&flat), &mut bufs, 128, true);
+            black_box(&bufs[1]);
+        })
+    });
+    g.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2))
+        .sample_size(30);
+    targets = bench_small, bench_chapter2
+}
+criterion_main!(benches);

@@ -1,0 +1,153 @@
+//! Activations: applied to each sample's row of pre-activations, in place.
+
+use crate::element::Scalar;
+use core::fmt::Debug;
+
+/// An activation function of a layer, applied to one sample's outputs at a time.
+///
+/// Each is a zero-sized marker type named in the network's type:
+/// `Dense<784, 512, Relu>`.
+pub trait Activation: Copy + Default + Debug + Send + Sync + 'static {
+    /// The name Keras gives it (`"relu"`).
+    const NAME: &'static str;
+
+    /// `z <- f(z)` for one sample's row.
+    fn forward<T: Scalar>(z: &mut [T]);
+
+    /// Turns `dy`, the gradient with respect to the outputs `y = f(z)`, into the gradient
+    /// with respect to `z`, in place. Every activation here can do that from `y` alone.
+    fn backward<T: Scalar>(y: &[T], dy: &mut [T]);
+}
+
+/// `max(0, z)`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Relu;
+/// `1 / (1 + exp(-z))`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Sigmoid;
+/// `tanh(z)`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Tanh;
+/// `exp(z_i) / sum_j exp(z_j)` over the sample's row, computed with the row's maximum
+/// subtracted first so that no `exp` overflows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Softmax;
+/// The identity: Keras's `activation=None`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Linear;
+
+impl Activation for Relu {
+    const NAME: &'static str = "relu";
+    #[inline]
+    fn forward<T: Scalar>(z: &mut [T]) {
+        for v in z {
+            *v = v.max(T::zero());
+        }
+    }
+    #[inline]
+    fn backward<T: Scalar>(y: &[T], dy: &mut [T]) {
+        for (d, &y) in dy.iter_mut().zip(y) {
+            if y <= T::zero() {
+                *d = T::zero();
+            }
+        }
+    }
+}
+
+impl Activation for Sigmoid {
+    const NAME: &'static str = "sigmoid";
+    #[inline]
+    fn forward<T: Scalar>(z: &mut [T]) {
+        for v in z {
+            *v = T::one() / (T::one() + (-*v).exp());
+        }
+    }
+    #[inline]
+    fn backward<T: Scalar>(y: &[T], dy: &mut [T]) {
+        for (d, &y) in dy.iter_mut().zip(y) {
+            *d = *d * y * (T::one() - y);
+        }
+    }
+}
+
+impl Activation for Tanh {
+    const NAME: &'static str = "tanh";
+    #[inline]
+    fn forward<T: Scalar>(z: &mut [T]) {
+        for v in z {
+            *v = v.tanh();
+        }
+    }
+    #[inline]
+    fn backward<T: Scalar>(y: &[T], dy: &mut [T]) {
+        for (d, &y) in dy.iter_mut().zip(y) {
+            *d = *d * (T::one() - y * y);
+        }
+    }
+}
+
+impl Activation for Softmax {
+    const NAME: &'static str = "softmax";
+    #[inline]
+    fn forward<T: Scalar>(z: &mut [T]) {
+        let max = z.iter().fold(T::neg_infinity(), |m, &v| m.max(v));
+        let mut sum = T::zero();
+        for v in z.iter_mut() {
+            *v = (*v - max).exp();
+            sum = sum + *v;
+        }
+        let inv = T::one() / sum;
+        for v in z {
+            *v = *v * inv;
+        }
+    }
+    #[inline]
+    fn backward<T: Scalar>(y: &[T], dy: &mut [T]) {
+        // dz_i = y_i (dy_i - sum_j dy_j y_j)
+        let s = y.iter().zip(dy.iter()).fold(T::zero(), |s, (&y, &d)| s + y * d);
+        for (d, &y) in dy.iter_mut().zip(y) {
+            *d = y * (*d - s);
+        }
+    }
+}
+
+impl Activation for Linear {
+    const NAME: &'static str = "linear";
+    #[inline]
+    fn forward<T: Scalar>(_: &mut [T]) {}
+    #[inline]
+    fn backward<T: Scalar>(_: &[T], _: &mut [T]) {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn softmax_is_stable_and_normalized() {
+        let mut z = [1000.0f32, 1001.0, 999.0];
+        Softmax::forward(&mut z);
+        assert!(z.iter().all(|v| v.is_finite()));
+        assert!((z.iter().sum::<f32>() - 1.0).abs() < 1e-6);
+        assert!(z[1] > z[0] && z[0] > z[2]);
+        let e = [(-1.0f64).exp(), 1.0, (-2.0f64).exp()];
+        let s: f64 = e.iter().sum();
+        for (v, e) in z.iter().zip(e) {
+            assert!((*v as f64 - e / s).abs() < 1e-6);
+        }
+    }
+
+    #[test]
+    fn pointwise_values() {
+        let mut r = [-1.0f64, 0.0, 2.5];
+        Relu::forward(&mut r);
+        assert_eq!(r, [0.0, 0.0, 2.5]);
+        let mut s = [0.0f64, 2.0];
+        Sigmoid::forward(&mut s);
+        assert_eq!(s[0], 0.5);
+        assert!((s[1] - 1.0 / (1.0 + (-2.0f64).exp())).abs() < 1e-15);
+        let mut t = [0.5f64];
+        Tanh::forward(&mut t);
+        assert!((t[0] - 0.5f64.tanh()).abs() < 1e-15);
+    }
+}

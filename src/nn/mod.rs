@@ -1,0 +1,26 @@
+//! Networks as types: layers, activations, and models that hold their weights.
+//!
+//! The chapter-2 network of "Deep Learning with Python" is one type:
+//!
+//! ```
+//! use shaped::nn::{Dense, Relu, Softmax};
+//! type Chapter2 = (Dense<784, 512, Relu>, Dense<512, 10, Softmax>);
+//! ```
+//!
+//! A tuple reads like Keras's list of layers, needs no macro, and each pair of
+//! neighbours is checked by the compiler: a layer whose input width differs from the
+//! previous layer's output is refused with a message naming the layer and both widths.
+//! Tuples of up to 12 layers are supported, and a tuple element may itself be a tuple.
+
+mod activation;
+mod layers;
+mod model;
+
+pub use activation::{Activation, Linear, Relu, Sigmoid, Softmax, Tanh};
+pub use layers::{
+    Accepts, Connects, Dense, DenseParams, LayerInfo, Layers, NotASample, SampleWidth, TakesSample, Vector,
+    Widths,
+};
+#[cfg(feature = "alloc")]
+pub use model::Sequential;
+pub use model::{ModelRef, Summary};
