@@ -9,7 +9,7 @@ use crate::shape::Shape;
 /// Products with `m * k * n` up to this many multiply-adds, or with at most
 /// `SMALL_ROWS` rows, run on the const-size kernel; larger ones go to matrixmultiply.
 /// Measured in `benches/matmul.rs` (see BENCHMARKS.md).
-const SMALL_WORK: usize = 64 * 64 * 64;
+const SMALL_WORK: usize = 48 * 48 * 48;
 const SMALL_ROWS: usize = 4;
 /// Products of at most this many multiply-adds run inline, without SIMD dispatch.
 const TINY_WORK: usize = 8 * 8 * 8;
