@@ -86,7 +86,57 @@ fn bench_size<const M: usize, const K: usize, const N: usize>(c: &mut Criterion)
     let _: &Tensor<[[f32; N]; M]> = &got;
 }
 
+/// The two large products of a chapter-2 training step on half a batch (one core's
+/// share): `x . w` (64x784x512) and `x^T . dz` (784x64x512, `x` read transposed), through
+/// shaped's packed GEMM (no allocation) and through matrixmultiply.
+fn bench_training_products(c: &mut Criterion) {
+    use shaped::gemm::{Packing, gemm};
+    use shaped::kernels::MatRef;
+    let x: Vec<f32> = (0..64 * 784).map(|i| (i % 17) as f32 / 17.0).collect();
+    let w: Vec<f32> = (0..784 * 512).map(|i| (i % 13) as f32 / 13.0 - 0.5).collect();
+    let dz: Vec<f32> = (0..64 * 512).map(|i| (i % 7) as f32 / 7.0 - 0.5).collect();
+    let mut out = vec![0.0f32; 784 * 512];
+    let mut packing = Packing::new();
+    type Case<'a> = (&'a str, usize, usize, usize, MatRef<'a, f32>, MatRef<'a, f32>);
+    let cases: [Case<'_>; 2] = [
+        ("64x784x512", 64, 784, 512, MatRef::row_major(&x, 784), MatRef::row_major(&w, 512)),
+        ("784x64x512 (a transposed)", 784, 64, 512, MatRef::transposed(&x, 784), MatRef::row_major(&dz, 512)),
+    ];
+    for (name, m, k, n, a, b) in cases {
+        let mut group = c.benchmark_group(format!("gemm/{name}"));
+        group.bench_function("shaped packed", |bench| {
+            bench.iter(|| gemm(m, k, n, black_box(a), black_box(b), false, &mut out, n, &mut packing))
+        });
+        group.bench_function("matrixmultiply", |bench| {
+            bench.iter(|| {
+                // SAFETY: the views were built over buffers of at least m x k, k x n and
+                // m x n elements with these strides.
+                unsafe {
+                    matrixmultiply::sgemm(
+                        m,
+                        k,
+                        n,
+                        1.0,
+                        black_box(a.data.as_ptr()),
+                        a.row_stride as isize,
+                        a.col_stride as isize,
+                        b.data.as_ptr(),
+                        b.row_stride as isize,
+                        b.col_stride as isize,
+                        0.0,
+                        out.as_mut_ptr(),
+                        n as isize,
+                        1,
+                    )
+                }
+            })
+        });
+        group.finish();
+    }
+}
+
 fn benches(c: &mut Criterion) {
+    bench_training_products(c);
     bench_size::<4, 4, 4>(c);
     bench_size::<16, 16, 16>(c);
     bench_size::<64, 64, 64>(c);

@@ -85,6 +85,11 @@ pub trait Scalar: Element + num_traits::Float + num_traits::FloatConst + sealed:
     ///
     /// `a` is `m x k`, `b` is `k x n`, `c` is `m x n`, each given with row and column
     /// strides in elements, so transposed operands need no copy.
+    /// The micro-kernel of [`crate::gemm`] for this type on this CPU, if there is a fast one.
+    #[cfg(feature = "alloc")]
+    #[doc(hidden)]
+    fn micro_kernel() -> Option<crate::gemm::MicroKernel<Self>>;
+
     #[cfg(feature = "alloc")]
     #[doc(hidden)]
     fn gemm(
@@ -105,8 +110,13 @@ mod sealed {
 }
 
 macro_rules! scalar {
-    ($t:ty, $gemm:ident) => {
+    ($t:ty, $gemm:ident, $kernel:expr) => {
         impl Scalar for $t {
+            #[cfg(feature = "alloc")]
+            #[inline]
+            fn micro_kernel() -> Option<crate::gemm::MicroKernel<Self>> {
+                $kernel
+            }
             #[inline(always)]
             fn fused_mul_add(a: Self, b: Self, c: Self) -> Self {
                 num_traits::Float::mul_add(a, b, c)
@@ -161,5 +171,5 @@ macro_rules! scalar {
         }
     };
 }
-scalar!(f32, sgemm);
-scalar!(f64, dgemm);
+scalar!(f32, sgemm, crate::gemm::f32_kernel());
+scalar!(f64, dgemm, None);

@@ -44,8 +44,12 @@ extern crate alloc;
 #[cfg(any(feature = "std", test))]
 extern crate std;
 
+#[cfg(feature = "std")]
+pub mod data;
 pub mod element;
 pub mod error;
+#[cfg(feature = "alloc")]
+pub mod gemm;
 pub mod kernels;
 pub mod nn;
 #[cfg(feature = "std")]
@@ -54,6 +58,8 @@ pub mod random;
 pub mod shape;
 #[cfg(feature = "alloc")]
 pub mod tensor;
+#[cfg(feature = "alloc")]
+pub mod train;
 
 pub use element::{Element, Scalar, Zeroable};
 pub use error::LengthError;

@@ -7,6 +7,21 @@ use crate::element::{Scalar, Zeroable};
 use crate::kernels;
 use rand::Rng;
 
+#[cfg(feature = "alloc")]
+use crate::gemm::{Packing, gemm};
+#[cfg(feature = "alloc")]
+use crate::kernels::MatRef;
+#[cfg(feature = "alloc")]
+use alloc::vec::Vec;
+
+/// Training buffers of a [`Dense`] layer.
+#[cfg(feature = "alloc")]
+#[doc(hidden)]
+pub struct DenseTrace<T, const OUT: usize> {
+    y: Vec<[T; OUT]>,
+    g: Vec<[T; OUT]>,
+}
+
 /// A sample: one row of `N` values, `[T; N]`.
 pub trait Vector<T: Scalar>: crate::Shape<Elem = T> + Copy + Send + Sync {
     /// Number of values.
@@ -177,6 +192,47 @@ pub trait Layers<T: Scalar>: Sized + 'static {
 
     /// Calls `f` with each weight array, flattened, in the order of [`Layers::zip_params`].
     fn visit_params(p: &Self::Params, f: &mut dyn FnMut(&[T]));
+
+    /// Buffers of one training step: each layer's outputs and the gradient with respect
+    /// to them, for up to the number of samples given to [`Layers::new_trace`].
+    #[cfg(feature = "alloc")]
+    type Trace: Send;
+
+    /// Training buffers for batches of up to `rows` samples.
+    #[cfg(feature = "alloc")]
+    fn new_trace(rows: usize) -> Self::Trace;
+
+    /// The forward pass of training: every layer's outputs for `x` kept in `trace`.
+    #[cfg(feature = "alloc")]
+    fn forward_train(
+        params: &Self::Params,
+        x: &[Self::Input],
+        trace: &mut Self::Trace,
+        packing: &mut Packing<T>,
+    );
+
+    /// The last layer's outputs and its gradient buffer (the whole capacity).
+    #[cfg(feature = "alloc")]
+    fn head(trace: &mut Self::Trace) -> (&[Self::Output], &mut [Self::Output]);
+
+    /// Turns the last layer's gradient with respect to its outputs into the gradient
+    /// with respect to its pre-activations, for the first `rows` samples.
+    #[cfg(feature = "alloc")]
+    fn activation_backward(trace: &mut Self::Trace, rows: usize);
+
+    /// The backward pass. On entry the head's gradient holds the gradient of the loss with
+    /// respect to the last layer's pre-activations; on exit `grads` holds the gradient
+    /// with respect to every weight (overwritten), and `dx`, if given, the gradient with
+    /// respect to the input `x`.
+    #[cfg(feature = "alloc")]
+    fn backward(
+        params: &Self::Params,
+        x: &[Self::Input],
+        trace: &mut Self::Trace,
+        grads: &mut Self::Params,
+        dx: Option<&mut [Self::Input]>,
+        packing: &mut Packing<T>,
+    );
 }
 
 /// A stack that can follow a layer whose output is `In`: the width check between layers.
@@ -185,6 +241,8 @@ pub trait Accepts<T: Scalar, In>: Layers<T> {
     fn view(x: &In) -> &Self::Input;
     /// A batch of `In` seen as this stack's inputs.
     fn view_batch(x: &[In]) -> &[Self::Input];
+    /// A batch of `In` seen as this stack's inputs, writable.
+    fn view_batch_mut(x: &mut [In]) -> &mut [Self::Input];
 }
 
 /// A network that takes samples of type `X`: the width check of `predict` and `fit`.
@@ -259,6 +317,97 @@ impl<T: Scalar, const IN: usize, const OUT: usize, A: Activation> Layers<T> for 
         f(p.kernel.as_flattened());
         f(&p.bias);
     }
+
+    #[cfg(feature = "alloc")]
+    type Trace = DenseTrace<T, OUT>;
+
+    #[cfg(feature = "alloc")]
+    fn new_trace(rows: usize) -> Self::Trace {
+        DenseTrace { y: alloc::vec![[T::zero(); OUT]; rows], g: alloc::vec![[T::zero(); OUT]; rows] }
+    }
+
+    #[cfg(feature = "alloc")]
+    fn forward_train(
+        params: &Self::Params,
+        x: &[[T; IN]],
+        trace: &mut Self::Trace,
+        packing: &mut Packing<T>,
+    ) {
+        let y = &mut trace.y[..x.len()];
+        y.fill(params.bias);
+        gemm(
+            x.len(),
+            IN,
+            OUT,
+            MatRef::row_major(x.as_flattened(), IN),
+            MatRef::row_major(params.kernel.as_flattened(), OUT),
+            true,
+            y.as_flattened_mut(),
+            OUT,
+            packing,
+        );
+        for row in y {
+            A::forward(row);
+        }
+    }
+
+    #[cfg(feature = "alloc")]
+    fn head(trace: &mut Self::Trace) -> (&[[T; OUT]], &mut [[T; OUT]]) {
+        (&trace.y, &mut trace.g)
+    }
+
+    #[cfg(feature = "alloc")]
+    fn activation_backward(trace: &mut Self::Trace, rows: usize) {
+        for (y, g) in trace.y[..rows].iter().zip(&mut trace.g[..rows]) {
+            A::backward(y, g);
+        }
+    }
+
+    #[cfg(feature = "alloc")]
+    fn backward(
+        params: &Self::Params,
+        x: &[[T; IN]],
+        trace: &mut Self::Trace,
+        grads: &mut Self::Params,
+        dx: Option<&mut [[T; IN]]>,
+        packing: &mut Packing<T>,
+    ) {
+        let rows = x.len();
+        let dz = &trace.g[..rows];
+        // dW = x^T . dz
+        gemm(
+            IN,
+            rows,
+            OUT,
+            MatRef::transposed(x.as_flattened(), IN),
+            MatRef::row_major(dz.as_flattened(), OUT),
+            false,
+            grads.kernel.as_flattened_mut(),
+            OUT,
+            packing,
+        );
+        // db = sum of dz over the samples
+        grads.bias = [T::zero(); OUT];
+        for row in dz {
+            for (b, &d) in grads.bias.iter_mut().zip(row) {
+                *b = *b + d;
+            }
+        }
+        // dx = dz . W^T
+        if let Some(dx) = dx {
+            gemm(
+                rows,
+                OUT,
+                IN,
+                MatRef::row_major(dz.as_flattened(), OUT),
+                MatRef::transposed(params.kernel.as_flattened(), OUT),
+                false,
+                dx[..rows].as_flattened_mut(),
+                IN,
+                packing,
+            );
+        }
+    }
 }
 
 fn libm_sqrt(x: f64) -> f64 {
@@ -277,6 +426,10 @@ where
     #[inline(always)]
     fn view_batch(x: &[[T; PREV]]) -> &[[T; IN]] {
         x.as_flattened().as_chunks::<IN>().0
+    }
+    #[inline(always)]
+    fn view_batch_mut(x: &mut [[T; PREV]]) -> &mut [[T; IN]] {
+        x.as_flattened_mut().as_chunks_mut::<IN>().0
     }
 }
 
@@ -339,6 +492,56 @@ impl<T: Scalar, A: Layers<T>, B: Accepts<T, A::Output>> Layers<T> for (A, B) {
         A::visit_params(&p.0, f);
         B::visit_params(&p.1, f);
     }
+
+    #[cfg(feature = "alloc")]
+    type Trace = (A::Trace, B::Trace);
+
+    #[cfg(feature = "alloc")]
+    fn new_trace(rows: usize) -> Self::Trace {
+        (A::new_trace(rows), B::new_trace(rows))
+    }
+
+    #[cfg(feature = "alloc")]
+    fn forward_train(
+        params: &Self::Params,
+        x: &[Self::Input],
+        trace: &mut Self::Trace,
+        packing: &mut Packing<T>,
+    ) {
+        A::forward_train(&params.0, x, &mut trace.0, packing);
+        let (ya, _) = A::head(&mut trace.0);
+        B::forward_train(&params.1, B::view_batch(&ya[..x.len()]), &mut trace.1, packing);
+    }
+
+    #[cfg(feature = "alloc")]
+    fn head(trace: &mut Self::Trace) -> (&[Self::Output], &mut [Self::Output]) {
+        B::head(&mut trace.1)
+    }
+
+    #[cfg(feature = "alloc")]
+    fn activation_backward(trace: &mut Self::Trace, rows: usize) {
+        B::activation_backward(&mut trace.1, rows);
+    }
+
+    #[cfg(feature = "alloc")]
+    fn backward(
+        params: &Self::Params,
+        x: &[Self::Input],
+        trace: &mut Self::Trace,
+        grads: &mut Self::Params,
+        dx: Option<&mut [Self::Input]>,
+        packing: &mut Packing<T>,
+    ) {
+        let rows = x.len();
+        {
+            let (ya, ga) = A::head(&mut trace.0);
+            let ya = B::view_batch(&ya[..rows]);
+            let ga = B::view_batch_mut(&mut ga[..rows]);
+            B::backward(&params.1, ya, &mut trace.1, &mut grads.1, Some(ga), packing);
+        }
+        A::activation_backward(&mut trace.0, rows);
+        A::backward(&params.0, x, &mut trace.0, &mut grads.0, dx, packing);
+    }
 }
 
 impl<T: Scalar, In, A: Accepts<T, In>, B: Accepts<T, A::Output>> Accepts<T, In> for (A, B) {
@@ -349,6 +552,10 @@ impl<T: Scalar, In, A: Accepts<T, In>, B: Accepts<T, A::Output>> Accepts<T, In> 
     #[inline(always)]
     fn view_batch(x: &[In]) -> &[Self::Input] {
         A::view_batch(x)
+    }
+    #[inline(always)]
+    fn view_batch_mut(x: &mut [In]) -> &mut [Self::Input] {
+        A::view_batch_mut(x)
     }
 }
 
@@ -397,6 +604,35 @@ macro_rules! flat_tuple {
             fn visit_params(p: &Self::Params, f: &mut dyn FnMut(&[T])) {
                 <($first, ($($rest,)+)) as Layers<T>>::visit_params(p, f)
             }
+            #[cfg(feature = "alloc")]
+            type Trace = <($first, ($($rest,)+)) as Layers<T>>::Trace;
+            #[cfg(feature = "alloc")]
+            fn new_trace(rows: usize) -> Self::Trace {
+                <($first, ($($rest,)+)) as Layers<T>>::new_trace(rows)
+            }
+            #[cfg(feature = "alloc")]
+            fn forward_train(params: &Self::Params, x: &[Self::Input], trace: &mut Self::Trace, packing: &mut Packing<T>) {
+                <($first, ($($rest,)+)) as Layers<T>>::forward_train(params, x, trace, packing)
+            }
+            #[cfg(feature = "alloc")]
+            fn head(trace: &mut Self::Trace) -> (&[Self::Output], &mut [Self::Output]) {
+                <($first, ($($rest,)+)) as Layers<T>>::head(trace)
+            }
+            #[cfg(feature = "alloc")]
+            fn activation_backward(trace: &mut Self::Trace, rows: usize) {
+                <($first, ($($rest,)+)) as Layers<T>>::activation_backward(trace, rows)
+            }
+            #[cfg(feature = "alloc")]
+            fn backward(
+                params: &Self::Params,
+                x: &[Self::Input],
+                trace: &mut Self::Trace,
+                grads: &mut Self::Params,
+                dx: Option<&mut [Self::Input]>,
+                packing: &mut Packing<T>,
+            ) {
+                <($first, ($($rest,)+)) as Layers<T>>::backward(params, x, trace, grads, dx, packing)
+            }
         }
 
         impl<T: Scalar, In, $first, $($rest),+> Accepts<T, In> for ($first, $($rest),+)
@@ -410,6 +646,10 @@ macro_rules! flat_tuple {
             #[inline(always)]
             fn view_batch(x: &[In]) -> &[Self::Input] {
                 <($first, ($($rest,)+)) as Accepts<T, In>>::view_batch(x)
+            }
+            #[inline(always)]
+            fn view_batch_mut(x: &mut [In]) -> &mut [Self::Input] {
+                <($first, ($($rest,)+)) as Accepts<T, In>>::view_batch_mut(x)
             }
         }
 

@@ -69,6 +69,38 @@ impl<'a, N: Layers<T>, T: Scalar> ModelRef<'a, N, T> {
     pub fn summary(&self) -> Summary<N, T> {
         Summary(PhantomData)
     }
+
+    /// Outputs for a batch of samples (the shorter of the two lengths is used), through
+    /// matrixmultiply; with `std`, the batch is split over the machine's cores.
+    #[cfg(feature = "alloc")]
+    pub fn predict_batch_into<X>(&self, xs: &[X], out: &mut [N::Output])
+    where
+        N: TakesSample<T, X>,
+    {
+        let x = N::view_batch(xs);
+        let rows = x.len().min(out.len());
+        let (x, out) = (&x[..rows], &mut out[..rows]);
+        #[cfg(feature = "std")]
+        {
+            let threads = crate::parallel::threads();
+            if threads > 1 && rows >= 32 {
+                let per = rows.div_ceil(threads);
+                let params = self.params;
+                std::thread::scope(|s| {
+                    let mut chunks = x.chunks(per).zip(out.chunks_mut(per));
+                    let first = chunks.next();
+                    for (xc, oc) in chunks {
+                        s.spawn(move || N::forward_batch(params, xc, oc));
+                    }
+                    if let Some((xc, oc)) = first {
+                        N::forward_batch(params, xc, oc);
+                    }
+                });
+                return;
+            }
+        }
+        N::forward_batch(self.params, x, out);
+    }
 }
 
 /// The table printed by `model.summary()`, as Keras prints it.
@@ -296,7 +328,7 @@ mod owned {
             N: TakesSample<T, X>,
         {
             let mut out = alloc::vec![N::Output::zeros(); xs.len()];
-            self.predict_batch_into(xs, &mut out);
+            self.as_ref().predict_batch_into(xs, &mut out);
             out
         }
 
@@ -306,29 +338,7 @@ mod owned {
         where
             N: TakesSample<T, X>,
         {
-            let x = N::view_batch(xs);
-            let rows = x.len().min(out.len());
-            let (x, out) = (&x[..rows], &mut out[..rows]);
-            #[cfg(feature = "std")]
-            {
-                let threads = crate::parallel::threads();
-                if threads > 1 && rows >= 32 {
-                    let per = rows.div_ceil(threads);
-                    let params = &*self.params;
-                    std::thread::scope(|s| {
-                        let mut chunks = x.chunks(per).zip(out.chunks_mut(per));
-                        let first = chunks.next();
-                        for (xc, oc) in chunks {
-                            s.spawn(move || N::forward_batch(params, xc, oc));
-                        }
-                        if let Some((xc, oc)) = first {
-                            N::forward_batch(params, xc, oc);
-                        }
-                    });
-                    return;
-                }
-            }
-            N::forward_batch(&self.params, x, out);
+            self.as_ref().predict_batch_into(xs, out)
         }
 
         /// A Keras-like table of the layers, their output shapes and parameter counts.
