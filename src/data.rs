@@ -198,8 +198,8 @@ pub fn parse_idx<R: Read>(mut reader: R) -> Result<Idx, IdxError> {
         Some(t) if t <= MAX_IDX_BYTES => t,
         _ => return Err(IdxError::TooLarge { dims }),
     };
-    // Grow as data arrives; never reserve more than 64 MiB up front.
-    let mut data = Vec::with_capacity(total.min(1 << 26) as usize);
+    // Grow as data arrives; never reserve more than 1 MiB up front.
+    let mut data = Vec::with_capacity(total.min(1 << 20) as usize);
     let read = (&mut reader).take(total).read_to_end(&mut data).map_err(io)?;
     if (read as u64) < total {
         return Err(IdxError::Truncated { expected: header + total, found: header + read as u64 });
@@ -315,6 +315,7 @@ pub fn to_classes<const C: usize>(labels: &[u8]) -> Result<Vec<crate::train::Cla
 
 /// Pixels `0..=255` to `[0, 1]`: the book's `images.astype("float32") / 255`.
 pub fn normalize_pixels<T: Scalar, const N: usize>(images: &[[u8; N]]) -> Vec<[T; N]> {
-    let scale = T::one() / T::from_f64(255.0);
-    images.iter().map(|img| core::array::from_fn(|i| T::from_f64(img[i] as f64) * scale)).collect()
+    // A division, not a multiplication by 1/255: the same values as numpy.
+    let max = T::from_f64(255.0);
+    images.iter().map(|img| core::array::from_fn(|i| T::from_f64(img[i] as f64) / max)).collect()
 }

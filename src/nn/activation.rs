@@ -40,8 +40,11 @@ impl Activation for Relu {
     const NAME: &'static str = "relu";
     #[inline]
     fn forward<T: Scalar>(z: &mut [T]) {
+        // Not `max`: it would turn a NaN into 0 and hide it from the loss.
         for v in z {
-            *v = v.max(T::zero());
+            if *v < T::zero() {
+                *v = T::zero();
+            }
         }
     }
     #[inline]
@@ -139,9 +142,10 @@ mod tests {
 
     #[test]
     fn pointwise_values() {
-        let mut r = [-1.0f64, 0.0, 2.5];
+        let mut r = [-1.0f64, 0.0, 2.5, f64::NAN];
         Relu::forward(&mut r);
-        assert_eq!(r, [0.0, 0.0, 2.5]);
+        assert_eq!(r[..3], [0.0, 0.0, 2.5]);
+        assert!(r[3].is_nan(), "relu must propagate NaN");
         let mut s = [0.0f64, 2.0];
         Sigmoid::forward(&mut s);
         assert_eq!(s[0], 0.5);

@@ -39,8 +39,8 @@ pub enum TrainError {
     ZeroBatchSize,
     /// A validation split outside `[0, 1)`, or one that leaves no training samples.
     ValidationSplit(f64),
-    /// The loss of a batch was NaN or infinite. The weights are those from before that
-    /// batch; `history` holds the epochs completed before it.
+    /// The loss of a batch, or its gradient, was NaN or infinite. The weights are those
+    /// from before that batch; `history` holds the epochs completed before it.
     NonFiniteLoss {
         /// The epoch, from 1.
         epoch: usize,
@@ -64,6 +64,10 @@ impl fmt::Display for TrainError {
             TrainError::ValidationSplit(s) => {
                 write!(f, "validation split {s} must be in [0, 1) and leave samples to train on")
             }
+            TrainError::NonFiniteLoss { epoch, batch, loss, .. } if loss.is_finite() => write!(
+                f,
+                "the gradient became NaN or infinite at epoch {epoch}, batch {batch} (loss {loss}); training stopped with the weights from before that batch"
+            ),
             TrainError::NonFiniteLoss { epoch, batch, loss, .. } => write!(
                 f,
                 "the loss became {loss} at epoch {epoch}, batch {batch}; training stopped with the weights from before that batch"
@@ -392,18 +396,30 @@ impl<N: Layers<T>, O: Optimizer, L: Loss, T: Scalar> Compiled<N, O, L, T> {
 
                     let mut first = workers[0].lock().unwrap_or_else(|e| e.into_inner());
                     let (mut loss, mut acc) = (first.loss, first.accuracy);
-                    for w in &workers[1..] {
+                    // The sum of all gradients is finite exactly when every one is (or,
+                    // rarely, when an overflow hides among them): a cheap guard.
+                    let mut check = T::zero();
+                    if workers.len() == 1 {
+                        N::visit_params(&first.grads, &mut |g| {
+                            check = g.iter().fold(check, |s, &v| s + v);
+                        });
+                    }
+                    for (k, w) in workers[1..].iter().enumerate() {
                         let w = w.lock().unwrap_or_else(|e| e.into_inner());
                         loss += w.loss;
                         acc += w.accuracy;
+                        let last = k + 2 == workers.len();
                         N::zip_params(&mut first.grads, &w.grads, &mut |a, b| {
                             for (a, &b) in a.iter_mut().zip(b) {
                                 *a = *a + b;
                             }
+                            if last {
+                                check = a.iter().fold(check, |s, &v| s + v);
+                            }
                         });
                     }
                     let mean = loss / len as f64;
-                    if !mean.is_finite() {
+                    if !mean.is_finite() || !check.is_finite() {
                         release();
                         return Err(TrainError::NonFiniteLoss {
                             epoch,

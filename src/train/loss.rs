@@ -121,9 +121,16 @@ fn argmax<T: Scalar>(v: &[T]) -> usize {
     best
 }
 
+/// Keras's clip to `[EPSILON, 1 - EPSILON]`; a NaN stays NaN (`max`/`min` would hide it).
 fn clip<T: Scalar>(p: T) -> T {
     let eps = T::from_f64(EPSILON);
-    p.max(eps).min(T::one() - eps)
+    if p < eps {
+        eps
+    } else if p > T::one() - eps {
+        T::one() - eps
+    } else {
+        p
+    }
 }
 
 /// `categorical_crossentropy`: `-sum(t * log(y))` against one-hot (or probability) rows.

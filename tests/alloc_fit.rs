@@ -1,0 +1,59 @@
+//! `fit` allocates nothing per batch: the allocations of a fit do not grow with the number
+//! of batches. Counted over all threads (the workers' too), so this file holds one test.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use shaped::nn::{Dense, Relu, Sequential, Softmax};
+use shaped::rand::{SeedableRng, rngs::StdRng};
+use shaped::train::{CategoricalCrossentropy, Fit, Metric, RmsProp};
+
+struct Counting;
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: every call is forwarded unchanged to the system allocator.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        unsafe { System.alloc_zeroed(layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+#[test]
+fn fit_allocates_nothing_per_batch() {
+    type Net = (Dense<64, 96, Relu>, Dense<96, 10, Softmax>);
+    let x: Vec<[f32; 64]> =
+        (0..2048).map(|s| std::array::from_fn(|i| ((s * 3 + i) % 11) as f32 / 11.0)).collect();
+    let y: Vec<[f32; 10]> =
+        (0..2048).map(|s| std::array::from_fn(|i| if i == s % 10 { 1.0 } else { 0.0 })).collect();
+    let mut model = Sequential::<Net>::new(&mut StdRng::seed_from_u64(0)).compile(
+        RmsProp::default(),
+        CategoricalCrossentropy,
+        &[Metric::Accuracy],
+    );
+    let mut count = |samples: usize| {
+        let before = ALLOCATIONS.load(Ordering::SeqCst);
+        let h = model.fit_with(&x[..samples], &y[..samples], Fit::new(1, 32).verbose(false)).unwrap();
+        assert_eq!(h.loss.len(), 1);
+        ALLOCATIONS.load(Ordering::SeqCst) - before
+    };
+    count(64); // warm up once-per-process caches (thread count, CPU features)
+    let two_batches = count(64);
+    let sixty_four_batches = count(2048);
+    assert!(two_batches > 0, "the counter must see fit's setup");
+    assert_eq!(two_batches, sixty_four_batches, "allocations grew with the number of batches");
+}

@@ -1,0 +1,344 @@
+//! Training: gradients against finite differences (f64), losses, fit, errors.
+
+use shaped::gemm::Packing;
+use shaped::nn::{Dense, Layers, Linear, Relu, Sequential, Sigmoid, Softmax, TakesSample, Tanh, Vector};
+use shaped::rand::{RngExt, SeedableRng, rngs::StdRng};
+use shaped::train::{
+    Adam, BinaryCrossentropy, CategoricalCrossentropy, Class, Fit, MeanAbsoluteError, MeanSquaredError,
+    Metric, Objective, RmsProp, Sgd, SparseCategoricalCrossentropy, TrainError,
+};
+
+/// The mean loss of a batch, computed by one-sample inference.
+fn mean_loss<N, L, Y>(params: &N::Params, x: &[N::Input], y: &[Y]) -> f64
+where
+    N: Layers<f64>,
+    L: Objective<f64, N::Output, Y, N::Last>,
+{
+    let mut out = N::Output::zeros();
+    let total: f64 = x
+        .iter()
+        .zip(y)
+        .map(|(x, y)| {
+            N::forward(params, x, &mut out);
+            L::loss(&out, y)
+        })
+        .sum();
+    total / x.len() as f64
+}
+
+/// Flat copies of every weight array, in visiting order.
+fn flat<N: Layers<f64>>(p: &N::Params) -> Vec<f64> {
+    let mut v = Vec::new();
+    N::visit_params(p, &mut |w| v.extend_from_slice(w));
+    v
+}
+
+/// Sets weight `index` (in visiting order) to `value`.
+fn set_weight<N: Layers<f64>>(p: &mut N::Params, index: usize, value: f64) {
+    let copy = *p;
+    let mut offset = 0;
+    N::zip_params(p, &copy, &mut |w, _| {
+        if (offset..offset + w.len()).contains(&index) {
+            w[index - offset] = value;
+        }
+        offset += w.len();
+    });
+}
+
+/// Backprop's gradients (weights and inputs) against central differences of the loss.
+fn check_gradients<N, L, Y>(seed: u64, y: &[Y])
+where
+    N: Layers<f64> + TakesSample<f64, <N as Layers<f64>>::Input>,
+    L: Objective<f64, N::Output, Y, N::Last>,
+{
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut model = Sequential::<N, f64>::new(&mut rng);
+    // Non-zero biases.
+    let n = flat::<N>(model.params()).len();
+    let mut p = *model.params();
+    let mut offset = 0;
+    let copy = p;
+    N::zip_params(&mut p, &copy, &mut |w, _| {
+        if w.len() < 20 {
+            w.iter_mut().for_each(|b| *b = rng.random_range(-0.3..0.3));
+        }
+        offset += w.len();
+    });
+    assert_eq!(offset, n);
+    *model.params_mut() = p;
+    let x: Vec<N::Input> = y
+        .iter()
+        .map(|_| {
+            let mut s = N::Input::zeros();
+            s.as_mut_slice().iter_mut().for_each(|v| *v = rng.random_range(-1.0..1.0));
+            s
+        })
+        .collect();
+
+    // Backprop.
+    let rows = x.len();
+    let mut trace = N::new_trace(rows);
+    let mut packing = Packing::new();
+    N::forward_train(&p, &x, &mut trace, &mut packing);
+    let (yhat, dz) = N::head(&mut trace);
+    let mut loss = 0.0;
+    for ((pred, d), t) in yhat[..rows].iter().zip(&mut dz[..rows]).zip(y) {
+        loss += L::loss_and_grad(pred, t, d, 1.0 / rows as f64);
+    }
+    assert!((loss / rows as f64 - mean_loss::<N, L, Y>(&p, &x, y)).abs() < 1e-12);
+    let mut grads = p;
+    let mut dx = vec![N::Input::zeros(); rows];
+    N::backward(&p, &x, &mut trace, &mut grads, Some(&mut dx), &mut packing);
+    let analytic = flat::<N>(&grads);
+
+    let h = 1e-6;
+    let weights = flat::<N>(&p);
+    for (i, (&w, &g)) in weights.iter().zip(&analytic).enumerate() {
+        let mut q = p;
+        set_weight::<N>(&mut q, i, w + h);
+        let up = mean_loss::<N, L, Y>(&q, &x, y);
+        set_weight::<N>(&mut q, i, w - h);
+        let down = mean_loss::<N, L, Y>(&q, &x, y);
+        let numeric = (up - down) / (2.0 * h);
+        assert!(
+            (g - numeric).abs() <= 1e-6 * (1.0 + numeric.abs()),
+            "weight {i}: backprop {g}, finite differences {numeric}"
+        );
+    }
+    for r in 0..rows {
+        for j in 0..N::Input::LEN {
+            let mut xs = x.clone();
+            xs[r].as_mut_slice()[j] += h;
+            let up = mean_loss::<N, L, Y>(&p, &xs, y);
+            xs[r].as_mut_slice()[j] -= 2.0 * h;
+            let down = mean_loss::<N, L, Y>(&p, &xs, y);
+            let numeric = (up - down) / (2.0 * h);
+            let g = dx[r].as_slice()[j];
+            assert!(
+                (g - numeric).abs() <= 1e-6 * (1.0 + numeric.abs()),
+                "input {r},{j}: backprop {g}, finite differences {numeric}"
+            );
+        }
+    }
+}
+
+fn one_hot<const C: usize>(labels: &[usize]) -> Vec<[f64; C]> {
+    labels.iter().map(|&l| std::array::from_fn(|i| if i == l { 1.0 } else { 0.0 })).collect()
+}
+
+#[test]
+fn gradients_categorical_crossentropy_relu_softmax() {
+    check_gradients::<(Dense<3, 5, Relu>, Dense<5, 4, Softmax>), CategoricalCrossentropy, _>(
+        1,
+        &one_hot::<4>(&[0, 3, 1, 2, 3]),
+    );
+}
+
+#[test]
+fn gradients_sparse_categorical_crossentropy() {
+    let y: Vec<Class<4>> = [2, 0, 3, 1].iter().map(|&c| Class::new(c).unwrap()).collect();
+    check_gradients::<(Dense<3, 6, Tanh>, Dense<6, 4, Softmax>), SparseCategoricalCrossentropy, _>(2, &y);
+}
+
+#[test]
+fn gradients_binary_crossentropy_sigmoid() {
+    let y = vec![[1.0, 0.0], [0.0, 0.0], [1.0, 1.0], [0.3, 0.8]];
+    check_gradients::<(Dense<4, 5, Sigmoid>, Dense<5, 2, Sigmoid>), BinaryCrossentropy, _>(3, &y);
+}
+
+#[test]
+fn gradients_mean_squared_error_through_each_activation() {
+    let y = vec![[0.5, -1.0, 2.0], [0.0, 0.1, -0.3], [1.0, 1.0, 1.0]];
+    check_gradients::<(Dense<3, 5, Sigmoid>, Dense<5, 3, Linear>), MeanSquaredError, _>(4, &y);
+    check_gradients::<(Dense<3, 5, Relu>, Dense<5, 3, Tanh>), MeanSquaredError, _>(5, &y);
+    // Softmax inside the network: its general (unfused) backward.
+    check_gradients::<(Dense<3, 4, Softmax>, Dense<4, 3, Relu>), MeanSquaredError, _>(6, &y);
+    check_gradients::<(Dense<3, 4, Tanh>, Dense<4, 3, Softmax>), MeanSquaredError, _>(7, &y);
+    check_gradients::<(Dense<3, 4, Relu>, Dense<4, 3, Sigmoid>), MeanSquaredError, _>(8, &y);
+}
+
+#[test]
+fn gradients_mean_absolute_error() {
+    let y = vec![[0.5, -1.0], [0.0, 0.1], [1.0, 3.0]];
+    check_gradients::<(Dense<3, 5, Tanh>, Dense<5, 2, Linear>), MeanAbsoluteError, _>(9, &y);
+}
+
+#[test]
+fn gradients_of_a_deeper_stack() {
+    type Net = (Dense<4, 6, Relu>, Dense<6, 40, Tanh>, Dense<40, 5, Sigmoid>, Dense<5, 3, Softmax>);
+    check_gradients::<Net, CategoricalCrossentropy, _>(10, &one_hot::<3>(&[0, 1, 2, 2, 1, 0, 1]));
+}
+
+/// Two Gaussian blobs per class in 2-D, 3 classes: learnable to high accuracy.
+fn blobs(n: usize, seed: u64) -> (Vec<[f32; 2]>, Vec<[f32; 3]>) {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let centers = [[-2.0f32, 0.0], [2.0, 0.0], [0.0, 2.5]];
+    let mut x = Vec::new();
+    let mut y = Vec::new();
+    for i in 0..n {
+        let c = i % 3;
+        x.push([centers[c][0] + rng.random_range(-0.8..0.8), centers[c][1] + rng.random_range(-0.8..0.8)]);
+        y.push(std::array::from_fn(|j| if j == c { 1.0 } else { 0.0 }));
+    }
+    (x, y)
+}
+
+type Blob = (Dense<2, 16, Relu>, Dense<16, 3, Softmax>);
+
+fn trained<O: shaped::train::Optimizer>(optimizer: O) -> (f64, f64, f64) {
+    let (x, y) = blobs(300, 1);
+    let mut m = Sequential::<Blob>::new(&mut StdRng::seed_from_u64(2)).compile(
+        optimizer,
+        CategoricalCrossentropy,
+        &[Metric::Accuracy],
+    );
+    let before = m.evaluate(&x, &y).unwrap().loss;
+    let h = m.fit_with(&x, &y, Fit::new(20, 16).verbose(false)).unwrap();
+    let after = m.evaluate(&x, &y).unwrap();
+    assert_eq!(h.loss.len(), 20);
+    assert!(h.loss[19] < h.loss[0], "{:?}", h.loss);
+    (before, after.loss, after.accuracy.unwrap())
+}
+
+#[test]
+fn every_optimizer_learns() {
+    for (name, (before, after, acc)) in [
+        ("sgd", trained(Sgd { learning_rate: 0.1, ..Sgd::default() })),
+        ("sgd+nesterov", trained(Sgd { learning_rate: 0.05, momentum: 0.9, nesterov: true })),
+        ("rmsprop", trained(RmsProp::default())),
+        ("adam", trained(Adam::with_learning_rate(0.01))),
+    ] {
+        assert!(after < before * 0.5, "{name}: loss {before} -> {after}");
+        assert!(acc > 0.95, "{name}: accuracy {acc}");
+    }
+}
+
+#[test]
+fn same_seed_same_history_and_weights() {
+    let (x, y) = blobs(200, 3);
+    let run = |seed: u64| {
+        let mut m = Sequential::<Blob>::new(&mut StdRng::seed_from_u64(4)).compile(
+            RmsProp::default(),
+            CategoricalCrossentropy,
+            &[Metric::Accuracy],
+        );
+        let h = m.fit_with(&x, &y, Fit::new(3, 32).seed(seed).verbose(false)).unwrap();
+        (h.loss, h.accuracy, *m.params())
+    };
+    let (a, b, c) = (run(7), run(7), run(8));
+    assert_eq!(a, b);
+    assert_ne!(a.0, c.0);
+}
+
+#[test]
+fn validation_split_and_data() {
+    let (x, y) = blobs(100, 5);
+    let mut m = Sequential::<Blob>::new(&mut StdRng::seed_from_u64(6)).compile(
+        Adam::default(),
+        CategoricalCrossentropy,
+        &[Metric::Accuracy],
+    );
+    let h = m.fit_with(&x, &y, Fit::new(2, 10).validation_split(0.2).verbose(false)).unwrap();
+    assert_eq!((h.loss.len(), h.val_loss.len(), h.val_accuracy.len()), (2, 2, 2));
+    // The held-out part is the last 20 samples, evaluated with the final weights.
+    let last = m.evaluate(&x[80..], &y[80..]).unwrap();
+    assert!((h.val_loss[1] - last.loss).abs() < 1e-9);
+    let h = m
+        .fit_with(&x[..50], &y[..50], Fit::new(1, 10).validation_data(&x[50..], &y[50..]).verbose(false))
+        .unwrap();
+    assert_eq!(h.val_loss.len(), 1);
+    assert!(matches!(
+        m.fit_with(&x, &y, Fit::new(1, 10).validation_split(1.0)),
+        Err(TrainError::ValidationSplit(_))
+    ));
+}
+
+#[test]
+fn bad_arguments_are_errors() {
+    let (x, y) = blobs(30, 7);
+    let mut m = Sequential::<Blob>::new(&mut StdRng::seed_from_u64(8)).compile(
+        RmsProp::default(),
+        CategoricalCrossentropy,
+        &[],
+    );
+    let err = m.fit(&x, &y[..29], 1, 8).unwrap_err();
+    assert_eq!(err, TrainError::LengthMismatch { samples: 30, labels: 29 });
+    assert_eq!(err.to_string(), "30 samples but 29 labels: each sample needs one label");
+    assert_eq!(m.fit(&x, &y, 1, 0).unwrap_err(), TrainError::ZeroBatchSize);
+    assert_eq!(m.fit::<[f32; 2], [f32; 3]>(&[], &[], 1, 8).unwrap_err(), TrainError::NoSamples);
+    assert_eq!(
+        m.evaluate(&x[..3], &y[..2]).unwrap_err(),
+        TrainError::LengthMismatch { samples: 3, labels: 2 }
+    );
+    // No accuracy compiled in, none reported.
+    assert_eq!(m.evaluate(&x, &y).unwrap().accuracy, None);
+}
+
+#[test]
+fn nan_loss_stops_fit_and_keeps_the_weights() {
+    let (mut x, y) = blobs(64, 9);
+    x[37][1] = f32::NAN;
+    let mut m = Sequential::<Blob>::new(&mut StdRng::seed_from_u64(10)).compile(
+        Sgd::default(),
+        CategoricalCrossentropy,
+        &[Metric::Accuracy],
+    );
+    // A first epoch without the NaN sample trains normally.
+    m.fit_with(&x[..32], &y[..32], Fit::new(1, 8).verbose(false)).unwrap();
+    let before = *m.params();
+    // One batch per epoch: the NaN is in epoch 1, batch 1.
+    let err = m.fit_with(&x, &y, Fit::new(3, 64).verbose(false)).unwrap_err();
+    match &err {
+        TrainError::NonFiniteLoss { epoch: 1, batch: 1, loss, history } => {
+            assert!(loss.is_nan());
+            assert!(history.loss.is_empty());
+        }
+        other => panic!("expected a non-finite loss, got {other:?}"),
+    }
+    assert!(err.to_string().contains("epoch 1, batch 1"), "{err}");
+    assert_eq!(*m.params(), before, "the weights must be those from before the bad batch");
+
+    // Divergence in a later epoch: the epochs before it are in the history.
+    let (x, y) = blobs(64, 11);
+    let mut m = Sequential::<Blob>::new(&mut StdRng::seed_from_u64(12)).compile(
+        Sgd { learning_rate: 1e30, ..Sgd::default() },
+        MeanSquaredError,
+        &[],
+    );
+    match m.fit_with(&x, &y, Fit::new(50, 16).verbose(false)) {
+        Err(TrainError::NonFiniteLoss { epoch, batch, history, .. }) => {
+            assert_eq!(history.loss.len(), epoch - 1);
+            assert!((1..=4).contains(&batch));
+            assert!(m.params().0.kernel.as_flattened().iter().all(|w| !w.is_nan()));
+        }
+        other => panic!("expected divergence, got {other:?}"),
+    }
+}
+
+#[test]
+fn losses_by_hand() {
+    let p = [0.7f64, 0.2, 0.1];
+    let t = [0.0f64, 1.0, 0.0];
+    let cce = <CategoricalCrossentropy as Objective<f64, [f64; 3], [f64; 3], Softmax>>::loss(&p, &t);
+    assert!((cce - -(0.2f64).ln()).abs() < 1e-12);
+    let c = Class::<3>::new(1).unwrap();
+    let scce = <SparseCategoricalCrossentropy as Objective<f64, [f64; 3], Class<3>, Softmax>>::loss(&p, &c);
+    assert_eq!(scce, cce);
+    let acc = <CategoricalCrossentropy as Objective<f64, [f64; 3], [f64; 3], Softmax>>::accuracy(&p, &t);
+    assert_eq!(acc, 0.0);
+    let bce =
+        <BinaryCrossentropy as Objective<f64, [f64; 2], [f64; 2], Sigmoid>>::loss(&[0.9, 0.2], &[1.0, 0.0]);
+    assert!((bce - -(0.9f64.ln() + 0.8f64.ln()) / 2.0).abs() < 1e-12);
+    // Keras clips probabilities: a confident wrong answer costs -ln(1e-7), not infinity.
+    let clipped = <CategoricalCrossentropy as Objective<f64, [f64; 2], [f64; 2], Softmax>>::loss(
+        &[1.0, 0.0],
+        &[0.0, 1.0],
+    );
+    assert!((clipped - -(1e-7f64).ln()).abs() < 1e-9);
+    let mse =
+        <MeanSquaredError as Objective<f64, [f64; 2], [f64; 2], Linear>>::loss(&[1.0, 2.0], &[0.0, 4.0]);
+    assert_eq!(mse, 2.5);
+    let mae =
+        <MeanAbsoluteError as Objective<f64, [f64; 2], [f64; 2], Linear>>::loss(&[1.0, 2.0], &[0.0, 4.0]);
+    assert_eq!(mae, 1.5);
+}

@@ -1,0 +1,33 @@
+use shaped::nn::{Dense, Linear, Relu, Sequential, Sigmoid, Softmax, Tanh};
+use shaped::rand::{SeedableRng, rngs::StdRng};
+use shaped::train::{
+    Adam, BinaryCrossentropy, CategoricalCrossentropy, Class, MeanAbsoluteError, MeanSquaredError, Metric, RmsProp,
+    Sgd, SparseCategoricalCrossentropy,
+};
+
+fn main() {
+    let mut rng = StdRng::seed_from_u64(0);
+    let x = vec![[0.5f32; 4]; 8];
+    let mut m = Sequential::<(Dense<4, 8, Relu>, Dense<8, 3, Softmax>)>::new(&mut rng).compile(
+        RmsProp::default(),
+        CategoricalCrossentropy,
+        &[Metric::Accuracy],
+    );
+    let _ = m.evaluate(&x, &vec![[1.0f32, 0.0, 0.0]; 8]);
+    let m = m.into_model().compile(Adam::default(), SparseCategoricalCrossentropy, &[]);
+    let _ = m.evaluate(&x, &vec![Class::<3>::new(1).unwrap(); 8]);
+    let b = Sequential::<(Dense<4, 8, Tanh>, Dense<8, 2, Sigmoid>)>::new(&mut rng).compile(
+        Sgd::default(),
+        BinaryCrossentropy,
+        &[Metric::Accuracy],
+    );
+    let _ = b.evaluate(&x, &vec![[1.0f32, 0.0]; 8]);
+    let r = Sequential::<(Dense<4, 8, Relu>, Dense<8, 1, Linear>)>::new(&mut rng).compile(
+        Sgd::default(),
+        MeanSquaredError,
+        &[],
+    );
+    let _ = r.evaluate(&x, &vec![[2.0f32]; 8]);
+    let r = r.into_model().compile(Sgd::default(), MeanAbsoluteError, &[]);
+    let _ = r.evaluate(&x, &vec![[2.0f32]; 8]);
+}
