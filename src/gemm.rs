@@ -17,8 +17,8 @@ use crate::kernels::MatRef;
 pub const MR: usize = 8;
 /// Columns of the micro-kernel's tile.
 pub const NR: usize = 32;
-/// Depth of one packed block (the `k` extent kept in cache).
-const KC: usize = 256;
+/// Most depth of one packed block (the `k` extent kept in cache); blocks are balanced.
+const KC: usize = 512;
 /// Rows of `A` packed at a time (a multiple of `MR`).
 const MC: usize = 128;
 /// Columns of `B` packed at a time (a multiple of `NR`).
@@ -99,10 +99,15 @@ pub(crate) fn gemm_with<T: Scalar>(
         }
         return;
     }
+    // Blocks of equal depth: 784 is 2 x 392, not 256 + 256 + 256 + 16 (a last block
+    // that shallow would spend more on loading and storing its tiles than on products).
+    let kc_max = k.div_ceil(k.div_ceil(KC));
+    // Every kernel call overwrites the whole tile.
+    let mut tile = [[T::zero(); NR]; MR];
     for jc in (0..n).step_by(NC) {
         let nc = NC.min(n - jc);
-        for pc in (0..k).step_by(KC) {
-            let kc = KC.min(k - pc);
+        for pc in (0..k).step_by(kc_max) {
+            let kc = kc_max.min(k - pc);
             pack_b(b, pc, kc, jc, nc, &mut packing.b);
             let add = accumulate || pc > 0;
             for ic in (0..m).step_by(MC) {
@@ -114,7 +119,6 @@ pub(crate) fn gemm_with<T: Scalar>(
                     for ir in (0..mc).step_by(MR) {
                         let mr = MR.min(mc - ir);
                         let ap = &packing.a[(ir / MR) * kc * MR..][..kc * MR];
-                        let mut tile = [[T::zero(); NR]; MR];
                         kernel(kc, ap, bp, &mut tile);
                         for (i, t) in tile.iter().enumerate().take(mr) {
                             let start = (ic + ir + i) * ldc + jc + jr;

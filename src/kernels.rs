@@ -302,6 +302,99 @@ multiversion! {
         => matvec_body::<T, M, K>
 }
 
+/// The gradient `g + g2` (`g2` empty: `g` alone).
+#[inline(always)]
+fn grad_at<T: Scalar>(g: &[T], g2: &[T], i: usize) -> T {
+    if g2.is_empty() { g[i] } else { g[i] + g2[i] }
+}
+
+#[inline(always)]
+fn rmsprop_body<T: Scalar, const FMA: bool>(w: &mut [T], g: &[T], g2: &[T], v: &mut [T], h: [T; 4]) {
+    let (lr, rho, one_minus_rho, eps) = (h[0], h[1], h[2], h[3]);
+    let n = w.len().min(g.len()).min(v.len());
+    let (w, g, v) = (&mut w[..n], &g[..n], &mut v[..n]);
+    let g2 = if g2.len() >= n { &g2[..n] } else { &g2[..0] };
+    for i in 0..n {
+        let gi = grad_at(g, g2, i);
+        v[i] = rho * v[i] + one_minus_rho * gi * gi;
+        w[i] = w[i] - lr * gi / (v[i] + eps).sqrt();
+    }
+}
+
+#[inline(always)]
+fn adam_body<T: Scalar, const FMA: bool>(
+    w: &mut [T],
+    g: &[T],
+    g2: &[T],
+    m: &mut [T],
+    v: &mut [T],
+    h: [T; 4],
+) {
+    let (alpha, k1, k2, eps) = (h[0], h[1], h[2], h[3]);
+    let n = w.len().min(g.len()).min(m.len()).min(v.len());
+    let (w, g, m, v) = (&mut w[..n], &g[..n], &mut m[..n], &mut v[..n]);
+    let g2 = if g2.len() >= n { &g2[..n] } else { &g2[..0] };
+    for i in 0..n {
+        let gi = grad_at(g, g2, i);
+        m[i] = m[i] + (gi - m[i]) * k1;
+        v[i] = v[i] + (gi * gi - v[i]) * k2;
+        w[i] = w[i] - alpha * m[i] / (v[i].sqrt() + eps);
+    }
+}
+
+#[inline(always)]
+fn sgd_body<T: Scalar, const FMA: bool>(w: &mut [T], g: &[T], g2: &[T], velocity: &mut [T], h: [T; 4]) {
+    let (lr, momentum, nesterov) = (h[0], h[1], h[2] != T::zero());
+    let n = w.len().min(g.len());
+    let (w, g) = (&mut w[..n], &g[..n]);
+    let g2 = if g2.len() >= n { &g2[..n] } else { &g2[..0] };
+    if momentum == T::zero() {
+        for i in 0..n {
+            w[i] = w[i] - lr * grad_at(g, g2, i);
+        }
+        return;
+    }
+    let velocity = &mut velocity[..n];
+    for i in 0..n {
+        let gi = grad_at(g, g2, i);
+        velocity[i] = momentum * velocity[i] - lr * gi;
+        w[i] = if nesterov { w[i] + momentum * velocity[i] - lr * gi } else { w[i] + velocity[i] };
+    }
+}
+
+#[inline(always)]
+fn finite_body<T: Scalar, const FMA: bool>(x: &[T]) -> bool {
+    // `v - v` is 0 for finite `v` and NaN otherwise; a bitwise fold vectorizes.
+    x.iter().fold(true, |ok, &v| ok & ((v - v) == T::zero()))
+}
+
+multiversion! {
+    /// RMSprop on one array: `v = rho v + (1 - rho) g^2; w -= lr g / sqrt(v + eps)`, with
+    /// `g` the sum of `g` and `g2` (`g2` empty: `g` alone), `h = [lr, rho, 1 - rho, eps]`.
+    pub fn rmsprop_update<T: Scalar;>(w: &mut [T], g: &[T], g2: &[T], v: &mut [T], h: [T; 4])
+        => rmsprop_body::<T>
+}
+
+multiversion! {
+    /// Adam on one array, `h = [alpha_t, 1 - beta1, 1 - beta2, eps]`; `g` as in
+    /// [`rmsprop_update`].
+    pub fn adam_update<T: Scalar;>(w: &mut [T], g: &[T], g2: &[T], m: &mut [T], v: &mut [T], h: [T; 4])
+        => adam_body::<T>
+}
+
+multiversion! {
+    /// SGD on one array, `h = [lr, momentum, nesterov (0 or 1), unused]`; `g` as in
+    /// [`rmsprop_update`].
+    pub fn sgd_update<T: Scalar;>(w: &mut [T], g: &[T], g2: &[T], velocity: &mut [T], h: [T; 4])
+        => sgd_body::<T>
+}
+
+multiversion! {
+    /// Whether every value is finite (no NaN, no infinity).
+    pub fn all_finite<T: Scalar;>(x: &[T]) -> bool
+        => finite_body::<T>
+}
+
 /// `c = a * b` for a batch of rows `a` (each `K` long) and a `K x N` matrix.
 ///
 /// The const-size kernel: no allocation, and faster than a packing GEMM for a few rows.

@@ -40,19 +40,16 @@ impl Activation for Relu {
     const NAME: &'static str = "relu";
     #[inline]
     fn forward<T: Scalar>(z: &mut [T]) {
-        // Not `max`: it would turn a NaN into 0 and hide it from the loss.
+        // Not `max`: it would turn a NaN into 0 and hide it from the loss. A select,
+        // not a conditional store, so that it vectorizes.
         for v in z {
-            if *v < T::zero() {
-                *v = T::zero();
-            }
+            *v = if *v < T::zero() { T::zero() } else { *v };
         }
     }
     #[inline]
     fn backward<T: Scalar>(y: &[T], dy: &mut [T]) {
         for (d, &y) in dy.iter_mut().zip(y) {
-            if y <= T::zero() {
-                *d = T::zero();
-            }
+            *d = if y <= T::zero() { T::zero() } else { *d };
         }
     }
 }

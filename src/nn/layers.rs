@@ -191,7 +191,7 @@ pub trait Layers<T: Scalar>: Sized + 'static {
     fn zip_params(a: &mut Self::Params, b: &Self::Params, f: &mut dyn FnMut(&mut [T], &[T]));
 
     /// Calls `f` with each weight array, flattened, in the order of [`Layers::zip_params`].
-    fn visit_params(p: &Self::Params, f: &mut dyn FnMut(&[T]));
+    fn visit_params<'a>(p: &'a Self::Params, f: &mut dyn FnMut(&'a [T]));
 
     /// Buffers of one training step: each layer's outputs and the gradient with respect
     /// to them, for up to the number of samples given to [`Layers::new_trace`].
@@ -313,7 +313,7 @@ impl<T: Scalar, const IN: usize, const OUT: usize, A: Activation> Layers<T> for 
         f(&mut a.bias, &b.bias);
     }
 
-    fn visit_params(p: &Self::Params, f: &mut dyn FnMut(&[T])) {
+    fn visit_params<'a>(p: &'a Self::Params, f: &mut dyn FnMut(&'a [T])) {
         f(p.kernel.as_flattened());
         f(&p.bias);
     }
@@ -488,7 +488,7 @@ impl<T: Scalar, A: Layers<T>, B: Accepts<T, A::Output>> Layers<T> for (A, B) {
         B::zip_params(&mut a.1, &b.1, f);
     }
 
-    fn visit_params(p: &Self::Params, f: &mut dyn FnMut(&[T])) {
+    fn visit_params<'a>(p: &'a Self::Params, f: &mut dyn FnMut(&'a [T])) {
         A::visit_params(&p.0, f);
         B::visit_params(&p.1, f);
     }
@@ -601,7 +601,7 @@ macro_rules! flat_tuple {
             fn zip_params(a: &mut Self::Params, b: &Self::Params, f: &mut dyn FnMut(&mut [T], &[T])) {
                 <($first, ($($rest,)+)) as Layers<T>>::zip_params(a, b, f)
             }
-            fn visit_params(p: &Self::Params, f: &mut dyn FnMut(&[T])) {
+            fn visit_params<'a>(p: &'a Self::Params, f: &mut dyn FnMut(&'a [T])) {
                 <($first, ($($rest,)+)) as Layers<T>>::visit_params(p, f)
             }
             #[cfg(feature = "alloc")]

@@ -219,6 +219,8 @@ struct Worker<N: Layers<T>, T: Scalar> {
     packing: Packing<T>,
     loss: f64,
     accuracy: f64,
+    /// Whether every gradient of the last step is finite.
+    finite: bool,
 }
 
 /// Rows `[start, end)` of a batch of `len` that thread `k` of `threads` takes.
@@ -319,6 +321,7 @@ impl<N: Layers<T>, O: Optimizer, L: Loss, T: Scalar> Compiled<N, O, L, T> {
                     packing: Packing::new(),
                     loss: 0.0,
                     accuracy: 0.0,
+                    finite: true,
                 })
             })
             .collect();
@@ -360,6 +363,9 @@ impl<N: Layers<T>, O: Optimizer, L: Loss, T: Scalar> Compiled<N, O, L, T> {
             w.loss = loss;
             w.accuracy = acc;
             N::backward(&p, &w.x[..rows], &mut w.trace, &mut w.grads, None, &mut w.packing);
+            let mut finite = true;
+            N::visit_params(&w.grads, &mut |g| finite &= crate::kernels::all_finite(g));
+            w.finite = finite;
         };
 
         let outcome = std::thread::scope(|scope| {
@@ -394,32 +400,20 @@ impl<N: Layers<T>, O: Optimizer, L: Loss, T: Scalar> Compiled<N, O, L, T> {
                     run_share(0);
                     done.wait();
 
-                    let mut first = workers[0].lock().unwrap_or_else(|e| e.into_inner());
-                    let (mut loss, mut acc) = (first.loss, first.accuracy);
-                    // The sum of all gradients is finite exactly when every one is (or,
-                    // rarely, when an overflow hides among them): a cheap guard.
-                    let mut check = T::zero();
-                    if workers.len() == 1 {
-                        N::visit_params(&first.grads, &mut |g| {
-                            check = g.iter().fold(check, |s, &v| s + v);
-                        });
-                    }
-                    for (k, w) in workers[1..].iter().enumerate() {
+                    let mut guards: [Option<std::sync::MutexGuard<'_, Worker<N, T>>>; 2] = [None, None];
+                    let (mut loss, mut acc, mut finite) = (0.0, 0.0, true);
+                    for (k, w) in workers.iter().enumerate() {
                         let w = w.lock().unwrap_or_else(|e| e.into_inner());
                         loss += w.loss;
                         acc += w.accuracy;
-                        let last = k + 2 == workers.len();
-                        N::zip_params(&mut first.grads, &w.grads, &mut |a, b| {
-                            for (a, &b) in a.iter_mut().zip(b) {
-                                *a = *a + b;
-                            }
-                            if last {
-                                check = a.iter().fold(check, |s, &v| s + v);
-                            }
-                        });
+                        finite &= w.finite;
+                        if k < 2 {
+                            guards[k] = Some(w);
+                        }
                     }
                     let mean = loss / len as f64;
-                    if !mean.is_finite() || !check.is_finite() {
+                    if !mean.is_finite() || !finite {
+                        drop(guards);
                         release();
                         return Err(TrainError::NonFiniteLoss {
                             epoch,
@@ -428,15 +422,48 @@ impl<N: Layers<T>, O: Optimizer, L: Loss, T: Scalar> Compiled<N, O, L, T> {
                             history: Box::new(core::mem::take(&mut history)),
                         });
                     }
+                    let [Some(mut first), second] = guards else { unreachable!("at least one worker") };
+                    // More than two threads: fold the others into the first.
+                    for w in workers.iter().skip(2) {
+                        let w = w.lock().unwrap_or_else(|e| e.into_inner());
+                        N::zip_params(&mut first.grads, &w.grads, &mut |a, b| {
+                            for (a, &b) in a.iter_mut().zip(b) {
+                                *a = *a + b;
+                            }
+                        });
+                    }
+                    // The second thread's gradients, array by array, summed with the
+                    // first's inside the update (one pass over the weights).
+                    const MAX_ARRAYS: usize = 64;
+                    let mut extra: [&[T]; MAX_ARRAYS] = [&[]; MAX_ARRAYS];
+                    let mut arrays = 0;
+                    if let Some(second) = &second {
+                        N::visit_params(&second.grads, &mut |g| {
+                            if arrays < MAX_ARRAYS {
+                                extra[arrays] = g;
+                            }
+                            arrays += 1;
+                        });
+                        if arrays > MAX_ARRAYS {
+                            N::zip_params(&mut first.grads, &second.grads, &mut |a, b| {
+                                for (a, &b) in a.iter_mut().zip(b) {
+                                    *a = *a + b;
+                                }
+                            });
+                            extra = [&[]; MAX_ARRAYS];
+                        }
+                    }
                     loss_sum += loss;
                     acc_sum += acc;
                     optimizer.begin_step();
                     let mut p = params.write().unwrap_or_else(|e| e.into_inner());
-                    let mut offset = 0;
+                    let (mut offset, mut index) = (0, 0);
                     N::zip_params(&mut p, &first.grads, &mut |w, g| {
                         let slots = O::SLOTS * w.len();
-                        optimizer.update(w, g, &mut state[offset..offset + slots]);
+                        let g2 = extra.get(index).copied().unwrap_or(&[]);
+                        optimizer.update(w, g, g2, &mut state[offset..offset + slots]);
                         offset += slots;
+                        index += 1;
                     });
                 }
                 let elapsed = began.elapsed();

@@ -3,6 +3,7 @@
 use core::fmt::Debug;
 
 use crate::element::Scalar;
+use crate::kernels;
 
 /// An optimizer: updates weights from their gradients, one array at a time.
 pub trait Optimizer: Clone + Debug + Send + Sync + 'static {
@@ -14,9 +15,10 @@ pub trait Optimizer: Clone + Debug + Send + Sync + 'static {
     /// Called once per step, before the arrays are updated.
     fn begin_step(&mut self) {}
 
-    /// Updates `w` by its gradient `g`; `state` holds `SLOTS * w.len()` values, zero at
-    /// the first step.
-    fn update<T: Scalar>(&self, w: &mut [T], g: &[T], state: &mut [T]);
+    /// Updates `w` by its gradient, `g + g2` (`g2` empty: `g` alone; training sums the
+    /// gradients of two threads' halves of a batch in the same pass); `state` holds
+    /// `SLOTS * w.len()` values, zero at the first step.
+    fn update<T: Scalar>(&self, w: &mut [T], g: &[T], g2: &[T], state: &mut [T]);
 }
 
 /// Stochastic gradient descent, optionally with (Nesterov) momentum.
@@ -42,19 +44,10 @@ impl Default for Sgd {
 impl Optimizer for Sgd {
     const NAME: &'static str = "sgd";
     const SLOTS: usize = 1;
-    fn update<T: Scalar>(&self, w: &mut [T], g: &[T], state: &mut [T]) {
-        let lr = T::from_f64(self.learning_rate);
-        if self.momentum == 0.0 {
-            for (w, &g) in w.iter_mut().zip(g) {
-                *w = *w - lr * g;
-            }
-            return;
-        }
-        let m = T::from_f64(self.momentum);
-        for ((w, &g), v) in w.iter_mut().zip(g).zip(state.iter_mut()) {
-            *v = m * *v - lr * g;
-            *w = if self.nesterov { *w + m * *v - lr * g } else { *w + *v };
-        }
+    fn update<T: Scalar>(&self, w: &mut [T], g: &[T], g2: &[T], state: &mut [T]) {
+        let nesterov = if self.nesterov { T::one() } else { T::zero() };
+        let h = [T::from_f64(self.learning_rate), T::from_f64(self.momentum), nesterov, T::zero()];
+        kernels::sgd_update(w, g, g2, state, h);
     }
 }
 
@@ -80,14 +73,14 @@ impl Default for RmsProp {
 impl Optimizer for RmsProp {
     const NAME: &'static str = "rmsprop";
     const SLOTS: usize = 1;
-    fn update<T: Scalar>(&self, w: &mut [T], g: &[T], state: &mut [T]) {
-        let (lr, rho, eps) =
-            (T::from_f64(self.learning_rate), T::from_f64(self.rho), T::from_f64(self.epsilon));
-        let one_minus_rho = T::one() - rho;
-        for ((w, &g), v) in w.iter_mut().zip(g).zip(state.iter_mut()) {
-            *v = rho * *v + one_minus_rho * g * g;
-            *w = *w - lr * g / (*v + eps).sqrt();
-        }
+    fn update<T: Scalar>(&self, w: &mut [T], g: &[T], g2: &[T], state: &mut [T]) {
+        let h = [
+            T::from_f64(self.learning_rate),
+            T::from_f64(self.rho),
+            T::from_f64(1.0 - self.rho),
+            T::from_f64(self.epsilon),
+        ];
+        kernels::rmsprop_update(w, g, g2, state, h);
     }
 }
 
@@ -128,19 +121,19 @@ impl Optimizer for Adam {
     fn begin_step(&mut self) {
         self.step += 1;
     }
-    fn update<T: Scalar>(&self, w: &mut [T], g: &[T], state: &mut [T]) {
+    fn update<T: Scalar>(&self, w: &mut [T], g: &[T], g2: &[T], state: &mut [T]) {
         let t = self.step.max(1) as i32;
         use num_traits::Float;
         let alpha = self.learning_rate * Float::sqrt(1.0 - Float::powi(self.beta_2, t))
             / (1.0 - Float::powi(self.beta_1, t));
-        let (alpha, eps) = (T::from_f64(alpha), T::from_f64(self.epsilon));
-        let (k1, k2) = (T::from_f64(1.0 - self.beta_1), T::from_f64(1.0 - self.beta_2));
-        let (m, v) = state.split_at_mut(w.len());
-        for (((w, &g), m), v) in w.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
-            *m = *m + (g - *m) * k1;
-            *v = *v + (g * g - *v) * k2;
-            *w = *w - alpha * *m / (v.sqrt() + eps);
-        }
+        let h = [
+            T::from_f64(alpha),
+            T::from_f64(1.0 - self.beta_1),
+            T::from_f64(1.0 - self.beta_2),
+            T::from_f64(self.epsilon),
+        ];
+        let (m, v) = state.split_at_mut(w.len().min(state.len()));
+        kernels::adam_update(w, g, g2, m, v, h);
     }
 }
 
@@ -160,26 +153,30 @@ mod tests {
     fn one_step_by_hand() {
         // RMSprop: v = 0.1 * 4 = 0.4; w = 1 - 0.001 * 2 / sqrt(0.4 + 1e-7).
         let (mut w, mut s) = ([1.0f64], [0.0f64]);
-        RmsProp::default().update(&mut w, &[2.0], &mut s);
+        RmsProp::default().update(&mut w, &[2.0], &[], &mut s);
         assert!((s[0] - 0.4).abs() < 1e-15);
         assert!((w[0] - (1.0 - 0.002 / (0.4f64 + 1e-7).sqrt())).abs() < 1e-15);
         // Adam, first step: m = 0.2, v = 0.004; alpha = 0.001 * sqrt(0.001) / 0.1.
         let mut adam = Adam::default();
         adam.begin_step();
         let (mut w, mut s) = ([1.0f64], [0.0f64; 2]);
-        adam.update(&mut w, &[2.0], &mut s);
+        adam.update(&mut w, &[2.0], &[], &mut s);
         let alpha = 0.001 * (0.001f64).sqrt() / 0.1;
         assert!((w[0] - (1.0 - alpha * 0.2 / (0.004f64.sqrt() + 1e-7))).abs() < 1e-15);
         // SGD with Nesterov momentum, two steps.
         let sgd = Sgd { learning_rate: 0.1, momentum: 0.9, nesterov: true };
         let (mut w, mut s) = ([1.0f64], [0.0f64]);
-        sgd.update(&mut w, &[1.0], &mut s); // v = -0.1, w = 1 - 0.09 - 0.1
+        sgd.update(&mut w, &[1.0], &[], &mut s); // v = -0.1, w = 1 - 0.09 - 0.1
         assert!((w[0] - 0.81).abs() < 1e-15);
-        sgd.update(&mut w, &[1.0], &mut s); // v = -0.19, w = 0.81 - 0.171 - 0.1
+        sgd.update(&mut w, &[1.0], &[], &mut s); // v = -0.19, w = 0.81 - 0.171 - 0.1
         assert!((w[0] - 0.539).abs() < 1e-12);
+        // Two gradients are summed.
+        let (mut w, mut s) = ([1.0f64], [0.0f64]);
+        RmsProp::default().update(&mut w, &[1.5], &[0.5], &mut s);
+        assert!((s[0] - 0.4).abs() < 1e-15);
         // Plain SGD.
         let (mut w, mut s) = ([1.0f64], [0.0f64]);
-        Sgd::default().update(&mut w, &[3.0], &mut s);
+        Sgd::default().update(&mut w, &[3.0], &[], &mut s);
         assert!((w[0] - 0.97).abs() < 1e-15);
     }
 }
