@@ -309,6 +309,7 @@ fn grad_at<T: Scalar>(g: &[T], g2: &[T], i: usize) -> T {
 }
 
 #[inline(always)]
+#[allow(clippy::needless_range_loop)] // one index into four arrays
 fn rmsprop_body<T: Scalar, const FMA: bool>(w: &mut [T], g: &[T], g2: &[T], v: &mut [T], h: [T; 4]) {
     let (lr, rho, one_minus_rho, eps) = (h[0], h[1], h[2], h[3]);
     let n = w.len().min(g.len()).min(v.len());
@@ -322,6 +323,7 @@ fn rmsprop_body<T: Scalar, const FMA: bool>(w: &mut [T], g: &[T], g2: &[T], v: &
 }
 
 #[inline(always)]
+#[allow(clippy::needless_range_loop)] // one index into four arrays
 fn adam_body<T: Scalar, const FMA: bool>(
     w: &mut [T],
     g: &[T],
@@ -343,6 +345,7 @@ fn adam_body<T: Scalar, const FMA: bool>(
 }
 
 #[inline(always)]
+#[allow(clippy::needless_range_loop)] // one index into four arrays
 fn sgd_body<T: Scalar, const FMA: bool>(w: &mut [T], g: &[T], g2: &[T], velocity: &mut [T], h: [T; 4]) {
     let (lr, momentum, nesterov) = (h[0], h[1], h[2] != T::zero());
     let n = w.len().min(g.len());
@@ -364,8 +367,8 @@ fn sgd_body<T: Scalar, const FMA: bool>(w: &mut [T], g: &[T], g2: &[T], velocity
 
 #[inline(always)]
 fn finite_body<T: Scalar, const FMA: bool>(x: &[T]) -> bool {
-    // `v - v` is 0 for finite `v` and NaN otherwise; a bitwise fold vectorizes.
-    x.iter().fold(true, |ok, &v| ok & ((v - v) == T::zero()))
+    // A bitwise fold (no early exit) vectorizes.
+    x.iter().fold(true, |ok, &v| ok & v.is_finite())
 }
 
 multiversion! {
