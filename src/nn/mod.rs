@@ -24,3 +24,17 @@ pub use layers::{
 #[cfg(feature = "alloc")]
 pub use model::Sequential;
 pub use model::{ModelRef, Summary};
+
+/// Type-checks heap-free inference in the `no_std` build (`cargo build
+/// --no-default-features`, as CI runs it): a network type, weights in a `static`, and
+/// `predict`, with neither `std` nor `alloc`.
+#[cfg(not(feature = "alloc"))]
+#[allow(dead_code)]
+fn no_std_inference(x: &[f32; 16]) -> [f32; 4] {
+    type Net = (Dense<16, 32, Relu>, Dense<32, 32, Tanh>, Dense<32, 4, Softmax>);
+    static WEIGHTS: <Net as Layers<f32>>::Params = (
+        DenseParams::new([[0.01; 32]; 16], [0.0; 32]),
+        (DenseParams::new([[0.02; 32]; 32], [0.0; 32]), DenseParams::new([[0.03; 4]; 32], [0.0; 4])),
+    );
+    ModelRef::<Net>::new(&WEIGHTS).predict(x)
+}

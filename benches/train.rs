@@ -1,0 +1,175 @@
+//! Training the chapter-2 network: `fit` (both cores, shaped's packed GEMM) against a
+//! single-threaded training loop of direct matrixmultiply calls, same network, same batch,
+//! same optimizer, measured in the same run.
+//!
+//! `cargo bench --bench train`. BENCHMARKS.md records the ratio; the full 5-epoch MNIST
+//! fit is `cargo run --release --example mnist`.
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use shaped::nn::{Dense, Relu, Sequential, Softmax};
+use shaped::rand::{SeedableRng, rngs::StdRng};
+use shaped::train::{CategoricalCrossentropy, Fit, Metric, RmsProp};
+
+type Chapter2 = (Dense<784, 512, Relu>, Dense<512, 10, Softmax>);
+const BATCH: usize = 128;
+const STEPS: usize = 40;
+
+/// `c = a * b (+ c)` through one direct sgemm call; `a` is `m x k`, `b` is `k x n`, both
+/// given by strides.
+#[allow(clippy::too_many_arguments)]
+fn sgemm(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: &[f32],
+    rsa: usize,
+    csa: usize,
+    b: &[f32],
+    rsb: usize,
+    csb: usize,
+    beta: f32,
+    c: &mut [f32],
+) {
+    assert!(
+        a.len() > (m - 1) * rsa + (k - 1) * csa
+            && b.len() > (k - 1) * rsb + (n - 1) * csb
+            && c.len() >= m * n
+    );
+    // SAFETY: the assert above keeps every read and write in bounds.
+    unsafe {
+        matrixmultiply::sgemm(
+            m,
+            k,
+            n,
+            1.0,
+            a.as_ptr(),
+            rsa as isize,
+            csa as isize,
+            b.as_ptr(),
+            rsb as isize,
+            csb as isize,
+            beta,
+            c.as_mut_ptr(),
+            n as isize,
+            1,
+        )
+    }
+}
+
+/// The baseline: one training step of the chapter-2 network, written out with direct
+/// matrixmultiply calls on one thread, and Keras's RMSprop.
+struct Baseline {
+    w1: Vec<f32>,
+    b1: Vec<f32>,
+    w2: Vec<f32>,
+    b2: Vec<f32>,
+    v: [Vec<f32>; 4],
+    h: Vec<f32>,
+    z2: Vec<f32>,
+    dh: Vec<f32>,
+    g: [Vec<f32>; 4],
+}
+
+impl Baseline {
+    fn new(model: &Sequential<Chapter2>) -> Self {
+        let p = model.params();
+        Baseline {
+            w1: p.0.kernel.as_flattened().to_vec(),
+            b1: p.0.bias.to_vec(),
+            w2: p.1.kernel.as_flattened().to_vec(),
+            b2: p.1.bias.to_vec(),
+            v: [vec![0.0; 784 * 512], vec![0.0; 512], vec![0.0; 5120], vec![0.0; 10]],
+            h: vec![0.0; BATCH * 512],
+            z2: vec![0.0; BATCH * 10],
+            dh: vec![0.0; BATCH * 512],
+            g: [vec![0.0; 784 * 512], vec![0.0; 512], vec![0.0; 5120], vec![0.0; 10]],
+        }
+    }
+
+    fn step(&mut self, x: &[f32], y: &[f32]) {
+        let n = x.len() / 784;
+        for r in 0..n {
+            self.h[r * 512..(r + 1) * 512].copy_from_slice(&self.b1);
+            self.z2[r * 10..(r + 1) * 10].copy_from_slice(&self.b2);
+        }
+        sgemm(n, 784, 512, x, 784, 1, &self.w1, 512, 1, 1.0, &mut self.h);
+        self.h.iter_mut().for_each(|v| *v = v.max(0.0));
+        sgemm(n, 512, 10, &self.h, 512, 1, &self.w2, 10, 1, 1.0, &mut self.z2);
+        for (z, t) in self.z2.chunks_mut(10).zip(y.chunks(10)) {
+            let m = z.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v));
+            let s: f32 = z
+                .iter_mut()
+                .map(|v| {
+                    *v = (*v - m).exp();
+                    *v
+                })
+                .sum();
+            for (v, &t) in z.iter_mut().zip(t) {
+                *v = (*v / s - t) / n as f32;
+            }
+        }
+        let [g1, gb1, g2, gb2] = &mut self.g;
+        sgemm(512, n, 10, &self.h, 1, 512, &self.z2, 10, 1, 0.0, g2);
+        gb2.fill(0.0);
+        self.z2.chunks(10).for_each(|d| gb2.iter_mut().zip(d).for_each(|(b, d)| *b += d));
+        sgemm(n, 10, 512, &self.z2, 10, 1, &self.w2, 1, 10, 0.0, &mut self.dh);
+        for (d, &h) in self.dh.iter_mut().zip(&self.h) {
+            if h <= 0.0 {
+                *d = 0.0;
+            }
+        }
+        sgemm(784, n, 512, x, 1, 784, &self.dh, 512, 1, 0.0, g1);
+        gb1.fill(0.0);
+        self.dh.chunks(512).for_each(|d| gb1.iter_mut().zip(d).for_each(|(b, d)| *b += d));
+        for ((w, g), v) in
+            [&mut self.w1, &mut self.b1, &mut self.w2, &mut self.b2].into_iter().zip(&self.g).zip(&mut self.v)
+        {
+            for ((w, &g), v) in w.iter_mut().zip(g).zip(v.iter_mut()) {
+                *v = 0.9 * *v + 0.1 * g * g;
+                *w -= 0.001 * g / (*v + 1e-7).sqrt();
+            }
+        }
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    let n = BATCH * STEPS;
+    let x: Vec<[f32; 784]> =
+        (0..n).map(|s| std::array::from_fn(|i| ((s * 7 + i * 3) % 29) as f32 / 29.0)).collect();
+    let y: Vec<[f32; 10]> =
+        (0..n).map(|s| std::array::from_fn(|i| if i == s % 10 { 1.0 } else { 0.0 })).collect();
+    let init = Sequential::<Chapter2>::new(&mut StdRng::seed_from_u64(0));
+
+    let mut g = c.benchmark_group(format!("train/784-512-10/{STEPS} steps of batch {BATCH}"));
+    g.throughput(Throughput::Elements(n as u64));
+    let mut model = init.clone().compile(RmsProp::default(), CategoricalCrossentropy, &[Metric::Accuracy]);
+    g.bench_function("shaped fit", |b| {
+        b.iter(|| model.fit_with(black_box(&x), &y, Fit::new(1, BATCH).verbose(false)).map(|h| h.loss[0]))
+    });
+    let mut base = Baseline::new(&init);
+    let (xf, yf) = (x.as_flattened(), y.as_flattened());
+    g.bench_function("matrixmultiply 1 thread", |b| {
+        b.iter(|| {
+            for s in 0..STEPS {
+                base.step(
+                    black_box(&xf[s * BATCH * 784..(s + 1) * BATCH * 784]),
+                    &yf[s * BATCH * 10..(s + 1) * BATCH * 10],
+                );
+            }
+        })
+    });
+    g.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(5))
+        .sample_size(20);
+    targets = bench
+}
+criterion_main!(benches);
