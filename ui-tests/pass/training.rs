@@ -1,7 +1,7 @@
 use shaped::nn::{Dense, Linear, Relu, Sequential, Sigmoid, Softmax, Tanh};
 use shaped::rand::{SeedableRng, rngs::StdRng};
 use shaped::train::{
-    Adam, BinaryCrossentropy, CategoricalCrossentropy, Class, MeanAbsoluteError, MeanSquaredError, Metric, RmsProp,
+    Adam, BinaryCrossentropy, CategoricalCrossentropy, Class, Fit, MeanAbsoluteError, MeanSquaredError, Metric, RmsProp,
     Sgd, SparseCategoricalCrossentropy,
 };
 
@@ -13,7 +13,9 @@ fn main() {
         CategoricalCrossentropy,
         &[Metric::Accuracy],
     );
-    let _ = m.evaluate(&x, &vec![[1.0f32, 0.0, 0.0]; 8]);
+    let y = vec![[1.0f32, 0.0, 0.0]; 8];
+    let _ = m.fit_with(&x, &y, Fit::new(1, 4).verbose(false));
+    let _ = m.evaluate(&x, &y);
     let m = m.into_model().compile(Adam::default(), SparseCategoricalCrossentropy, &[]);
     let _ = m.evaluate(&x, &vec![Class::<3>::new(1).unwrap(); 8]);
     let b = Sequential::<(Dense<4, 8, Tanh>, Dense<8, 2, Sigmoid>)>::new(&mut rng).compile(
