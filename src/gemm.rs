@@ -339,32 +339,13 @@ mod tests {
 
     #[test]
     fn empty_dims() {
-        let mut c = vec![5.0f32; 6];
-        gemm(
-            2,
-            0,
-            3,
-            MatRef::row_major(&[], 0),
-            MatRef::row_major(&[], 3),
-            false,
-            &mut c,
-            3,
-            &mut Packing::new(),
-        );
-        assert_eq!(c, vec![0.0; 6]);
-        let mut c = vec![5.0f32; 6];
-        gemm(
-            2,
-            0,
-            3,
-            MatRef::row_major(&[], 0),
-            MatRef::row_major(&[], 3),
-            true,
-            &mut c,
-            3,
-            &mut Packing::new(),
-        );
-        assert_eq!(c, vec![5.0; 6]);
+        // k = 0: `c` is zeroed, or left alone when accumulating.
+        for (accumulate, want) in [(false, 0.0), (true, 5.0)] {
+            let mut c = vec![5.0f32; 6];
+            let (a, b) = (MatRef::row_major(&[], 0), MatRef::row_major(&[], 3));
+            gemm(2, 0, 3, a, b, accumulate, &mut c, 3, &mut Packing::new());
+            assert_eq!(c, vec![want; 6]);
+        }
         gemm(
             0,
             4,
