@@ -4,8 +4,8 @@
 //! The loops are those of BLIS: `B` is packed in panels of [`NR`] columns, `A` in panels
 //! of [`MR`] rows, and a micro-kernel multiplies one `A` panel by one `B` panel into an
 //! `MR x NR` tile held in registers. For `f32` on CPUs with AVX-512 the micro-kernel uses
-//! `core::arch` intrinsics (16 accumulators of 16 lanes); elsewhere a portable kernel of
-//! the same shape runs.
+//! `core::arch` intrinsics (16 accumulators of 16 lanes), with AVX2 and FMA in four
+//! quarters of 8 accumulators; elsewhere a portable kernel of the same shape runs.
 
 use alloc::vec;
 use alloc::vec::Vec;
@@ -205,8 +205,10 @@ pub(crate) fn portable_kernel<T: Scalar>(kc: usize, a: &[T], b: &[T], out: &mut 
 pub(crate) fn f32_kernel() -> Option<MicroKernel<f32>> {
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
     {
-        if crate::kernels::isa() == crate::kernels::Isa::Avx512 {
-            return Some(avx512::kernel_checked);
+        match crate::kernels::isa() {
+            crate::kernels::Isa::Avx512 => return Some(avx512::kernel_checked),
+            crate::kernels::Isa::Avx2Fma => return Some(avx2::kernel_checked),
+            crate::kernels::Isa::Portable => {}
         }
     }
     None
@@ -248,6 +250,52 @@ mod avx512 {
     }
 }
 
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+mod avx2 {
+    use super::{MR, NR};
+    use core::arch::x86_64::*;
+
+    /// Only ever handed out by [`super::f32_kernel`] after AVX2 and FMA were detected.
+    pub(super) fn kernel_checked(kc: usize, a: &[f32], b: &[f32], out: &mut [[f32; NR]; MR]) {
+        // SAFETY: this function is returned by `f32_kernel` only when `isa()` reported
+        // AVX2 and FMA (or better) on the running CPU.
+        unsafe { kernel(kc, a, b, out) }
+    }
+
+    /// The 8x32 tile in four 4x16 quarters: eight accumulators of 8 lanes each, so that
+    /// the accumulators, two rows of `b` and a broadcast fit the 16 YMM registers.
+    #[target_feature(enable = "avx2,fma")]
+    fn kernel(kc: usize, a: &[f32], b: &[f32], out: &mut [[f32; NR]; MR]) {
+        let (ap, _) = a[..kc * MR].as_chunks::<MR>();
+        let (bp, _) = b[..kc * NR].as_chunks::<NR>();
+        for rows in 0..2 {
+            for cols in 0..2 {
+                let (r0, c0) = (4 * rows, 16 * cols);
+                let mut c = [[_mm256_setzero_ps(); 2]; 4];
+                for (x, w) in ap.iter().zip(bp) {
+                    let w = &w[c0..c0 + 16];
+                    // SAFETY: `w` holds 16 floats: the loads read lanes 0..8 and 8..16.
+                    let (w0, w1) =
+                        unsafe { (_mm256_loadu_ps(w.as_ptr()), _mm256_loadu_ps(w.as_ptr().add(8))) };
+                    for (ci, &xi) in c.iter_mut().zip(&x[r0..r0 + 4]) {
+                        let xv = _mm256_set1_ps(xi);
+                        ci[0] = _mm256_fmadd_ps(xv, w0, ci[0]);
+                        ci[1] = _mm256_fmadd_ps(xv, w1, ci[1]);
+                    }
+                }
+                for (o, ci) in out[r0..r0 + 4].iter_mut().zip(&c) {
+                    let o = &mut o[c0..c0 + 16];
+                    // SAFETY: `o` holds 16 floats: the stores write lanes 0..8 and 8..16.
+                    unsafe {
+                        _mm256_storeu_ps(o.as_mut_ptr(), ci[0]);
+                        _mm256_storeu_ps(o.as_mut_ptr().add(8), ci[1]);
+                    }
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -269,9 +317,16 @@ mod tests {
         c
     }
 
+    /// Every kernel this CPU can run.
     fn kernels_f32() -> Vec<MicroKernel<f32>> {
+        use crate::kernels::{Isa, isa};
         let mut v: Vec<MicroKernel<f32>> = vec![portable_kernel::<f32>];
-        v.extend(f32_kernel());
+        if isa() >= Isa::Avx2Fma {
+            v.push(avx2::kernel_checked);
+        }
+        if isa() >= Isa::Avx512 {
+            v.push(avx512::kernel_checked);
+        }
         v
     }
 

@@ -189,7 +189,8 @@ fn matvec_body<T: Scalar, const M: usize, const K: usize, const FMA: bool>(
 }
 
 /// Which instruction set the kernels run with on this CPU.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Ordered from least to most capable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Isa {
     /// The target's baseline (SSE2 on x86-64), or whatever `-C target-feature` enables.
     Portable,
@@ -202,18 +203,32 @@ pub enum Isa {
 /// The instruction set the kernels pick on this CPU.
 ///
 /// Without `std` there is no run-time detection: the kernels use what the build's target
-/// features allow ([`Isa::Portable`]).
+/// features allow ([`Isa::Portable`]). With `std`, the environment variable `SHAPED_ISA`
+/// (`portable`, `avx2` or `avx512`) can lower the choice, to measure or test the other
+/// paths; it never raises it above what the CPU has.
 #[inline]
 pub fn isa() -> Isa {
     #[cfg(all(feature = "std", any(target_arch = "x86", target_arch = "x86_64")))]
     {
-        if std::is_x86_feature_detected!("avx512f") && std::is_x86_feature_detected!("fma") {
-            return Isa::Avx512;
-        }
-        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
-            return Isa::Avx2Fma;
-        }
+        static CHOICE: std::sync::OnceLock<Isa> = std::sync::OnceLock::new();
+        *CHOICE.get_or_init(|| {
+            let detected = if std::is_x86_feature_detected!("avx512f") && std::is_x86_feature_detected!("fma")
+            {
+                Isa::Avx512
+            } else if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+                Isa::Avx2Fma
+            } else {
+                Isa::Portable
+            };
+            let cap = match std::env::var("SHAPED_ISA").as_deref() {
+                Ok("portable") => Isa::Portable,
+                Ok("avx2") => Isa::Avx2Fma,
+                _ => Isa::Avx512,
+            };
+            detected.min(cap)
+        })
     }
+    #[cfg(not(all(feature = "std", any(target_arch = "x86", target_arch = "x86_64"))))]
     Isa::Portable
 }
 
