@@ -190,6 +190,10 @@ pub trait Layers<T: Scalar>: Sized + 'static {
     /// in a fixed order (kernel, then bias, layer by layer).
     fn zip_params(a: &mut Self::Params, b: &Self::Params, f: &mut dyn FnMut(&mut [T], &[T]));
 
+    /// Calls `f` with each weight array, flattened and writable, in the order of
+    /// [`Layers::zip_params`].
+    fn visit_params_mut(p: &mut Self::Params, f: &mut dyn FnMut(&mut [T]));
+
     /// Calls `f` with each weight array, flattened, in the order of [`Layers::zip_params`].
     fn visit_params<'a>(p: &'a Self::Params, f: &mut dyn FnMut(&'a [T]));
 
@@ -311,6 +315,11 @@ impl<T: Scalar, const IN: usize, const OUT: usize, A: Activation> Layers<T> for 
     fn zip_params(a: &mut Self::Params, b: &Self::Params, f: &mut dyn FnMut(&mut [T], &[T])) {
         f(a.kernel.as_flattened_mut(), b.kernel.as_flattened());
         f(&mut a.bias, &b.bias);
+    }
+
+    fn visit_params_mut(p: &mut Self::Params, f: &mut dyn FnMut(&mut [T])) {
+        f(p.kernel.as_flattened_mut());
+        f(&mut p.bias);
     }
 
     fn visit_params<'a>(p: &'a Self::Params, f: &mut dyn FnMut(&'a [T])) {
@@ -488,6 +497,11 @@ impl<T: Scalar, A: Layers<T>, B: Accepts<T, A::Output>> Layers<T> for (A, B) {
         B::zip_params(&mut a.1, &b.1, f);
     }
 
+    fn visit_params_mut(p: &mut Self::Params, f: &mut dyn FnMut(&mut [T])) {
+        A::visit_params_mut(&mut p.0, f);
+        B::visit_params_mut(&mut p.1, f);
+    }
+
     fn visit_params<'a>(p: &'a Self::Params, f: &mut dyn FnMut(&'a [T])) {
         A::visit_params(&p.0, f);
         B::visit_params(&p.1, f);
@@ -600,6 +614,9 @@ macro_rules! flat_tuple {
             }
             fn zip_params(a: &mut Self::Params, b: &Self::Params, f: &mut dyn FnMut(&mut [T], &[T])) {
                 <($first, ($($rest,)+)) as Layers<T>>::zip_params(a, b, f)
+            }
+            fn visit_params_mut(p: &mut Self::Params, f: &mut dyn FnMut(&mut [T])) {
+                <($first, ($($rest,)+)) as Layers<T>>::visit_params_mut(p, f)
             }
             fn visit_params<'a>(p: &'a Self::Params, f: &mut dyn FnMut(&'a [T])) {
                 <($first, ($($rest,)+)) as Layers<T>>::visit_params(p, f)

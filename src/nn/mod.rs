@@ -15,6 +15,8 @@
 mod activation;
 mod layers;
 mod model;
+#[cfg(feature = "std")]
+mod weights;
 
 pub use activation::{Activation, Linear, Relu, Sigmoid, Softmax, Tanh};
 pub use layers::{
@@ -24,6 +26,8 @@ pub use layers::{
 #[cfg(feature = "alloc")]
 pub use model::Sequential;
 pub use model::{ModelRef, Summary};
+#[cfg(feature = "std")]
+pub use weights::WeightsError;
 
 /// Type-checks heap-free inference in the `no_std` build (`cargo build
 /// --no-default-features`, as CI runs it): a network type, weights in a `static`, and
