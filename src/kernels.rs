@@ -232,6 +232,55 @@ pub fn isa() -> Isa {
     Isa::Portable
 }
 
+/// A computation made of `#[inline(always)]` kernels, run by [`dispatch`] with the best
+/// instruction set of this CPU; `FMA` tells whether fused multiply-adds may be used.
+pub trait Job {
+    /// What it returns.
+    type Out;
+    /// Runs it; called from inside a function compiled for the chosen instruction set.
+    fn run<const FMA: bool>(self) -> Self::Out;
+}
+
+/// Runs `job` compiled three times (portable, AVX2+FMA, AVX-512), the best one for this
+/// CPU: one run-time choice for a whole computation, everything inside inlined.
+#[inline]
+pub fn dispatch<J: Job>(job: J) -> J::Out {
+    #[cfg(all(feature = "std", any(target_arch = "x86", target_arch = "x86_64")))]
+    {
+        match isa() {
+            // SAFETY: `isa()` reported AVX-512F and FMA on this CPU.
+            Isa::Avx512 => return unsafe { run_avx512(job) },
+            // SAFETY: `isa()` reported AVX2 and FMA on this CPU.
+            Isa::Avx2Fma => return unsafe { run_avx2(job) },
+            Isa::Portable => {}
+        }
+    }
+    if cfg!(target_feature = "fma") { job.run::<true>() } else { job.run::<false>() }
+}
+
+#[cfg(all(feature = "std", any(target_arch = "x86", target_arch = "x86_64")))]
+#[target_feature(enable = "avx512f,avx2,fma")]
+fn run_avx512<J: Job>(job: J) -> J::Out {
+    job.run::<true>()
+}
+
+#[cfg(all(feature = "std", any(target_arch = "x86", target_arch = "x86_64")))]
+#[target_feature(enable = "avx2,fma")]
+fn run_avx2<J: Job>(job: J) -> J::Out {
+    job.run::<true>()
+}
+
+/// The body of [`accumulate_rows`], for kernels composed inside a [`Job`].
+#[doc(hidden)]
+#[inline(always)]
+pub fn acc_rows_inline<T: Scalar, const K: usize, const N: usize, const FMA: bool>(
+    a: &[[T; K]],
+    b: &[[T; N]; K],
+    c: &mut [[T; N]],
+) {
+    acc_rows_body::<T, K, N, FMA>(a, b, c)
+}
+
 /// Defines a kernel three times (portable, AVX2+FMA, AVX-512) over one generic body and a
 /// public entry point that dispatches on [`isa`].
 macro_rules! multiversion {
@@ -628,6 +677,60 @@ mod tests {
         let a = [0.0f32; 5];
         let mut c = [0.0f32; 4];
         gemm(2, 3, 2, MatRef::row_major(&a, 3), MatRef::row_major(&a, 2), 0.0, &mut c);
+    }
+
+    /// A job over the row kernel, for checking `dispatch`'s variants.
+    struct RowsJob<'a> {
+        a: &'a [[f64; 13]],
+        b: &'a [[f64; 33]; 13],
+        c: &'a mut [[f64; 33]],
+    }
+
+    impl Job for RowsJob<'_> {
+        type Out = f64;
+        #[inline(always)]
+        fn run<const FMA: bool>(self) -> f64 {
+            acc_rows_inline::<f64, 13, 33, FMA>(self.a, self.b, self.c);
+            self.c[0][0]
+        }
+    }
+
+    #[test]
+    fn dispatch_variants_match_reference() {
+        let mut rng = StdRng::seed_from_u64(21);
+        let a: std::vec::Vec<[f64; 13]> = (0..5).map(|_| random::<13>(&mut rng)).collect();
+        let b: [[f64; 33]; 13] = core::array::from_fn(|_| random::<33>(&mut rng));
+        let want = reference_matmul(&a, &b);
+        let mut runs: std::vec::Vec<(&str, std::vec::Vec<[f64; 33]>)> = std::vec::Vec::new();
+        let fresh = || std::vec![[0.0f64; 33]; 5];
+        let mut c = fresh();
+        RowsJob { a: &a, b: &b, c: &mut c }.run::<false>();
+        runs.push(("portable", c));
+        let mut c = fresh();
+        dispatch(RowsJob { a: &a, b: &b, c: &mut c });
+        runs.push(("dispatch", c));
+        #[cfg(all(feature = "std", any(target_arch = "x86", target_arch = "x86_64")))]
+        {
+            if isa() >= Isa::Avx2Fma {
+                let mut c = fresh();
+                // SAFETY: `isa()` reported AVX2 and FMA.
+                unsafe { run_avx2(RowsJob { a: &a, b: &b, c: &mut c }) };
+                runs.push(("avx2", c));
+            }
+            if isa() >= Isa::Avx512 {
+                let mut c = fresh();
+                // SAFETY: `isa()` reported AVX-512F and FMA.
+                unsafe { run_avx512(RowsJob { a: &a, b: &b, c: &mut c }) };
+                runs.push(("avx512", c));
+            }
+        }
+        for (name, c) in runs {
+            for (got, want) in c.iter().zip(&want) {
+                for (x, y) in got.iter().zip(want) {
+                    assert!((x - y).abs() < 1e-12, "{name}: {x} vs {y}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -85,6 +85,21 @@ impl<T, const IN: usize, const OUT: usize> DenseParams<T, IN, OUT> {
     }
 }
 
+/// The one-sample forward pass as a job for [`kernels::dispatch`].
+struct Forward<'a, N: Layers<T>, T: Scalar> {
+    params: &'a N::Params,
+    x: &'a N::Input,
+    out: &'a mut N::Output,
+}
+
+impl<N: Layers<T>, T: Scalar> kernels::Job for Forward<'_, N, T> {
+    type Out = ();
+    #[inline(always)]
+    fn run<const FMA: bool>(self) {
+        N::forward_inline::<FMA>(self.params, self.x, self.out)
+    }
+}
+
 /// The marker type the width checks below are implemented for.
 pub struct Widths;
 
@@ -176,8 +191,17 @@ pub trait Layers<T: Scalar>: Sized + 'static {
     fn init<R: Rng + ?Sized>(params: &mut Self::Params, rng: &mut R);
 
     /// One sample through every layer. No heap: intermediate rows live on the stack
-    /// (a few KiB for the chapter-2 network).
-    fn forward(params: &Self::Params, x: &Self::Input, out: &mut Self::Output);
+    /// (a few KiB for the chapter-2 network). The whole network is compiled for each
+    /// instruction set and the best for this CPU is picked once per call.
+    #[inline]
+    fn forward(params: &Self::Params, x: &Self::Input, out: &mut Self::Output) {
+        kernels::dispatch(Forward::<Self, T> { params, x, out })
+    }
+
+    /// [`Layers::forward`] with every kernel inlined, `FMA` telling whether fused
+    /// multiply-adds may be used; compiled inside [`kernels::dispatch`]'s variants.
+    #[doc(hidden)]
+    fn forward_inline<const FMA: bool>(params: &Self::Params, x: &Self::Input, out: &mut Self::Output);
 
     /// Many samples through every layer, through matrixmultiply for the large products.
     #[cfg(feature = "alloc")]
@@ -278,10 +302,14 @@ impl<T: Scalar, const IN: usize, const OUT: usize, A: Activation> Layers<T> for 
         params.bias = [T::zero(); OUT];
     }
 
-    #[inline]
-    fn forward(params: &Self::Params, x: &[T; IN], out: &mut [T; OUT]) {
+    #[inline(always)]
+    fn forward_inline<const FMA: bool>(params: &Self::Params, x: &[T; IN], out: &mut [T; OUT]) {
         *out = params.bias;
-        kernels::accumulate_rows(core::slice::from_ref(x), &params.kernel, core::slice::from_mut(out));
+        kernels::acc_rows_inline::<T, IN, OUT, FMA>(
+            core::slice::from_ref(x),
+            &params.kernel,
+            core::slice::from_mut(out),
+        );
         A::forward(out);
     }
 
@@ -473,11 +501,11 @@ impl<T: Scalar, A: Layers<T>, B: Accepts<T, A::Output>> Layers<T> for (A, B) {
         B::init(&mut params.1, rng);
     }
 
-    #[inline]
-    fn forward(params: &Self::Params, x: &Self::Input, out: &mut Self::Output) {
+    #[inline(always)]
+    fn forward_inline<const FMA: bool>(params: &Self::Params, x: &Self::Input, out: &mut Self::Output) {
         let mut mid = A::Output::zeros();
-        A::forward(&params.0, x, &mut mid);
-        B::forward(&params.1, B::view(&mid), out);
+        A::forward_inline::<FMA>(&params.0, x, &mut mid);
+        B::forward_inline::<FMA>(&params.1, B::view(&mid), out);
     }
 
     #[cfg(feature = "alloc")]
@@ -601,9 +629,9 @@ macro_rules! flat_tuple {
             fn init<R: Rng + ?Sized>(params: &mut Self::Params, rng: &mut R) {
                 <($first, ($($rest,)+)) as Layers<T>>::init(params, rng)
             }
-            #[inline]
-            fn forward(params: &Self::Params, x: &Self::Input, out: &mut Self::Output) {
-                <($first, ($($rest,)+)) as Layers<T>>::forward(params, x, out)
+            #[inline(always)]
+            fn forward_inline<const FMA: bool>(params: &Self::Params, x: &Self::Input, out: &mut Self::Output) {
+                <($first, ($($rest,)+)) as Layers<T>>::forward_inline::<FMA>(params, x, out)
             }
             #[cfg(feature = "alloc")]
             fn forward_batch(params: &Self::Params, x: &[Self::Input], out: &mut [Self::Output]) {
