@@ -251,6 +251,12 @@ fn validation_split_and_data() {
         m.fit_with(&x, &y, Fit::new(1, 10).validation_split(1.0)),
         Err(TrainError::ValidationSplit(_))
     ));
+    // Empty validation data is refused before any training: the weights stay.
+    let before = *m.params();
+    let empty: (&[[f32; 2]], &[[f32; 3]]) = (&[], &[]);
+    let err = m.fit_with(&x, &y, Fit::new(1, 10).validation_data(empty.0, empty.1)).unwrap_err();
+    assert_eq!(err, TrainError::NoSamples);
+    assert_eq!(*m.params(), before);
 }
 
 #[test]

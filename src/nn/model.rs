@@ -318,7 +318,7 @@ mod owned {
         where
             N: TakesSample<T, X>,
         {
-            N::forward(&self.params, N::view(x), out);
+            self.as_ref().predict_into(x, out)
         }
 
         /// Outputs for a batch of samples, through matrixmultiply; with `std`, the batch is

@@ -289,6 +289,10 @@ impl<N: Layers<T>, O: Optimizer, L: Loss, T: Scalar> Compiled<N, O, L, T> {
                 if vx.len() != vy.len() {
                     return Err(TrainError::LengthMismatch { samples: vx.len(), labels: vy.len() });
                 }
+                // Refused now, not after a first epoch of training.
+                if vx.is_empty() {
+                    return Err(TrainError::NoSamples);
+                }
                 (x, y, Some((vx, vy)))
             }
             Validation::Split(s) => {
@@ -426,11 +430,7 @@ impl<N: Layers<T>, O: Optimizer, L: Loss, T: Scalar> Compiled<N, O, L, T> {
                     // More than two threads: fold the others into the first.
                     for w in workers.iter().skip(2) {
                         let w = w.lock().unwrap_or_else(|e| e.into_inner());
-                        N::zip_params(&mut first.grads, &w.grads, &mut |a, b| {
-                            for (a, &b) in a.iter_mut().zip(b) {
-                                *a = *a + b;
-                            }
-                        });
+                        add_grads::<N, T>(&mut first.grads, &w.grads);
                     }
                     // The second thread's gradients, array by array, summed with the
                     // first's inside the update (one pass over the weights).
@@ -445,11 +445,7 @@ impl<N: Layers<T>, O: Optimizer, L: Loss, T: Scalar> Compiled<N, O, L, T> {
                             arrays += 1;
                         });
                         if arrays > MAX_ARRAYS {
-                            N::zip_params(&mut first.grads, &second.grads, &mut |a, b| {
-                                for (a, &b) in a.iter_mut().zip(b) {
-                                    *a = *a + b;
-                                }
-                            });
+                            add_grads::<N, T>(&mut first.grads, &second.grads);
                             extra = [&[]; MAX_ARRAYS];
                         }
                     }
@@ -525,6 +521,15 @@ impl<N: Layers<T>, O: Optimizer, L: Loss, T: Scalar> Compiled<N, O, L, T> {
     {
         evaluate_with::<N, L, T, X, Y>(self.model.params(), x, y, self.accuracy_on())
     }
+}
+
+/// `into += from`, weight by weight.
+fn add_grads<N: Layers<T>, T: Scalar>(into: &mut N::Params, from: &N::Params) {
+    N::zip_params(into, from, &mut |a, b| {
+        for (a, &b) in a.iter_mut().zip(b) {
+            *a = *a + b;
+        }
+    });
 }
 
 /// Fisher-Yates, from a seeded generator.
