@@ -10,6 +10,8 @@
 //! `cargo bench --bench inference`; with `RUSTFLAGS="-C target-cpu=native"` for the
 //! native figures. BENCHMARKS.md records the ratios.
 
+mod baseline;
+
 use std::hint::black_box;
 use std::time::Duration;
 
@@ -72,27 +74,7 @@ fn sgemm_layer(l: &PlainLayer, rows: usize, x: &[f32], out: &mut [f32]) {
     for r in 0..rows {
         out[r * l.outputs..(r + 1) * l.outputs].copy_from_slice(&l.b);
     }
-    // SAFETY: x is rows x inputs, w is inputs x outputs, out is rows x outputs, all dense
-    // row-major and in bounds (checked by the asserts).
-    assert!(x.len() >= rows * l.inputs && out.len() >= rows * l.outputs);
-    unsafe {
-        matrixmultiply::sgemm(
-            rows,
-            l.inputs,
-            l.outputs,
-            1.0,
-            x.as_ptr(),
-            l.inputs as isize,
-            1,
-            l.w.as_ptr(),
-            l.outputs as isize,
-            1,
-            1.0,
-            out.as_mut_ptr(),
-            l.outputs as isize,
-            1,
-        )
-    }
+    baseline::sgemm(rows, l.inputs, l.outputs, (x, l.inputs, 1), (&l.w, l.outputs, 1), 1.0, out);
 }
 
 /// A whole network with a scratch buffer per layer, the last activation softmax.

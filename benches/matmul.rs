@@ -4,6 +4,8 @@
 //! `cargo bench --bench matmul`; with `RUSTFLAGS="-C target-cpu=native"` for the native
 //! figures. BENCHMARKS.md records the ratios.
 
+mod baseline;
+
 use std::hint::black_box;
 use std::time::Duration;
 
@@ -34,25 +36,7 @@ fn direct_sgemm<const M: usize, const K: usize, const N: usize>(
     b: &[[f32; N]; K],
     c: &mut [[f32; N]; M],
 ) {
-    // SAFETY: a is M x K, b is K x N, c is M x N, all dense row-major and in bounds.
-    unsafe {
-        matrixmultiply::sgemm(
-            M,
-            K,
-            N,
-            1.0,
-            a.as_ptr().cast(),
-            K as isize,
-            1,
-            b.as_ptr().cast(),
-            N as isize,
-            1,
-            0.0,
-            c.as_mut_ptr().cast(),
-            N as isize,
-            1,
-        )
-    }
+    baseline::sgemm(M, K, N, (a.as_flattened(), K, 1), (b.as_flattened(), N, 1), 0.0, c.as_flattened_mut());
 }
 
 fn bench_size<const M: usize, const K: usize, const N: usize>(c: &mut Criterion) {
@@ -90,8 +74,7 @@ fn bench_size<const M: usize, const K: usize, const N: usize>(c: &mut Criterion)
 /// share): `x . w` (64x784x512) and `x^T . dz` (784x64x512, `x` read transposed), through
 /// shaped's packed GEMM (no allocation) and through matrixmultiply.
 fn bench_training_products(c: &mut Criterion) {
-    use shaped::gemm::{Packing, gemm};
-    use shaped::kernels::MatRef;
+    use shaped::linalg::{MatRef, Packing, matmul};
     let x: Vec<f32> = (0..64 * 784).map(|i| (i % 17) as f32 / 17.0).collect();
     let w: Vec<f32> = (0..784 * 512).map(|i| (i % 13) as f32 / 13.0 - 0.5).collect();
     let dz: Vec<f32> = (0..64 * 512).map(|i| (i % 7) as f32 / 7.0 - 0.5).collect();
@@ -105,30 +88,19 @@ fn bench_training_products(c: &mut Criterion) {
     for (name, m, k, n, a, b) in cases {
         let mut group = c.benchmark_group(format!("gemm/{name}"));
         group.bench_function("shaped packed", |bench| {
-            bench.iter(|| gemm(m, k, n, black_box(a), black_box(b), false, &mut out, n, &mut packing))
+            bench.iter(|| matmul(m, k, n, black_box(a), black_box(b), false, &mut out, n, Some(&mut packing)))
         });
         group.bench_function("matrixmultiply", |bench| {
             bench.iter(|| {
-                // SAFETY: the views were built over buffers of at least m x k, k x n and
-                // m x n elements with these strides.
-                unsafe {
-                    matrixmultiply::sgemm(
-                        m,
-                        k,
-                        n,
-                        1.0,
-                        black_box(a.data.as_ptr()),
-                        a.row_stride as isize,
-                        a.col_stride as isize,
-                        b.data.as_ptr(),
-                        b.row_stride as isize,
-                        b.col_stride as isize,
-                        0.0,
-                        out.as_mut_ptr(),
-                        n as isize,
-                        1,
-                    )
-                }
+                baseline::sgemm(
+                    m,
+                    k,
+                    n,
+                    (black_box(a.data()), a.row_stride(), a.col_stride()),
+                    (b.data(), b.row_stride(), b.col_stride()),
+                    0.0,
+                    &mut out,
+                )
             })
         });
         group.finish();

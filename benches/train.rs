@@ -5,20 +5,21 @@
 //! `cargo bench --bench train`. BENCHMARKS.md records the ratio; the full 5-epoch MNIST
 //! fit is `cargo run --release --example mnist`.
 
+mod baseline;
+
 use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use shaped::nn::{Dense, Relu, Sequential, Softmax};
 use shaped::rand::{SeedableRng, rngs::StdRng};
-use shaped::train::{CategoricalCrossentropy, Fit, Metric, RmsProp};
+use shaped::train::{CategoricalCrossentropy, FitOptions, Metric, RmsProp};
 
 type Chapter2 = (Dense<784, 512, Relu>, Dense<512, 10, Softmax>);
 const BATCH: usize = 128;
 const STEPS: usize = 40;
 
-/// `c = a * b (+ c)` through one direct sgemm call; `a` is `m x k`, `b` is `k x n`, both
-/// given by strides.
+/// `c = a * b (+ c)` through the direct sgemm baseline, strides given one by one.
 #[allow(clippy::too_many_arguments)]
 fn sgemm(
     m: usize,
@@ -33,30 +34,7 @@ fn sgemm(
     beta: f32,
     c: &mut [f32],
 ) {
-    assert!(
-        a.len() > (m - 1) * rsa + (k - 1) * csa
-            && b.len() > (k - 1) * rsb + (n - 1) * csb
-            && c.len() >= m * n
-    );
-    // SAFETY: the assert above keeps every read and write in bounds.
-    unsafe {
-        matrixmultiply::sgemm(
-            m,
-            k,
-            n,
-            1.0,
-            a.as_ptr(),
-            rsa as isize,
-            csa as isize,
-            b.as_ptr(),
-            rsb as isize,
-            csb as isize,
-            beta,
-            c.as_mut_ptr(),
-            n as isize,
-            1,
-        )
-    }
+    baseline::sgemm(m, k, n, (a, rsa, csa), (b, rsb, csb), beta, c)
 }
 
 /// The baseline: one training step of the chapter-2 network, written out with direct
@@ -147,7 +125,9 @@ fn bench(c: &mut Criterion) {
     g.throughput(Throughput::Elements(n as u64));
     let mut model = init.clone().compile(RmsProp::default(), CategoricalCrossentropy, &[Metric::Accuracy]);
     g.bench_function("shaped fit", |b| {
-        b.iter(|| model.fit_with(black_box(&x), &y, Fit::new(1, BATCH).verbose(false)).map(|h| h.loss[0]))
+        b.iter(|| {
+            model.fit_with(black_box(&x), &y, FitOptions::new(1, BATCH).verbose(false)).map(|h| h.loss[0])
+        })
     });
     let mut base = Baseline::new(&init);
     let (xf, yf) = (x.as_flattened(), y.as_flattened());

@@ -238,7 +238,7 @@ impl Idx {
             return Err(IdxError::SampleShape { file: file_dims.to_vec(), expected: S::DIMS });
         }
         // One sample is small (a 28x28 image is 784 bytes): fine on the stack.
-        let zero: S = *crate::tensor::zeroed_box::<S>();
+        let zero: S = *crate::zeroed::zeroed_box::<S>();
         let mut out = alloc::vec![zero; self.dims[0]];
         for (dst, src) in out.iter_mut().zip(self.data.chunks_exact(S::NUMEL.max(1))) {
             dst.flat_mut().copy_from_slice(src);
@@ -298,13 +298,13 @@ pub fn to_categorical<T: Scalar, const C: usize>(labels: &[u8]) -> Result<Vec<[T
         .collect()
 }
 
-/// Labels as [`Class`](crate::train::Class)es of `C`, for sparse categorical cross-entropy.
-pub fn to_classes<const C: usize>(labels: &[u8]) -> Result<Vec<crate::train::Class<C>>, IdxError> {
+/// Labels as [`Class`](crate::class::Class)es of `C`, for sparse categorical cross-entropy.
+pub fn to_classes<const C: usize>(labels: &[u8]) -> Result<Vec<crate::class::Class<C>>, IdxError> {
     labels
         .iter()
         .enumerate()
         .map(|(index, &label)| {
-            crate::train::Class::new(label as usize).ok_or(IdxError::LabelOutOfRange {
+            crate::class::Class::new(label as usize).ok_or(IdxError::LabelOutOfRange {
                 index,
                 label,
                 classes: C,

@@ -33,7 +33,7 @@
 //! ## Features
 //! - `std` (default): run-time SIMD detection for the kernels, everything that needs an
 //!   operating system. Implies `alloc`.
-//! - `alloc`: heap-backed [`Tensor`]s and batched products through `matrixmultiply`.
+//! - `alloc`: heap-backed [`Tensor`]s, batched products, training.
 //!
 //! Without either, the crate is a `no_std` core of shapes and heap-free kernels.
 #![no_std]
@@ -44,13 +44,14 @@ extern crate alloc;
 #[cfg(any(feature = "std", test))]
 extern crate std;
 
+mod class;
+pub mod constraint;
 #[cfg(feature = "std")]
 pub mod data;
 pub mod element;
 pub mod error;
-#[cfg(feature = "alloc")]
-pub mod gemm;
-pub mod kernels;
+#[doc(hidden)]
+pub mod linalg;
 pub mod nn;
 #[cfg(feature = "std")]
 pub mod parallel;
@@ -60,12 +61,16 @@ pub mod shape;
 pub mod tensor;
 #[cfg(feature = "alloc")]
 pub mod train;
+mod zeroed;
 
-pub use element::{Element, Scalar, Zeroable};
+pub use element::Scalar;
 pub use error::LengthError;
-pub use shape::Shape;
+pub use shape::{Element, Shape};
 #[cfg(feature = "alloc")]
 pub use tensor::{Tensor, Tensor0, Tensor1, Tensor2, Tensor3, Tensor4, Tensor5};
+pub use zeroed::Zeroable;
+#[cfg(feature = "alloc")]
+pub use zeroed::zeroed_box;
 
 /// The `rand` crate `shaped` is built against, for seeding generators.
 pub use rand;

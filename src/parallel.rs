@@ -1,7 +1,16 @@
-//! How many threads the crate's parallel paths use.
+//! Threads: how many the crate uses, and a team of persistent scoped workers that run
+//! one step at a time.
+//!
+//! The team is what `fit` and `predict_batch` share: the caller's thread is member 0,
+//! workers are spawned once, and [`Team::step`] runs the team's work on every member
+//! and returns when all are done. Spawning is fallible: a worker that cannot be spawned
+//! (a process limit, no memory for its stack) only makes the team smaller, so nothing
+//! ever waits for a thread that does not exist.
+
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
 /// Worker threads for batched inference and training: the machine's available
-/// parallelism, or `SHAPED_THREADS` when set (at least 1).
+/// parallelism, or `SHAPED_THREADS` when set (at least 1). Read once per process.
 pub fn threads() -> usize {
     static CACHE: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
     *CACHE.get_or_init(|| {
@@ -12,4 +21,251 @@ pub fn threads() -> usize {
             .unwrap_or(1)
             .max(1)
     })
+}
+
+/// The state the members of a team share.
+#[derive(Default)]
+struct State {
+    /// Counts the steps begun; a worker runs once per increment.
+    generation: u64,
+    /// Workers that have not finished the current step.
+    pending: usize,
+    /// Members in the team (the caller's thread included).
+    size: usize,
+    /// Set when the team ends.
+    stop: bool,
+    /// Set when a worker's work panicked.
+    panicked: bool,
+}
+
+#[derive(Default)]
+struct Shared {
+    state: Mutex<State>,
+    /// Signalled when a step begins or the team stops.
+    begin: Condvar,
+    /// Signalled when a worker finishes its part of a step.
+    end: Condvar,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // The state holds plain counters; a panic elsewhere cannot leave them broken.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// A running team; see [`with_team`].
+pub(crate) struct Team<'a, W: Fn(usize, usize) + Sync> {
+    shared: &'a Shared,
+    work: &'a W,
+    size: usize,
+}
+
+impl<W: Fn(usize, usize) + Sync> Team<'_, W> {
+    /// Members in the team, the caller's thread included (at least 1).
+    #[cfg(test)]
+    pub(crate) fn size(&self) -> usize {
+        self.size
+    }
+
+    /// Runs `work(k, size)` on every member `k` (`work(0, size)` on the calling thread)
+    /// and returns when all have finished.
+    ///
+    /// # Panics
+    /// If the work panicked on any member.
+    pub(crate) fn step(&self) {
+        if self.size > 1 {
+            let mut s = self.shared.lock();
+            s.generation += 1;
+            s.pending = self.size - 1;
+            drop(s);
+            self.shared.begin.notify_all();
+        }
+        (self.work)(0, self.size);
+        if self.size > 1 {
+            let mut s = self.shared.lock();
+            while s.pending > 0 {
+                s = self.shared.end.wait(s).unwrap_or_else(PoisonError::into_inner);
+            }
+            assert!(!s.panicked, "a worker thread of shaped panicked");
+        }
+    }
+}
+
+/// Marks a worker's part of a step finished, also when its work panics.
+struct Finish<'a>(&'a Shared);
+
+impl Drop for Finish<'_> {
+    fn drop(&mut self) {
+        let mut s = self.0.lock();
+        s.pending -= 1;
+        if std::thread::panicking() {
+            s.panicked = true;
+        }
+        drop(s);
+        self.0.end.notify_all();
+    }
+}
+
+/// Stops the workers when the team ends, however the driver returns.
+struct Stop<'a>(&'a Shared);
+
+impl Drop for Stop<'_> {
+    fn drop(&mut self) {
+        self.0.lock().stop = true;
+        self.0.begin.notify_all();
+    }
+}
+
+fn worker<W: Fn(usize, usize) + Sync>(k: usize, shared: &Shared, work: &W) {
+    let mut seen = 0;
+    loop {
+        let mut s = shared.lock();
+        while s.generation == seen && !s.stop {
+            s = shared.begin.wait(s).unwrap_or_else(PoisonError::into_inner);
+        }
+        if s.stop {
+            return;
+        }
+        seen = s.generation;
+        let size = s.size;
+        drop(s);
+        let _finish = Finish(shared);
+        work(k, size);
+    }
+}
+
+/// Runs `driver` with a team of up to `threads` members that each run `work(k, size)`
+/// at every [`Team::step`]. Returns the driver's result once every worker has exited.
+///
+/// Workers that cannot be spawned are left out: the team is smaller, never stuck.
+pub(crate) fn with_team<W, R>(threads: usize, work: &W, driver: impl FnOnce(&Team<'_, W>) -> R) -> R
+where
+    W: Fn(usize, usize) + Sync,
+{
+    with_team_stack(threads, None, work, driver)
+}
+
+/// [`with_team`] with workers of the given stack size (the tests make spawning fail
+/// with an impossible one).
+pub(crate) fn with_team_stack<W, R>(
+    threads: usize,
+    stack: Option<usize>,
+    work: &W,
+    driver: impl FnOnce(&Team<'_, W>) -> R,
+) -> R
+where
+    W: Fn(usize, usize) + Sync,
+{
+    let shared = Shared::default();
+    std::thread::scope(|scope| {
+        let stop = Stop(&shared);
+        let mut size = 1;
+        for k in 1..threads.max(1) {
+            let mut builder = std::thread::Builder::new().name(std::format!("shaped-{k}"));
+            if let Some(bytes) = stack {
+                builder = builder.stack_size(bytes);
+            }
+            let shared = &shared;
+            if builder.spawn_scoped(scope, move || worker(k, shared, work)).is_err() {
+                break;
+            }
+            size += 1;
+        }
+        shared.lock().size = size;
+        let result = driver(&Team { shared: &shared, work, size });
+        drop(stop);
+        result
+    })
+}
+
+/// Runs `f` on pairs of matching chunks of `x` and `out`, `rows` rows a chunk, on a
+/// team of up to `threads` members (members take chunks `k, k + size, ...`).
+pub(crate) fn for_each_chunk<X: Sync, O: Send>(
+    threads: usize,
+    rows: usize,
+    x: &[X],
+    out: &mut [O],
+    f: &(dyn Fn(&[X], &mut [O]) + Sync),
+) {
+    let rows = rows.max(1);
+    let chunks: std::vec::Vec<Mutex<(&[X], &mut [O])>> =
+        x.chunks(rows).zip(out.chunks_mut(rows)).map(Mutex::new).collect();
+    let work = |k: usize, size: usize| {
+        for chunk in chunks.iter().skip(k).step_by(size) {
+            let mut c = chunk.lock().unwrap_or_else(PoisonError::into_inner);
+            let (xc, oc) = &mut *c;
+            f(xc, oc);
+        }
+    };
+    with_team(threads.min(chunks.len()), &work, |team| team.step());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::vec::Vec;
+
+    #[test]
+    fn every_member_runs_every_step() {
+        let counts: Vec<AtomicUsize> = (0..4).map(|_| AtomicUsize::new(0)).collect();
+        let work = |k: usize, size: usize| {
+            assert_eq!(size, 4);
+            counts[k].fetch_add(1, Ordering::SeqCst);
+        };
+        let size = with_team(4, &work, |team| {
+            for _ in 0..100 {
+                team.step();
+            }
+            team.size()
+        });
+        assert_eq!(size, 4);
+        for c in &counts {
+            assert_eq!(c.load(Ordering::SeqCst), 100);
+        }
+    }
+
+    /// Workers whose stacks cannot be allocated are not spawned: the team runs on the
+    /// caller's thread alone and returns, where a barrier sized for 8 would wait forever.
+    #[test]
+    fn failed_spawns_shrink_the_team() {
+        let runs = AtomicUsize::new(0);
+        let work = |k: usize, size: usize| {
+            assert_eq!((k, size), (0, 1));
+            runs.fetch_add(1, Ordering::SeqCst);
+        };
+        let size = with_team_stack(8, Some(1 << 60), &work, |team| {
+            team.step();
+            team.step();
+            team.size()
+        });
+        assert_eq!(size, 1);
+        assert_eq!(runs.load(Ordering::SeqCst), 2);
+    }
+
+    #[test]
+    fn a_panicking_worker_panics_the_step_instead_of_hanging() {
+        let work = |k: usize, _: usize| {
+            if k == 1 {
+                panic!("boom");
+            }
+        };
+        let result = std::panic::catch_unwind(|| with_team(2, &work, |team| team.step()));
+        assert!(result.is_err());
+    }
+
+    #[test]
+    fn chunks_cover_the_output_once() {
+        let x: Vec<usize> = (0..1000).collect();
+        for threads in [1, 2, 3, 8] {
+            let mut out = std::vec![0usize; 1000];
+            for_each_chunk(threads, 33, &x, &mut out, &|xc, oc| {
+                for (o, &v) in oc.iter_mut().zip(xc) {
+                    *o += v * 2;
+                }
+            });
+            assert!(out.iter().enumerate().all(|(i, &o)| o == 2 * i), "{threads} threads");
+        }
+    }
 }

@@ -1,9 +1,40 @@
 //! Shapes as types: a shape is a nested array type such as `[[f32; 10]; 32]`.
 
-use crate::element::Element;
+use core::fmt::{Debug, Display};
 
 /// The largest rank `shaped` supports.
 pub const MAX_RANK: usize = 5;
+
+/// Anything a tensor can hold: numbers that are plain data.
+///
+/// Integer tensors exist so that `argmax` and labels have a home; arithmetic, products
+/// and activations need a [`Scalar`].
+pub trait Element: Shape<Elem = Self> + Default + PartialEq + PartialOrd + Debug + Display {
+    /// Name of the type the way numpy spells it (`"float32"`, `"uint8"`, ...).
+    const DTYPE: &'static str;
+}
+
+/// numpy's name for `usize` on this target.
+const USIZE_DTYPE: &str = if usize::BITS == 64 {
+    "uint64"
+} else if usize::BITS == 32 {
+    "uint32"
+} else {
+    "uint16"
+};
+
+macro_rules! element {
+    ($($t:ty => $name:expr),* $(,)?) => {$(
+        impl Element for $t {
+            const DTYPE: &'static str = $name;
+        }
+    )*};
+}
+element!(
+    f32 => "float32", f64 => "float64", u8 => "uint8", u16 => "uint16", u32 => "uint32",
+    u64 => "uint64", usize => USIZE_DTYPE, i8 => "int8", i16 => "int16", i32 => "int32",
+    i64 => "int64",
+);
 
 /// A tensor shape, written as the nested array type of its data.
 ///
@@ -18,7 +49,7 @@ pub const MAX_RANK: usize = 5;
 /// assert_eq!(<[[f32; 3]; 2] as Shape>::NUMEL, 6);
 /// assert_eq!(<f64 as Shape>::DIMS, &[] as &[usize]);
 /// ```
-pub trait Shape: Copy + Send + Sync + 'static + crate::element::Zeroable {
+pub trait Shape: Copy + Send + Sync + 'static + crate::zeroed::Zeroable {
     /// The element type (`f32` in `[[f32; 3]; 2]`).
     type Elem: Element;
     /// Number of axes.

@@ -1,34 +1,12 @@
 //! `fit` allocates nothing per batch: the allocations of a fit do not grow with the number
 //! of batches. Counted over all threads (the workers' too), so this file holds one test.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
+mod common;
+use common::counting_alloc::{Counting, on_all_threads};
 
 use shaped::nn::{Dense, Relu, Sequential, Softmax};
 use shaped::rand::{SeedableRng, rngs::StdRng};
-use shaped::train::{CategoricalCrossentropy, Fit, Metric, RmsProp};
-
-struct Counting;
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: every call is forwarded unchanged to the system allocator.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        unsafe { System.alloc_zeroed(layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
+use shaped::train::{CategoricalCrossentropy, FitOptions, Metric, RmsProp};
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
@@ -46,10 +24,11 @@ fn fit_allocates_nothing_per_batch() {
         &[Metric::Accuracy],
     );
     let mut count = |samples: usize| {
-        let before = ALLOCATIONS.load(Ordering::SeqCst);
-        let h = model.fit_with(&x[..samples], &y[..samples], Fit::new(1, 32).verbose(false)).unwrap();
-        assert_eq!(h.loss.len(), 1);
-        ALLOCATIONS.load(Ordering::SeqCst) - before
+        on_all_threads(|| {
+            let h =
+                model.fit_with(&x[..samples], &y[..samples], FitOptions::new(1, 32).verbose(false)).unwrap();
+            assert_eq!(h.loss.len(), 1);
+        })
     };
     count(64); // warm up once-per-process caches (thread count, CPU features)
     let two_batches = count(64);

@@ -1,5 +1,7 @@
 //! Tensors and their operations against plain reference implementations.
 
+mod common;
+use common::reference::matmul_dense;
 use rand::{SeedableRng, rngs::StdRng};
 use shaped::{LengthError, Shape, Tensor, Tensor0, Tensor1, Tensor2, Tensor3, Tensor4, Tensor5};
 
@@ -145,23 +147,11 @@ fn reductions_match_reference() {
     assert!((z.sum() - z.iter().sum::<f64>()).abs() < 1e-12);
 }
 
-fn reference_matmul(a: &[f64], b: &[f64], m: usize, k: usize, n: usize) -> Vec<f64> {
-    let mut c = vec![0.0; m * n];
-    for i in 0..m {
-        for j in 0..n {
-            for p in 0..k {
-                c[i * n + j] += a[i * k + p] * b[p * n + j];
-            }
-        }
-    }
-    c
-}
-
 fn check_matmul<const M: usize, const K: usize, const N: usize>(rng: &mut StdRng) {
     let a: Tensor2<f64, M, K> = random(rng);
     let b: Tensor2<f64, K, N> = random(rng);
     let c = a.dot(&b);
-    close(c.as_slice(), &reference_matmul(a.as_slice(), b.as_slice(), M, K, N), 1e-12);
+    close(c.as_slice(), &matmul_dense(M, K, N, a.as_slice(), b.as_slice()), 1e-12);
     // f32 through the same dispatch.
     let a32 = Tensor2::<f32, M, K>::from_fn(|i| a[[i[0], i[1]]] as f32);
     let b32 = Tensor2::<f32, K, N>::from_fn(|i| b[[i[0], i[1]]] as f32);
@@ -170,10 +160,10 @@ fn check_matmul<const M: usize, const K: usize, const N: usize>(rng: &mut StdRng
     // matrix . vector and vector . matrix are the same products with one side of width 1.
     let v: Tensor1<f64, K> = random(rng);
     let mv = a.dot(&v);
-    close(mv.as_slice(), &reference_matmul(a.as_slice(), v.as_slice(), M, K, 1), 1e-12);
+    close(mv.as_slice(), &matmul_dense(M, K, 1, a.as_slice(), v.as_slice()), 1e-12);
     let w: Tensor1<f64, M> = random(rng);
     let vm = w.dot(&a);
-    close(vm.as_slice(), &reference_matmul(w.as_slice(), a.as_slice(), 1, M, K), 1e-12);
+    close(vm.as_slice(), &matmul_dense(1, M, K, w.as_slice(), a.as_slice()), 1e-12);
     let dd = v.dot(&v).value();
     assert!((dd - v.iter().map(|x| x * x).sum::<f64>()).abs() < 1e-12);
 }

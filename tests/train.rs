@@ -1,12 +1,12 @@
 //! Training: gradients against finite differences (f64), losses, fit, errors.
 
-use shaped::gemm::Packing;
 use shaped::nn::{Dense, Layers, Linear, Relu, Sequential, Sigmoid, Softmax, TakesSample, Tanh, Vector};
 use shaped::rand::{RngExt, SeedableRng, rngs::StdRng};
 use shaped::train::{
-    Adam, BinaryCrossentropy, CategoricalCrossentropy, Class, Fit, MeanAbsoluteError, MeanSquaredError,
-    Metric, Objective, RmsProp, Sgd, SparseCategoricalCrossentropy, TrainError,
+    Adam, BinaryCrossentropy, CategoricalCrossentropy, Class, FitOptions, MeanAbsoluteError,
+    MeanSquaredError, Metric, Objective, RmsProp, Sgd, SparseCategoricalCrossentropy, TrainError,
 };
+use shaped::train::{Backprop, Workspace};
 
 /// The mean loss of a batch, computed by one-sample inference.
 fn mean_loss<N, L, Y>(params: &N::Params, x: &[N::Input], y: &[Y]) -> f64
@@ -48,7 +48,7 @@ fn set_weight<N: Layers<f64>>(p: &mut N::Params, index: usize, value: f64) {
 /// Backprop's gradients (weights and inputs) against central differences of the loss.
 fn check_gradients<N, L, Y>(seed: u64, y: &[Y])
 where
-    N: Layers<f64> + TakesSample<f64, <N as Layers<f64>>::Input>,
+    N: Backprop<f64> + TakesSample<f64, <N as Layers<f64>>::Input>,
     L: Objective<f64, N::Output, Y, N::Last>,
 {
     let mut rng = StdRng::seed_from_u64(seed);
@@ -78,9 +78,9 @@ where
     // Backprop.
     let rows = x.len();
     let mut trace = N::new_trace(rows);
-    let mut packing = Packing::new();
-    N::forward_train(&p, &x, &mut trace, &mut packing);
-    let (yhat, dz) = N::head(&mut trace);
+    let mut ws = Workspace::new();
+    N::forward_train(&p, &x, &mut trace, &mut ws);
+    let (yhat, dz) = N::output_and_grad(&mut trace);
     let mut loss = 0.0;
     for ((pred, d), t) in yhat[..rows].iter().zip(&mut dz[..rows]).zip(y) {
         loss += L::loss_and_grad(pred, t, d, 1.0 / rows as f64);
@@ -88,7 +88,7 @@ where
     assert!((loss / rows as f64 - mean_loss::<N, L, Y>(&p, &x, y)).abs() < 1e-12);
     let mut grads = p;
     let mut dx = vec![N::Input::zeros(); rows];
-    N::backward(&p, &x, &mut trace, &mut grads, Some(&mut dx), &mut packing);
+    N::backward(&p, &x, &mut trace, &mut grads, Some(&mut dx), &mut ws);
     let analytic = flat::<N>(&grads);
 
     let h = 1e-6;
@@ -193,7 +193,7 @@ fn trained<O: shaped::train::Optimizer>(optimizer: O) -> (f64, f64, f64) {
         &[Metric::Accuracy],
     );
     let before = m.evaluate(&x, &y).unwrap().loss;
-    let h = m.fit_with(&x, &y, Fit::new(20, 16).verbose(false)).unwrap();
+    let h = m.fit_with(&x, &y, FitOptions::new(20, 16).verbose(false)).unwrap();
     let after = m.evaluate(&x, &y).unwrap();
     assert_eq!(h.loss.len(), 20);
     assert!(h.loss[19] < h.loss[0], "{:?}", h.loss);
@@ -222,7 +222,7 @@ fn same_seed_same_history_and_weights() {
             CategoricalCrossentropy,
             &[Metric::Accuracy],
         );
-        let h = m.fit_with(&x, &y, Fit::new(3, 32).seed(seed).verbose(false)).unwrap();
+        let h = m.fit_with(&x, &y, FitOptions::new(3, 32).seed(seed).verbose(false)).unwrap();
         (h.loss, h.accuracy, *m.params())
     };
     let (a, b, c) = (run(7), run(7), run(8));
@@ -238,23 +238,27 @@ fn validation_split_and_data() {
         CategoricalCrossentropy,
         &[Metric::Accuracy],
     );
-    let h = m.fit_with(&x, &y, Fit::new(2, 10).validation_split(0.2).verbose(false)).unwrap();
+    let h = m.fit_with(&x, &y, FitOptions::new(2, 10).validation_split(0.2).verbose(false)).unwrap();
     assert_eq!((h.loss.len(), h.val_loss.len(), h.val_accuracy.len()), (2, 2, 2));
     // The held-out part is the last 20 samples, evaluated with the final weights.
     let last = m.evaluate(&x[80..], &y[80..]).unwrap();
     assert!((h.val_loss[1] - last.loss).abs() < 1e-9);
     let h = m
-        .fit_with(&x[..50], &y[..50], Fit::new(1, 10).validation_data(&x[50..], &y[50..]).verbose(false))
+        .fit_with(
+            &x[..50],
+            &y[..50],
+            FitOptions::new(1, 10).validation_data(&x[50..], &y[50..]).verbose(false),
+        )
         .unwrap();
     assert_eq!(h.val_loss.len(), 1);
     assert!(matches!(
-        m.fit_with(&x, &y, Fit::new(1, 10).validation_split(1.0)),
+        m.fit_with(&x, &y, FitOptions::new(1, 10).validation_split(1.0)),
         Err(TrainError::ValidationSplit(_))
     ));
     // Empty validation data is refused before any training: the weights stay.
     let before = *m.params();
     let empty: (&[[f32; 2]], &[[f32; 3]]) = (&[], &[]);
-    let err = m.fit_with(&x, &y, Fit::new(1, 10).validation_data(empty.0, empty.1)).unwrap_err();
+    let err = m.fit_with(&x, &y, FitOptions::new(1, 10).validation_data(empty.0, empty.1)).unwrap_err();
     assert_eq!(err, TrainError::NoSamples);
     assert_eq!(*m.params(), before);
 }
@@ -290,10 +294,10 @@ fn nan_loss_stops_fit_and_keeps_the_weights() {
         &[Metric::Accuracy],
     );
     // A first epoch without the NaN sample trains normally.
-    m.fit_with(&x[..32], &y[..32], Fit::new(1, 8).verbose(false)).unwrap();
+    m.fit_with(&x[..32], &y[..32], FitOptions::new(1, 8).verbose(false)).unwrap();
     let before = *m.params();
     // One batch per epoch: the NaN is in epoch 1, batch 1.
-    let err = m.fit_with(&x, &y, Fit::new(3, 64).verbose(false)).unwrap_err();
+    let err = m.fit_with(&x, &y, FitOptions::new(3, 64).verbose(false)).unwrap_err();
     match &err {
         TrainError::NonFiniteLoss { epoch: 1, batch: 1, loss, history } => {
             assert!(loss.is_nan());
@@ -311,7 +315,7 @@ fn nan_loss_stops_fit_and_keeps_the_weights() {
         MeanSquaredError,
         &[],
     );
-    match m.fit_with(&x, &y, Fit::new(50, 16).verbose(false)) {
+    match m.fit_with(&x, &y, FitOptions::new(50, 16).verbose(false)) {
         Err(TrainError::NonFiniteLoss { epoch, batch, history, .. }) => {
             assert_eq!(history.loss.len(), epoch - 1);
             assert!((1..=4).contains(&batch));

@@ -19,6 +19,21 @@ pub trait Activation: Copy + Default + Debug + Send + Sync + 'static {
     fn backward<T: Scalar>(y: &[T], dy: &mut [T]);
 }
 
+/// `x` limited to `[low, high]`; a NaN stays NaN (`max`/`min` would turn it into a
+/// number and hide it). The one clip of the crate: Keras's clip of probabilities in the
+/// losses and [`Tensor::clip`](crate::Tensor::clip) both use it.
+#[cfg(feature = "alloc")]
+#[inline]
+pub(crate) fn clip<T: Scalar>(x: T, low: T, high: T) -> T {
+    if x < low {
+        low
+    } else if x > high {
+        high
+    } else {
+        x
+    }
+}
+
 /// `max(0, z)`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Relu;
@@ -147,6 +162,11 @@ mod tests {
         Sigmoid::forward(&mut s);
         assert_eq!(s[0], 0.5);
         assert!((s[1] - 1.0 / (1.0 + (-2.0f64).exp())).abs() < 1e-15);
+        assert!(clip(f64::NAN, 0.0, 1.0).is_nan(), "clip must propagate NaN");
+        assert_eq!(
+            (clip(-2.0f64, -1.0, 1.0), clip(2.0f64, -1.0, 1.0), clip(0.5f64, -1.0, 1.0)),
+            (-1.0, 1.0, 0.5)
+        );
         let mut t = [0.5f64];
         Tanh::forward(&mut t);
         assert!((t[0] - 0.5f64.tanh()).abs() < 1e-15);

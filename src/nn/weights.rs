@@ -202,7 +202,7 @@ impl<N: Layers<T>, T: Scalar> Sequential<N, T> {
             }
         }
         // Into fresh weights on the heap; the model's own are replaced only on success.
-        let mut params = crate::tensor::zeroed_box::<N::Params>();
+        let mut params = crate::zeroed::zeroed_box::<N::Params>();
         let mut result: Result<(), WeightsError> = Ok(());
         N::visit_params_mut(&mut params, &mut |a| {
             for v in a {

@@ -6,15 +6,16 @@ mod layout;
 mod ops;
 mod reduce;
 
-pub use dot::{Dims, Dot, MatMulDims, MatVecDims, VecDotDims, VecMatDims};
+pub use dot::Dot;
 pub use layout::{Permute3, Permute4, Permute5};
 pub use ops::BroadcastTo;
 pub use reduce::ReduceAxis;
 
 use alloc::boxed::Box;
 
-use crate::element::{Element, Scalar, Zeroable};
+use crate::element::{Element, Scalar};
 use crate::error::LengthError;
+use crate::zeroed::zeroed_box;
 use num_traits::One as _;
 
 use crate::shape::Shape;
@@ -52,13 +53,6 @@ pub type Tensor4<T, const A: usize, const B: usize, const C: usize, const D: usi
 /// A rank-5 tensor of dims `(A, B, C, D, E)`.
 pub type Tensor5<T, const A: usize, const B: usize, const C: usize, const D: usize, const E: usize> =
     Tensor<[[[[[T; E]; D]; C]; B]; A]>;
-
-/// Allocates a zeroed `T` directly on the heap, whatever its size.
-pub(crate) fn zeroed_box<T: Zeroable>() -> Box<T> {
-    // SAFETY: `T: Zeroable` guarantees that all-zero bytes are a valid `T`;
-    // `new_zeroed` allocates with `T`'s layout (or not at all for a zero-sized `T`).
-    unsafe { Box::<T>::new_zeroed().assume_init() }
-}
 
 impl<S: Shape> Tensor<S> {
     /// Number of axes (numpy's `ndim`).

@@ -4,7 +4,8 @@ use core::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Sub, SubAssign};
 
 use super::Tensor;
 use crate::element::{Element, Scalar};
-use num_traits::{Float as _, One as _, Zero as _};
+use crate::nn::{Activation, Relu, Sigmoid, Tanh};
+use num_traits::Float as _;
 
 use crate::shape::Shape;
 
@@ -209,13 +210,29 @@ impl<S: Shape> Tensor<S>
 where
     S::Elem: Scalar,
 {
+    /// `max(x, 0)` element-wise, as the `Relu` layer computes it: a NaN stays NaN.
+    pub fn relu(&self) -> Self {
+        self.activated::<Relu>()
+    }
+
+    /// `1 / (1 + exp(-x))` element-wise, as the `Sigmoid` layer computes it.
+    pub fn sigmoid(&self) -> Self {
+        self.activated::<Sigmoid>()
+    }
+
+    /// Hyperbolic tangent element-wise, as the `Tanh` layer computes it.
+    pub fn tanh(&self) -> Self {
+        self.activated::<Tanh>()
+    }
+
+    /// The activation `A` applied to every element (one row of all the elements).
+    fn activated<A: Activation>(&self) -> Self {
+        let mut out = self.clone();
+        A::forward(out.as_mut_slice());
+        out
+    }
+
     unary! {
-        /// `max(x, 0)` element-wise.
-        relu => |x| x.max(S::Elem::zero());
-        /// `1 / (1 + exp(-x))` element-wise.
-        sigmoid => |x| S::Elem::one() / (S::Elem::one() + (-x).exp());
-        /// Hyperbolic tangent element-wise.
-        tanh => |x| x.tanh();
         /// `e^x` element-wise.
         exp => |x| x.exp();
         /// Natural logarithm element-wise.
@@ -233,9 +250,9 @@ where
         self.map(|x| x.powi(n))
     }
 
-    /// Each element limited to `[low, high]`.
+    /// Each element limited to `[low, high]`; a NaN stays NaN (the losses' clip).
     pub fn clip(&self, low: S::Elem, high: S::Elem) -> Self {
-        self.map(|x| x.max(low).min(high))
+        self.map(|x| crate::nn::activation::clip(x, low, high))
     }
 }
 
@@ -275,6 +292,27 @@ mod tests {
         assert_eq!(c.as_array(), &[1.0, 1.4, 1.8]);
         let i = Tensor1::<i32, 2>::from_array([3, 4]) + Tensor1::<i32, 2>::from_array([1, 1]);
         assert_eq!(i.as_array(), &[4, 5]);
+    }
+
+    /// The tensor methods and the layers share one NaN rule: a NaN stays NaN.
+    #[test]
+    fn nan_rule_matches_the_layers() {
+        use crate::nn::{Activation, Relu, Sigmoid};
+        let a = Tensor1::<f64, 3>::from_array([f64::NAN, -1.0, 2.0]);
+        let r = a.relu();
+        assert!(r[[0]].is_nan(), "relu must keep NaN, as the Relu layer does");
+        assert_eq!((r[[1]], r[[2]]), (0.0, 2.0));
+        let mut layer = [f64::NAN, -1.0, 2.0];
+        Relu::forward(&mut layer);
+        assert!(layer[0].is_nan() && layer[1..] == [0.0, 2.0]);
+        let c = a.clip(0.0, 1.0);
+        assert!(c[[0]].is_nan(), "clip must keep NaN");
+        assert_eq!((c[[1]], c[[2]]), (0.0, 1.0));
+        let s = a.sigmoid();
+        let mut layer = [f64::NAN, -1.0, 2.0];
+        Sigmoid::forward(&mut layer);
+        assert!(s[[0]].is_nan() && layer[0].is_nan());
+        assert_eq!((s[[1]], s[[2]]), (layer[1], layer[2]));
     }
 
     #[test]

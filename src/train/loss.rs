@@ -2,8 +2,9 @@
 
 use core::fmt::Debug;
 
+use crate::constraint::{DenseLabels, ShapeCheck, SparseLabels};
 use crate::element::Scalar;
-use crate::nn::{Activation, Sigmoid, Softmax, Widths};
+use crate::nn::{Activation, Sigmoid, Softmax};
 
 /// Keras clips probabilities to `[EPSILON, 1 - EPSILON]` before taking logarithms.
 const EPSILON: f64 = 1e-7;
@@ -21,80 +22,6 @@ pub trait Loss: Copy + Debug + Default + Send + Sync + 'static {
     note = "categorical and sparse categorical cross-entropy need a `Softmax` last layer, binary cross-entropy a `Sigmoid` one; mean squared and mean absolute error fit any"
 )]
 pub trait PairsWith<A: Activation>: Loss {}
-
-/// A class label out of `C` classes: what sparse categorical cross-entropy takes.
-///
-/// ```
-/// use shaped::train::Class;
-/// assert_eq!(Class::<10>::new(3).map(Class::index), Some(3));
-/// assert!(Class::<10>::new(10).is_none());
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Class<const C: usize>(u32);
-
-impl<const C: usize> Class<C> {
-    /// The label `index`, if it is below `C`.
-    pub fn new(index: usize) -> Option<Self> {
-        if index < C { u32::try_from(index).ok().map(Class) } else { None }
-    }
-    /// The class index, below `C`.
-    pub fn index(self) -> usize {
-        self.0 as usize
-    }
-}
-
-/// Labels of type `Y` fit a last layer of `N` outputs: one-hot or target rows of `N`.
-#[diagnostic::on_unimplemented(
-    message = "the last layer has {N} outputs, but the labels are `{Y}`",
-    label = "labels of the wrong width for {N} outputs",
-    note = "the width of the last layer must equal the number of classes (or target values) of the labels"
-)]
-pub trait DenseLabels<T, const N: usize, Y> {
-    /// The label as a row of `N` targets.
-    fn targets(y: &Y) -> &[T; N];
-}
-
-impl<T, const N: usize> DenseLabels<T, N, [T; N]> for Widths {
-    #[inline(always)]
-    fn targets(y: &[T; N]) -> &[T; N] {
-        y
-    }
-}
-
-/// A type with no values: a second impl of the label traits, so that rustc reports the
-/// message above instead of inferring the labels' type from a single impl.
-#[derive(Clone, Copy, Debug)]
-pub enum NotALabel {}
-
-impl<T, const N: usize> DenseLabels<T, N, NotALabel> for Widths {
-    fn targets(y: &NotALabel) -> &[T; N] {
-        match *y {}
-    }
-}
-
-/// Labels of type `Y` are class indices out of `N`, the last layer's width.
-#[diagnostic::on_unimplemented(
-    message = "the last layer has {N} outputs, but the labels are `{Y}`",
-    label = "labels of the wrong class count for {N} outputs",
-    note = "sparse labels must be `Class<N>` with N the width of the last layer"
-)]
-pub trait SparseLabels<const N: usize, Y> {
-    /// The class index.
-    fn class(y: &Y) -> usize;
-}
-
-impl<const N: usize> SparseLabels<N, Class<N>> for Widths {
-    #[inline(always)]
-    fn class(y: &Class<N>) -> usize {
-        y.index()
-    }
-}
-
-impl<const N: usize> SparseLabels<N, NotALabel> for Widths {
-    fn class(y: &NotALabel) -> usize {
-        match *y {}
-    }
-}
 
 /// A loss on output rows `Out` (`[T; N]`) and labels of type `Y`, after activation `A`.
 pub trait Objective<T: Scalar, Out, Y, A: Activation>: Loss {
@@ -121,16 +48,10 @@ fn argmax<T: Scalar>(v: &[T]) -> usize {
     best
 }
 
-/// Keras's clip to `[EPSILON, 1 - EPSILON]`; a NaN stays NaN (`max`/`min` would hide it).
+/// Keras's clip to `[EPSILON, 1 - EPSILON]`; a NaN stays NaN.
 fn clip<T: Scalar>(p: T) -> T {
     let eps = T::from_f64(EPSILON);
-    if p < eps {
-        eps
-    } else if p > T::one() - eps {
-        T::one() - eps
-    } else {
-        p
-    }
+    crate::nn::activation::clip(p, eps, T::one() - eps)
 }
 
 /// `categorical_crossentropy`: `-sum(t * log(y))` against one-hot (or probability) rows.
@@ -180,14 +101,14 @@ impl<A: Activation> PairsWith<A> for MeanAbsoluteError {}
 
 impl<T: Scalar, const N: usize, Y> Objective<T, [T; N], Y, Softmax> for CategoricalCrossentropy
 where
-    Widths: DenseLabels<T, N, Y>,
+    ShapeCheck: DenseLabels<T, N, Y>,
 {
     fn loss(y: &[T; N], label: &Y) -> T {
-        let t = <Widths as DenseLabels<T, N, Y>>::targets(label);
+        let t = <ShapeCheck as DenseLabels<T, N, Y>>::targets(label);
         y.iter().zip(t).fold(T::zero(), |s, (&p, &t)| s - t * clip(p).ln())
     }
     fn loss_and_grad(y: &[T; N], label: &Y, dz: &mut [T; N], scale: T) -> T {
-        let t = <Widths as DenseLabels<T, N, Y>>::targets(label);
+        let t = <ShapeCheck as DenseLabels<T, N, Y>>::targets(label);
         let total = t.iter().fold(T::zero(), |s, &v| s + v);
         for ((d, &p), &t) in dz.iter_mut().zip(y).zip(t) {
             *d = scale * (p * total - t);
@@ -195,21 +116,21 @@ where
         Self::loss(y, label)
     }
     fn accuracy(y: &[T; N], label: &Y) -> T {
-        let t = <Widths as DenseLabels<T, N, Y>>::targets(label);
+        let t = <ShapeCheck as DenseLabels<T, N, Y>>::targets(label);
         if argmax(y) == argmax(t) { T::one() } else { T::zero() }
     }
 }
 
 impl<T: Scalar, const N: usize, Y> Objective<T, [T; N], Y, Softmax> for SparseCategoricalCrossentropy
 where
-    Widths: SparseLabels<N, Y>,
+    ShapeCheck: SparseLabels<N, Y>,
 {
     fn loss(y: &[T; N], label: &Y) -> T {
-        let c = <Widths as SparseLabels<N, Y>>::class(label);
+        let c = <ShapeCheck as SparseLabels<N, Y>>::class(label);
         -clip(y[c]).ln()
     }
     fn loss_and_grad(y: &[T; N], label: &Y, dz: &mut [T; N], scale: T) -> T {
-        let c = <Widths as SparseLabels<N, Y>>::class(label);
+        let c = <ShapeCheck as SparseLabels<N, Y>>::class(label);
         for (d, &p) in dz.iter_mut().zip(y) {
             *d = scale * p;
         }
@@ -217,16 +138,16 @@ where
         Self::loss(y, label)
     }
     fn accuracy(y: &[T; N], label: &Y) -> T {
-        if argmax(y) == <Widths as SparseLabels<N, Y>>::class(label) { T::one() } else { T::zero() }
+        if argmax(y) == <ShapeCheck as SparseLabels<N, Y>>::class(label) { T::one() } else { T::zero() }
     }
 }
 
 impl<T: Scalar, const N: usize, Y> Objective<T, [T; N], Y, Sigmoid> for BinaryCrossentropy
 where
-    Widths: DenseLabels<T, N, Y>,
+    ShapeCheck: DenseLabels<T, N, Y>,
 {
     fn loss(y: &[T; N], label: &Y) -> T {
-        let t = <Widths as DenseLabels<T, N, Y>>::targets(label);
+        let t = <ShapeCheck as DenseLabels<T, N, Y>>::targets(label);
         let s = y.iter().zip(t).fold(T::zero(), |s, (&p, &t)| {
             let p = clip(p);
             s - (t * p.ln() + (T::one() - t) * (T::one() - p).ln())
@@ -234,7 +155,7 @@ where
         s / T::from_f64(N as f64)
     }
     fn loss_and_grad(y: &[T; N], label: &Y, dz: &mut [T; N], scale: T) -> T {
-        let t = <Widths as DenseLabels<T, N, Y>>::targets(label);
+        let t = <ShapeCheck as DenseLabels<T, N, Y>>::targets(label);
         let k = scale / T::from_f64(N as f64);
         for ((d, &p), &t) in dz.iter_mut().zip(y).zip(t) {
             *d = k * (p - t);
@@ -242,7 +163,7 @@ where
         Self::loss(y, label)
     }
     fn accuracy(y: &[T; N], label: &Y) -> T {
-        let t = <Widths as DenseLabels<T, N, Y>>::targets(label);
+        let t = <ShapeCheck as DenseLabels<T, N, Y>>::targets(label);
         let half = T::from_f64(0.5);
         let right = y.iter().zip(t).filter(|&(&p, &t)| (p > half) == (t > half)).count();
         T::from_f64(right as f64 / N as f64)
@@ -251,15 +172,15 @@ where
 
 impl<T: Scalar, const N: usize, Y, A: Activation> Objective<T, [T; N], Y, A> for MeanSquaredError
 where
-    Widths: DenseLabels<T, N, Y>,
+    ShapeCheck: DenseLabels<T, N, Y>,
 {
     fn loss(y: &[T; N], label: &Y) -> T {
-        let t = <Widths as DenseLabels<T, N, Y>>::targets(label);
+        let t = <ShapeCheck as DenseLabels<T, N, Y>>::targets(label);
         let s = y.iter().zip(t).fold(T::zero(), |s, (&p, &t)| s + (p - t) * (p - t));
         s / T::from_f64(N as f64)
     }
     fn loss_and_grad(y: &[T; N], label: &Y, dz: &mut [T; N], scale: T) -> T {
-        let t = <Widths as DenseLabels<T, N, Y>>::targets(label);
+        let t = <ShapeCheck as DenseLabels<T, N, Y>>::targets(label);
         let k = scale * T::from_f64(2.0 / N as f64);
         for ((d, &p), &t) in dz.iter_mut().zip(y).zip(t) {
             *d = k * (p - t);
@@ -268,22 +189,22 @@ where
         <Self as Objective<T, [T; N], Y, A>>::loss(y, label)
     }
     fn accuracy(y: &[T; N], label: &Y) -> T {
-        let t = <Widths as DenseLabels<T, N, Y>>::targets(label);
+        let t = <ShapeCheck as DenseLabels<T, N, Y>>::targets(label);
         if argmax(y) == argmax(t) { T::one() } else { T::zero() }
     }
 }
 
 impl<T: Scalar, const N: usize, Y, A: Activation> Objective<T, [T; N], Y, A> for MeanAbsoluteError
 where
-    Widths: DenseLabels<T, N, Y>,
+    ShapeCheck: DenseLabels<T, N, Y>,
 {
     fn loss(y: &[T; N], label: &Y) -> T {
-        let t = <Widths as DenseLabels<T, N, Y>>::targets(label);
+        let t = <ShapeCheck as DenseLabels<T, N, Y>>::targets(label);
         let s = y.iter().zip(t).fold(T::zero(), |s, (&p, &t)| s + (p - t).abs());
         s / T::from_f64(N as f64)
     }
     fn loss_and_grad(y: &[T; N], label: &Y, dz: &mut [T; N], scale: T) -> T {
-        let t = <Widths as DenseLabels<T, N, Y>>::targets(label);
+        let t = <ShapeCheck as DenseLabels<T, N, Y>>::targets(label);
         let k = scale / T::from_f64(N as f64);
         for ((d, &p), &t) in dz.iter_mut().zip(y).zip(t) {
             let diff = p - t;
@@ -299,7 +220,7 @@ where
         <Self as Objective<T, [T; N], Y, A>>::loss(y, label)
     }
     fn accuracy(y: &[T; N], label: &Y) -> T {
-        let t = <Widths as DenseLabels<T, N, Y>>::targets(label);
+        let t = <ShapeCheck as DenseLabels<T, N, Y>>::targets(label);
         if argmax(y) == argmax(t) { T::one() } else { T::zero() }
     }
 }

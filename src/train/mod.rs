@@ -1,4 +1,5 @@
-//! Training: losses, optimizers, and Keras's `compile` / `fit` / `evaluate`.
+//! Training: losses, optimizers, backpropagation, and Keras's `compile` / `fit` /
+//! `evaluate`.
 //!
 //! ```no_run
 //! use shaped::nn::{Dense, Relu, Sequential, Softmax};
@@ -13,15 +14,28 @@
 //! # Ok::<(), shaped::train::TrainError>(())
 //! ```
 
+mod backprop;
 #[cfg(feature = "std")]
 mod fit;
+#[cfg(feature = "std")]
+mod history;
 mod loss;
 mod optim;
-
 #[cfg(feature = "std")]
-pub use fit::{Compiled, Evaluation, Fit, History, Metric, TrainError, Validation};
+mod options;
+#[cfg(feature = "std")]
+mod step;
+
+pub use crate::class::Class;
+pub use backprop::{Backprop, DenseTrace, Workspace};
+#[cfg(feature = "std")]
+pub use fit::Compiled;
+#[cfg(feature = "std")]
+pub use history::{Evaluation, History, TrainError};
 pub use loss::{
-    BinaryCrossentropy, CategoricalCrossentropy, Class, DenseLabels, Loss, MeanAbsoluteError,
-    MeanSquaredError, NotALabel, Objective, PairsWith, SparseCategoricalCrossentropy, SparseLabels,
+    BinaryCrossentropy, CategoricalCrossentropy, Loss, MeanAbsoluteError, MeanSquaredError, Objective,
+    PairsWith, SparseCategoricalCrossentropy,
 };
 pub use optim::{Adam, Optimizer, RmsProp, Sgd};
+#[cfg(feature = "std")]
+pub use options::{FitOptions, Metric, Validation};

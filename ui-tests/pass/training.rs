@@ -1,7 +1,7 @@
 use shaped::nn::{Dense, Linear, Relu, Sequential, Sigmoid, Softmax, Tanh};
 use shaped::rand::{SeedableRng, rngs::StdRng};
 use shaped::train::{
-    Adam, BinaryCrossentropy, CategoricalCrossentropy, Class, Fit, MeanAbsoluteError, MeanSquaredError, Metric, RmsProp,
+    Adam, BinaryCrossentropy, CategoricalCrossentropy, Class, FitOptions, MeanAbsoluteError, MeanSquaredError, Metric, RmsProp,
     Sgd, SparseCategoricalCrossentropy,
 };
 
@@ -14,7 +14,7 @@ fn main() {
         &[Metric::Accuracy],
     );
     let y = vec![[1.0f32, 0.0, 0.0]; 8];
-    let _ = m.fit_with(&x, &y, Fit::new(1, 4).verbose(false));
+    let _ = m.fit_with(&x, &y, FitOptions::new(1, 4).verbose(false));
     let _ = m.evaluate(&x, &y);
     let m = m.into_model().compile(Adam::default(), SparseCategoricalCrossentropy, &[]);
     let _ = m.evaluate(&x, &vec![Class::<3>::new(1).unwrap(); 8]);

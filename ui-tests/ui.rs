@@ -1,5 +1,5 @@
-//! Compile-time shape rules: each `ui-tests/fail` case must fail with the message in its
-//! `.stderr`; each `ui-tests/pass` case must build and run.
+//! Compile-time shape rules: each `fail` case must fail with the message in its
+//! `.stderr`; each `pass` case must build and run.
 //!
 //! Set `TRYBUILD=overwrite` to regenerate the `.stderr` files after changing a message.
 
@@ -8,6 +8,6 @@ fn ui() {
     let t = trybuild::TestCases::new();
     // The pass cases make trybuild *build* (not just check) the fail cases, so the
     // inline `const { assert!(..) }` rules (reshape, flatten, slice) are seen too.
-    t.pass("ui-tests/pass/*.rs");
-    t.compile_fail("ui-tests/fail/*.rs");
+    t.pass("pass/*.rs");
+    t.compile_fail("fail/*.rs");
 }

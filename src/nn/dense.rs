@@ -1,0 +1,142 @@
+//! The fully connected layer.
+
+use core::marker::PhantomData;
+
+use super::activation::Activation;
+use super::layers::{Accepts, LayerInfo, Layers, TakesSample};
+use crate::constraint::{Connects, SampleWidth, ShapeCheck};
+use crate::element::Scalar;
+use crate::linalg;
+use crate::zeroed::Zeroable;
+use rand::Rng;
+
+/// A fully connected layer: `IN` inputs, `OUT` outputs, activation `A` (Keras's
+/// `Dense(OUT, activation=A, input_shape=(IN,))`).
+///
+/// The type is a zero-sized marker; the weights live in [`DenseParams`].
+pub struct Dense<const IN: usize, const OUT: usize, A: Activation = super::Linear>(PhantomData<A>);
+
+impl<const IN: usize, const OUT: usize, A: Activation> core::fmt::Debug for Dense<IN, OUT, A> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "Dense<{IN}, {OUT}, {}>", A::NAME)
+    }
+}
+
+/// The weights of a [`Dense`] layer, in Keras's layout.
+///
+/// `kernel[i][j]` is the weight from input `i` to output `j` (`IN x OUT`, as
+/// `layer.get_weights()[0]` in Keras); `bias[j]` is added to output `j`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[repr(C)]
+pub struct DenseParams<T, const IN: usize, const OUT: usize> {
+    /// `IN x OUT` weights.
+    pub kernel: [[T; OUT]; IN],
+    /// `OUT` biases.
+    pub bias: [T; OUT],
+}
+
+// SAFETY: two arrays of zeroable values, no pointers.
+unsafe impl<T: Zeroable, const IN: usize, const OUT: usize> Zeroable for DenseParams<T, IN, OUT> {}
+
+impl<T, const IN: usize, const OUT: usize> DenseParams<T, IN, OUT> {
+    /// Weights from a kernel and a bias; usable in a `const` or `static`.
+    pub const fn new(kernel: [[T; OUT]; IN], bias: [T; OUT]) -> Self {
+        DenseParams { kernel, bias }
+    }
+}
+
+#[inline(always)]
+fn same_width<T: Copy, const A: usize, const B: usize>(x: &[T; A]) -> &[T; B] {
+    // A == B wherever this is called (a width check holds), so this always succeeds.
+    x.as_slice().try_into().expect("widths checked at compile time")
+}
+
+impl<T: Scalar, const IN: usize, const OUT: usize, A: Activation> Layers<T> for Dense<IN, OUT, A> {
+    type Input = [T; IN];
+    type Output = [T; OUT];
+    type Params = DenseParams<T, IN, OUT>;
+    type Last = A;
+    const PARAMS: usize = IN * OUT + OUT;
+    const DEPTH: usize = 1;
+
+    fn init<R: Rng + ?Sized>(params: &mut Self::Params, rng: &mut R) {
+        // glorot_uniform: U(-limit, limit), limit = sqrt(6 / (fan_in + fan_out)).
+        let limit = T::from_f64(num_traits::Float::sqrt(6.0 / (IN + OUT) as f64));
+        crate::random::fill_uniform(rng, params.kernel.as_flattened_mut(), -limit, limit);
+        params.bias = [T::zero(); OUT];
+    }
+
+    #[inline(always)]
+    fn forward_inline<const FMA: bool>(params: &Self::Params, x: &[T; IN], out: &mut [T; OUT]) {
+        *out = params.bias;
+        linalg::small::accumulate_rows_inline::<T, IN, OUT, FMA>(
+            core::slice::from_ref(x),
+            &params.kernel,
+            core::slice::from_mut(out),
+        );
+        A::forward(out);
+    }
+
+    #[cfg(feature = "alloc")]
+    fn forward_batch(params: &Self::Params, x: &[[T; IN]], out: &mut [[T; OUT]]) {
+        let rows = x.len().min(out.len());
+        let (x, out) = (&x[..rows], &mut out[..rows]);
+        out.fill(params.bias);
+        linalg::matmul_rows(x, &params.kernel, out, true, None);
+        for row in out {
+            A::forward(row);
+        }
+    }
+
+    fn describe(f: &mut dyn FnMut(LayerInfo)) {
+        f(LayerInfo { kind: "Dense", activation: A::NAME, inputs: IN, outputs: OUT, params: IN * OUT + OUT });
+    }
+
+    fn zip_params(a: &mut Self::Params, b: &Self::Params, f: &mut dyn FnMut(&mut [T], &[T])) {
+        f(a.kernel.as_flattened_mut(), b.kernel.as_flattened());
+        f(&mut a.bias, &b.bias);
+    }
+
+    fn visit_params_mut(p: &mut Self::Params, f: &mut dyn FnMut(&mut [T])) {
+        f(p.kernel.as_flattened_mut());
+        f(&mut p.bias);
+    }
+
+    fn visit_params<'a>(p: &'a Self::Params, f: &mut dyn FnMut(&'a [T])) {
+        f(p.kernel.as_flattened());
+        f(&p.bias);
+    }
+}
+
+impl<T: Scalar, const IN: usize, const PREV: usize, const OUT: usize, A: Activation> Accepts<T, [T; PREV]>
+    for Dense<IN, OUT, A>
+where
+    ShapeCheck: Connects<Self, IN, PREV>,
+{
+    #[inline(always)]
+    fn view(x: &[T; PREV]) -> &[T; IN] {
+        same_width(x)
+    }
+    #[inline(always)]
+    fn view_batch(x: &[[T; PREV]]) -> &[[T; IN]] {
+        x.as_flattened().as_chunks::<IN>().0
+    }
+    #[inline(always)]
+    fn view_batch_mut(x: &mut [[T; PREV]]) -> &mut [[T; IN]] {
+        x.as_flattened_mut().as_chunks_mut::<IN>().0
+    }
+}
+
+impl<T: Scalar, X, const IN: usize, const OUT: usize, A: Activation> TakesSample<T, X> for Dense<IN, OUT, A>
+where
+    ShapeCheck: SampleWidth<Self, T, IN, X>,
+{
+    #[inline(always)]
+    fn view(x: &X) -> &[T; IN] {
+        <ShapeCheck as SampleWidth<Self, T, IN, X>>::view(x)
+    }
+    #[inline(always)]
+    fn view_batch(x: &[X]) -> &[[T; IN]] {
+        <ShapeCheck as SampleWidth<Self, T, IN, X>>::view_batch(x)
+    }
+}

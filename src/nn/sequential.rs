@@ -1,0 +1,134 @@
+//! [`Sequential`]: a network type with its weights on the heap.
+
+use alloc::boxed::Box;
+use alloc::vec::Vec;
+use core::fmt;
+use rand::Rng;
+
+use super::layers::{Layers, TakesSample, Vector};
+use super::model::ModelRef;
+use super::summary::{Grouped, Summary};
+use crate::element::Scalar;
+
+/// A network type with its weights on the heap: Keras's `Sequential`.
+///
+/// ```
+/// use shaped::nn::{Dense, Relu, Sequential, Softmax};
+/// use shaped::rand::{SeedableRng, rngs::StdRng};
+///
+/// type Chapter2 = (Dense<784, 512, Relu>, Dense<512, 10, Softmax>);
+/// let model = Sequential::<Chapter2>::new(&mut StdRng::seed_from_u64(0));
+/// let probs: [f32; 10] = model.predict(&[0.5; 784]);
+/// assert!((probs.iter().sum::<f32>() - 1.0).abs() < 1e-5);
+/// assert_eq!(Sequential::<Chapter2>::PARAMS, 407_050);
+/// ```
+pub struct Sequential<N: Layers<T>, T: Scalar = f32> {
+    params: Box<N::Params>,
+}
+
+impl<N: Layers<T>, T: Scalar> Sequential<N, T> {
+    /// Number of parameters of the network.
+    pub const PARAMS: usize = N::PARAMS;
+
+    /// The network with Keras's default initialisation (glorot_uniform kernels, zero
+    /// biases) drawn from `rng`. The weights are created in place on the heap.
+    pub fn new<R: Rng + ?Sized>(rng: &mut R) -> Self {
+        let mut params = crate::zeroed::zeroed_box::<N::Params>();
+        N::init(&mut params, rng);
+        Sequential { params }
+    }
+
+    /// The network with all weights zero.
+    pub fn zeros() -> Self {
+        Sequential { params: crate::zeroed::zeroed_box() }
+    }
+
+    /// The network with the given weights.
+    pub fn from_params(params: Box<N::Params>) -> Self {
+        Sequential { params }
+    }
+
+    /// The weights: `model.params().0.kernel` is the first layer's kernel.
+    pub fn params(&self) -> &N::Params {
+        &self.params
+    }
+
+    /// The weights, writable, to set weights trained elsewhere.
+    pub fn params_mut(&mut self) -> &mut N::Params {
+        &mut self.params
+    }
+
+    /// A borrowed view for heap-free inference.
+    pub fn as_ref(&self) -> ModelRef<'_, N, T> {
+        ModelRef::new(&*self.params)
+    }
+
+    /// The output for one sample, without touching the heap.
+    #[inline]
+    pub fn predict<X>(&self, x: &X) -> N::Output
+    where
+        N: TakesSample<T, X>,
+    {
+        self.as_ref().predict(x)
+    }
+
+    /// [`predict`](Self::predict) into a caller's buffer.
+    #[inline]
+    pub fn predict_into<X>(&self, x: &X, out: &mut N::Output)
+    where
+        N: TakesSample<T, X>,
+    {
+        self.as_ref().predict_into(x, out)
+    }
+
+    /// Outputs for a batch of samples; with `std`, the batch is
+    /// split over the machine's cores.
+    pub fn predict_batch<X>(&self, xs: &[X]) -> Vec<N::Output>
+    where
+        N: TakesSample<T, X>,
+    {
+        let mut out = alloc::vec![N::Output::zeros(); xs.len()];
+        self.as_ref().predict_batch_into(xs, &mut out);
+        out
+    }
+
+    /// [`predict_batch`](Self::predict_batch) into a caller's buffer (the shorter of
+    /// the two lengths is used).
+    pub fn predict_batch_into<X>(&self, xs: &[X], out: &mut [N::Output])
+    where
+        N: TakesSample<T, X>,
+    {
+        self.as_ref().predict_batch_into(xs, out)
+    }
+
+    /// A Keras-like table of the layers, their output shapes and parameter counts.
+    pub fn summary(&self) -> Summary<N, T> {
+        Summary::new()
+    }
+}
+
+impl<N: Layers<T>, T: Scalar> Clone for Sequential<N, T> {
+    fn clone(&self) -> Self {
+        // Copy on the heap, never through the stack.
+        let mut params = crate::zeroed::zeroed_box::<N::Params>();
+        N::zip_params(&mut params, &self.params, &mut |d, s| d.copy_from_slice(s));
+        Sequential { params }
+    }
+}
+
+impl<N: Layers<T>, T: Scalar> fmt::Debug for Sequential<N, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Sequential<")?;
+        let mut first = true;
+        let mut result = Ok(());
+        N::describe(&mut |l| {
+            let sep = if first { "" } else { " -> " };
+            first = false;
+            if result.is_ok() {
+                result = write!(f, "{sep}Dense({}, {}, input {})", l.outputs, l.activation, l.inputs);
+            }
+        });
+        result?;
+        write!(f, ">, {} params", Grouped(N::PARAMS))
+    }
+}

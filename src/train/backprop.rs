@@ -1,0 +1,234 @@
+//! The training half of a network: a forward pass that keeps every layer's outputs, and
+//! the backward pass. [`fit`](crate::train::Compiled::fit) drives it; the tests check it
+//! against finite differences.
+
+use alloc::vec::Vec;
+
+use crate::element::Scalar;
+use crate::linalg::{self, MatRef, Packing};
+use crate::nn::{Accepts, Activation, Dense, Layers};
+
+/// Scratch memory of the matrix products of one training thread (packing buffers,
+/// about 650 KiB for `f32`): made once, reused by every step.
+#[derive(Clone, Debug, Default)]
+pub struct Workspace<T: Scalar>(Packing<T>);
+
+impl<T: Scalar> Workspace<T> {
+    /// Fresh buffers.
+    pub fn new() -> Self {
+        Workspace(Packing::new())
+    }
+}
+
+/// Training buffers of a [`Dense`] layer: its outputs and the gradient with respect to
+/// them, a row per sample.
+pub struct DenseTrace<T, const OUT: usize> {
+    y: Vec<[T; OUT]>,
+    g: Vec<[T; OUT]>,
+}
+
+/// A network that can be trained: implemented for every network of [`Layers`].
+///
+/// One training step of a batch `x` is: [`forward`](Backprop::forward_train) (keeps each
+/// layer's outputs in a [`Trace`](Backprop::Trace)); the loss writes its gradient into
+/// [`output_and_grad`](Backprop::output_and_grad)'s second half; then
+/// [`backward`](Backprop::backward) gives the gradient of every weight.
+pub trait Backprop<T: Scalar>: Layers<T> {
+    /// Each layer's outputs and the gradient with respect to them, for up to the number
+    /// of samples given to [`Backprop::new_trace`].
+    type Trace: Send;
+
+    /// Training buffers for batches of up to `rows` samples.
+    fn new_trace(rows: usize) -> Self::Trace;
+
+    /// The forward pass of training: every layer's outputs for `x` kept in `trace`.
+    fn forward_train(
+        params: &Self::Params,
+        x: &[Self::Input],
+        trace: &mut Self::Trace,
+        ws: &mut Workspace<T>,
+    );
+
+    /// The last layer's outputs and its gradient buffer (the whole capacity).
+    fn output_and_grad(trace: &mut Self::Trace) -> (&[Self::Output], &mut [Self::Output]);
+
+    /// Turns the last layer's gradient with respect to its outputs into the gradient
+    /// with respect to its pre-activations, for the first `rows` samples.
+    fn activation_backward(trace: &mut Self::Trace, rows: usize);
+
+    /// The backward pass. On entry the output gradient holds the gradient of the loss with
+    /// respect to the last layer's pre-activations; on exit `grads` holds the gradient
+    /// with respect to every weight (overwritten), and `dx`, if given, the gradient with
+    /// respect to the input `x`.
+    fn backward(
+        params: &Self::Params,
+        x: &[Self::Input],
+        trace: &mut Self::Trace,
+        grads: &mut Self::Params,
+        dx: Option<&mut [Self::Input]>,
+        ws: &mut Workspace<T>,
+    );
+}
+
+impl<T: Scalar, const IN: usize, const OUT: usize, A: Activation> Backprop<T> for Dense<IN, OUT, A> {
+    type Trace = DenseTrace<T, OUT>;
+
+    fn new_trace(rows: usize) -> Self::Trace {
+        DenseTrace { y: alloc::vec![[T::zero(); OUT]; rows], g: alloc::vec![[T::zero(); OUT]; rows] }
+    }
+
+    fn forward_train(params: &Self::Params, x: &[[T; IN]], trace: &mut Self::Trace, ws: &mut Workspace<T>) {
+        let y = &mut trace.y[..x.len()];
+        y.fill(params.bias);
+        linalg::matmul_rows(x, &params.kernel, y, true, Some(&mut ws.0));
+        for row in y {
+            A::forward(row);
+        }
+    }
+
+    fn output_and_grad(trace: &mut Self::Trace) -> (&[[T; OUT]], &mut [[T; OUT]]) {
+        (&trace.y, &mut trace.g)
+    }
+
+    fn activation_backward(trace: &mut Self::Trace, rows: usize) {
+        for (y, g) in trace.y[..rows].iter().zip(&mut trace.g[..rows]) {
+            A::backward(y, g);
+        }
+    }
+
+    fn backward(
+        params: &Self::Params,
+        x: &[[T; IN]],
+        trace: &mut Self::Trace,
+        grads: &mut Self::Params,
+        dx: Option<&mut [[T; IN]]>,
+        ws: &mut Workspace<T>,
+    ) {
+        let rows = x.len();
+        let dz = &trace.g[..rows];
+        // dW = x^T . dz
+        linalg::matmul(
+            IN,
+            rows,
+            OUT,
+            MatRef::transposed(x.as_flattened(), IN),
+            MatRef::row_major(dz.as_flattened(), OUT),
+            false,
+            grads.kernel.as_flattened_mut(),
+            OUT,
+            Some(&mut ws.0),
+        );
+        // db = sum of dz over the samples
+        grads.bias = [T::zero(); OUT];
+        for row in dz {
+            for (b, &d) in grads.bias.iter_mut().zip(row) {
+                *b = *b + d;
+            }
+        }
+        // dx = dz . W^T
+        if let Some(dx) = dx {
+            linalg::matmul(
+                rows,
+                OUT,
+                IN,
+                MatRef::row_major(dz.as_flattened(), OUT),
+                MatRef::transposed(params.kernel.as_flattened(), OUT),
+                false,
+                dx[..rows].as_flattened_mut(),
+                IN,
+                Some(&mut ws.0),
+            );
+        }
+    }
+}
+
+impl<T: Scalar, A: Backprop<T>, B: Backprop<T> + Accepts<T, A::Output>> Backprop<T> for (A, B) {
+    type Trace = (A::Trace, B::Trace);
+
+    fn new_trace(rows: usize) -> Self::Trace {
+        (A::new_trace(rows), B::new_trace(rows))
+    }
+
+    fn forward_train(
+        params: &Self::Params,
+        x: &[Self::Input],
+        trace: &mut Self::Trace,
+        ws: &mut Workspace<T>,
+    ) {
+        A::forward_train(&params.0, x, &mut trace.0, ws);
+        let (ya, _) = A::output_and_grad(&mut trace.0);
+        B::forward_train(&params.1, B::view_batch(&ya[..x.len()]), &mut trace.1, ws);
+    }
+
+    fn output_and_grad(trace: &mut Self::Trace) -> (&[Self::Output], &mut [Self::Output]) {
+        B::output_and_grad(&mut trace.1)
+    }
+
+    fn activation_backward(trace: &mut Self::Trace, rows: usize) {
+        B::activation_backward(&mut trace.1, rows);
+    }
+
+    fn backward(
+        params: &Self::Params,
+        x: &[Self::Input],
+        trace: &mut Self::Trace,
+        grads: &mut Self::Params,
+        dx: Option<&mut [Self::Input]>,
+        ws: &mut Workspace<T>,
+    ) {
+        let rows = x.len();
+        {
+            let (ya, ga) = A::output_and_grad(&mut trace.0);
+            let ya = B::view_batch(&ya[..rows]);
+            let ga = B::view_batch_mut(&mut ga[..rows]);
+            B::backward(&params.1, ya, &mut trace.1, &mut grads.1, Some(ga), ws);
+        }
+        A::activation_backward(&mut trace.0, rows);
+        A::backward(&params.0, x, &mut trace.0, &mut grads.0, dx, ws);
+    }
+}
+
+/// Flat tuples of 3 to 12 stacks train as the nested pairs they stand for.
+macro_rules! flat_tuple {
+    ($first:ident $(, $rest:ident)+) => {
+        impl<T: Scalar, $first, $($rest),+> Backprop<T> for ($first, $($rest),+)
+        where
+            ($first, ($($rest,)+)): Backprop<T>,
+        {
+            type Trace = <($first, ($($rest,)+)) as Backprop<T>>::Trace;
+            fn new_trace(rows: usize) -> Self::Trace {
+                <($first, ($($rest,)+)) as Backprop<T>>::new_trace(rows)
+            }
+            fn forward_train(params: &Self::Params, x: &[Self::Input], trace: &mut Self::Trace, ws: &mut Workspace<T>) {
+                <($first, ($($rest,)+)) as Backprop<T>>::forward_train(params, x, trace, ws)
+            }
+            fn output_and_grad(trace: &mut Self::Trace) -> (&[Self::Output], &mut [Self::Output]) {
+                <($first, ($($rest,)+)) as Backprop<T>>::output_and_grad(trace)
+            }
+            fn activation_backward(trace: &mut Self::Trace, rows: usize) {
+                <($first, ($($rest,)+)) as Backprop<T>>::activation_backward(trace, rows)
+            }
+            fn backward(
+                params: &Self::Params,
+                x: &[Self::Input],
+                trace: &mut Self::Trace,
+                grads: &mut Self::Params,
+                dx: Option<&mut [Self::Input]>,
+                ws: &mut Workspace<T>,
+            ) {
+                <($first, ($($rest,)+)) as Backprop<T>>::backward(params, x, trace, grads, dx, ws)
+            }
+        }
+    };
+}
+
+flat_tuple!(L1, L2, L3);
+flat_tuple!(L1, L2, L3, L4);
+flat_tuple!(L1, L2, L3, L4, L5);
+flat_tuple!(L1, L2, L3, L4, L5, L6);
+flat_tuple!(L1, L2, L3, L4, L5, L6, L7);
+flat_tuple!(L1, L2, L3, L4, L5, L6, L7, L8);
+flat_tuple!(L1, L2, L3, L4, L5, L6, L7, L8, L9);
+flat_tuple!(L1, L2, L3, L4, L5, L6, L7, L8, L9, L10);
+flat_tuple!(L1, L2, L3, L4, L5, L6, L7, L8, L9, L10, L11);
+flat_tuple!(L1, L2, L3, L4, L5, L6, L7, L8, L9, L10, L11, L12);

@@ -1,0 +1,192 @@
+//! One training step, split over a team of threads: each member runs forward, loss and
+//! backward on its rows of the batch; then the gradients are summed and the optimizer
+//! updates the weights.
+//!
+//! The members share this state through locks that are never contended (each member
+//! locks its own buffers; the weights are read by all during a step and written only
+//! between steps), so the team's step is the only synchronization.
+
+use alloc::boxed::Box;
+use alloc::vec::Vec;
+use core::marker::PhantomData;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard};
+
+use super::backprop::{Backprop, Workspace};
+use super::loss::Objective;
+use super::optim::Optimizer;
+use crate::element::Scalar;
+use crate::linalg::small::all_finite;
+use crate::nn::Vector;
+
+/// One member's buffers, sized for a whole batch (a smaller team gives each member more
+/// rows), allocated once per `fit`.
+struct Member<N: Backprop<T>, T: Scalar> {
+    x: Vec<N::Input>,
+    trace: N::Trace,
+    grads: Box<N::Params>,
+    workspace: Workspace<T>,
+    loss: f64,
+    accuracy: f64,
+    /// Whether every gradient of the last step is finite.
+    finite: bool,
+}
+
+/// What a step's members computed, summed.
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct StepSums {
+    /// Sum of the samples' losses.
+    pub loss: f64,
+    /// Sum of the samples' accuracies.
+    pub accuracy: f64,
+    /// Whether every gradient was finite.
+    pub finite: bool,
+}
+
+/// Rows `[start, end)` of a batch of `len` that member `k` of `size` takes.
+pub(super) fn thread_rows(len: usize, k: usize, size: usize) -> (usize, usize) {
+    (len * k / size, len * (k + 1) / size)
+}
+
+fn lock<G>(m: &Mutex<G>) -> MutexGuard<'_, G> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The state of one `fit` that the team's members share.
+pub(super) struct Trainer<'a, N: Backprop<T>, L, T: Scalar, Y> {
+    inputs: &'a [N::Input],
+    labels: &'a [Y],
+    params: RwLock<&'a mut N::Params>,
+    order: RwLock<Vec<usize>>,
+    members: Vec<Mutex<Member<N, T>>>,
+    batch_start: AtomicUsize,
+    batch_len: AtomicUsize,
+    accuracy_on: bool,
+    _loss: PhantomData<L>,
+}
+
+impl<'a, N, L, T, Y> Trainer<'a, N, L, T, Y>
+where
+    N: Backprop<T>,
+    L: Objective<T, N::Output, Y, N::Last>,
+    T: Scalar,
+    Y: Sync,
+{
+    /// Buffers for `members` threads and batches of up to `batch` samples.
+    pub fn new(
+        params: &'a mut N::Params,
+        inputs: &'a [N::Input],
+        labels: &'a [Y],
+        batch: usize,
+        members: usize,
+        accuracy_on: bool,
+    ) -> Self {
+        let members = (0..members.max(1))
+            .map(|_| {
+                Mutex::new(Member {
+                    x: alloc::vec![N::Input::zeros(); batch],
+                    trace: N::new_trace(batch),
+                    grads: crate::zeroed::zeroed_box(),
+                    workspace: Workspace::new(),
+                    loss: 0.0,
+                    accuracy: 0.0,
+                    finite: true,
+                })
+            })
+            .collect();
+        Trainer {
+            inputs,
+            labels,
+            params: RwLock::new(params),
+            order: RwLock::new((0..inputs.len()).collect()),
+            members,
+            batch_start: AtomicUsize::new(0),
+            batch_len: AtomicUsize::new(0),
+            accuracy_on,
+            _loss: PhantomData,
+        }
+    }
+
+    /// A new order of the samples (Fisher-Yates, from a seeded generator).
+    pub fn shuffle<R: rand::Rng>(&self, rng: &mut R) {
+        use rand::RngExt;
+        let mut v = self.order.write().unwrap_or_else(PoisonError::into_inner);
+        for i in (1..v.len()).rev() {
+            let j = rng.random_range(0..=i);
+            v.swap(i, j);
+        }
+    }
+
+    /// The next step trains on positions `start..start + len` of the order.
+    pub fn set_batch(&self, start: usize, len: usize) {
+        // The team's step hands these to the members under a lock: relaxed is enough.
+        self.batch_start.store(start, Ordering::Relaxed);
+        self.batch_len.store(len, Ordering::Relaxed);
+    }
+
+    /// Member `k` of `size`: forward, loss and backward over its rows of the batch.
+    pub fn run_share(&self, k: usize, size: usize) {
+        let mut guard = lock(&self.members[k]);
+        let m = &mut *guard;
+        let (start, len) = (self.batch_start.load(Ordering::Relaxed), self.batch_len.load(Ordering::Relaxed));
+        let (s, e) = thread_rows(len, k, size);
+        let rows = e - s;
+        let order = self.order.read().unwrap_or_else(PoisonError::into_inner);
+        let picked = &order[start + s..start + e];
+        for (dst, &i) in m.x[..rows].iter_mut().zip(picked) {
+            *dst = self.inputs[i];
+        }
+        let p = self.params.read().unwrap_or_else(PoisonError::into_inner);
+        N::forward_train(&p, &m.x[..rows], &mut m.trace, &mut m.workspace);
+        let scale = T::one() / T::from_f64(len as f64);
+        let (yhat, dz) = N::output_and_grad(&mut m.trace);
+        let (mut loss, mut acc) = (0.0, 0.0);
+        for ((pred, d), &i) in yhat[..rows].iter().zip(&mut dz[..rows]).zip(picked) {
+            loss += L::loss_and_grad(pred, &self.labels[i], d, scale).to_f64();
+            if self.accuracy_on {
+                acc += L::accuracy(pred, &self.labels[i]).to_f64();
+            }
+        }
+        m.loss = loss;
+        m.accuracy = acc;
+        N::backward(&p, &m.x[..rows], &mut m.trace, &mut m.grads, None, &mut m.workspace);
+        let mut finite = true;
+        N::visit_params(&m.grads, &mut |g| finite &= all_finite(g));
+        m.finite = finite;
+    }
+
+    /// The sums of the last step's members.
+    pub fn sums(&self) -> StepSums {
+        self.members.iter().fold(StepSums { finite: true, ..StepSums::default() }, |s, m| {
+            let m = lock(m);
+            StepSums { loss: s.loss + m.loss, accuracy: s.accuracy + m.accuracy, finite: s.finite & m.finite }
+        })
+    }
+
+    /// Sums the members' gradients and applies the optimizer to the weights; `state`
+    /// holds the optimizer's slots, array by array in the order of `Layers::zip_params`.
+    pub fn update<O: Optimizer>(&self, optimizer: &mut O, state: &mut [T]) {
+        let mut first = lock(&self.members[0]);
+        for m in &self.members[1..] {
+            let m = lock(m);
+            N::zip_params(&mut first.grads, &m.grads, &mut |a, b| {
+                for (a, &b) in a.iter_mut().zip(b) {
+                    *a = *a + b;
+                }
+            });
+        }
+        optimizer.begin_step();
+        let mut p = self.params.write().unwrap_or_else(PoisonError::into_inner);
+        let mut offset = 0;
+        N::zip_params(&mut p, &first.grads, &mut |w, g| {
+            let slots = O::SLOTS * w.len();
+            optimizer.update(w, g, &mut state[offset..offset + slots]);
+            offset += slots;
+        });
+    }
+
+    /// The weights, for evaluation between steps.
+    pub fn params(&self) -> RwLockReadGuard<'_, &'a mut N::Params> {
+        self.params.read().unwrap_or_else(PoisonError::into_inner)
+    }
+}

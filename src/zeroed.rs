@@ -1,0 +1,38 @@
+//! Values whose all-zero bytes are valid, and allocating them zeroed on the heap.
+//!
+//! Large weights never travel through the stack: `Box::new([[0.0; 512]; 784])` builds
+//! 1.6 MB on the stack first. [`zeroed_box`] allocates the zeroed value in place.
+
+/// Types whose all-zero bit pattern is a valid value.
+///
+/// Large arrays of such types are allocated zeroed, directly on the heap, so that a
+/// 784x512 weight matrix never travels through the stack.
+///
+/// # Safety
+/// An implementor must be valid when every byte of it is zero, and must hold no
+/// pointer or resource that a zeroed value would fake.
+pub unsafe trait Zeroable: Sized {}
+
+macro_rules! zeroable_numbers {
+    ($($t:ty),*) => {$(
+        // SAFETY: the zero bit pattern of a primitive number is 0 (integers) or +0.0
+        // (floats), a valid value with no pointer in it.
+        unsafe impl Zeroable for $t {}
+    )*};
+}
+zeroable_numbers!(f32, f64, u8, u16, u32, u64, usize, i8, i16, i32, i64);
+
+// SAFETY: an array of zeroable values is zeroable element by element.
+unsafe impl<T: Zeroable, const N: usize> Zeroable for [T; N] {}
+// SAFETY: the unit type has no bytes.
+unsafe impl Zeroable for () {}
+// SAFETY: a pair of zeroable values is zeroable field by field (padding is not read).
+unsafe impl<A: Zeroable, B: Zeroable> Zeroable for (A, B) {}
+
+/// Allocates a zeroed `T` directly on the heap, whatever its size.
+#[cfg(feature = "alloc")]
+pub fn zeroed_box<T: Zeroable>() -> alloc::boxed::Box<T> {
+    // SAFETY: `T: Zeroable` guarantees that all-zero bytes are a valid `T`;
+    // `new_zeroed` allocates with `T`'s layout (or not at all for a zero-sized `T`).
+    unsafe { alloc::boxed::Box::<T>::new_zeroed().assume_init() }
+}
