@@ -397,6 +397,20 @@ mod tests {
         assert!(result.is_err(), "c of 4 elements for 2x3 must be refused");
     }
 
+    /// The matrixmultiply hook checks the output itself: a checked product with a short
+    /// `c` is refused, not written past.
+    #[test]
+    fn matrixmultiply_hook_refuses_a_short_output() {
+        let d = [1.0f64; 6];
+        let p = Product::new(2, 3, 2, MatRef::row_major(&d, 3), MatRef::row_major(&d, 2), 2).unwrap();
+        assert_eq!(p.c_len(), 4);
+        let mut c = [0.0f64; 4];
+        f64::matrixmultiply(&p, 0.0, &mut c);
+        assert_eq!(c, [3.0; 4]);
+        let result = std::panic::catch_unwind(|| f64::matrixmultiply(&p, 0.0, &mut [0.0; 3]));
+        assert!(result.is_err());
+    }
+
     #[test]
     fn strided_engines_match_reference() {
         use crate::linalg::reference::{matmul_dense, random_vec};

@@ -21,7 +21,7 @@ impl<T: Scalar> Workspace<T> {
 }
 
 /// Training buffers of a [`Dense`] layer: its outputs and the gradient with respect to
-/// them, a row per sample.
+/// them, a row per sample. (Public only as the `Trace` of `Dense`; not re-exported.)
 pub struct DenseTrace<T, const OUT: usize> {
     y: Vec<[T; OUT]>,
     g: Vec<[T; OUT]>,

@@ -27,7 +27,7 @@ mod options;
 mod step;
 
 pub use crate::class::Class;
-pub use backprop::{Backprop, DenseTrace, Workspace};
+pub use backprop::{Backprop, Workspace};
 #[cfg(feature = "std")]
 pub use fit::Compiled;
 #[cfg(feature = "std")]

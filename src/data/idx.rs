@@ -1,12 +1,4 @@
-//! Data: IDX files (the format of MNIST), plain or gzip-compressed, and the conversions
-//! of chapter 2 (`to_categorical`, pixels to `[0, 1]`).
-//!
-//! ```no_run
-//! use shaped::data::{load_idx_images, load_idx_labels};
-//! let images: Vec<[u8; 784]> = load_idx_images("data/mnist/train-images-idx3-ubyte.gz")?;
-//! let labels: Vec<u8> = load_idx_labels("data/mnist/train-labels-idx1-ubyte.gz")?;
-//! # Ok::<(), shaped::data::IdxError>(())
-//! ```
+//! IDX files (the format of MNIST), plain or gzip-compressed.
 
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
@@ -14,7 +6,6 @@ use core::fmt;
 use std::io::Read;
 use std::path::Path;
 
-use crate::element::Scalar;
 use crate::shape::Shape;
 
 /// The most bytes an IDX file may declare (4 GiB): a corrupt header cannot make the
@@ -276,46 +267,4 @@ pub fn load_idx_pair<S: Shape<Elem = u8>>(
         return Err(IdxError::CountMismatch { images: x.len(), labels: y.len() });
     }
     Ok((x, y))
-}
-
-/// Keras's `to_categorical`: each label as a one-hot row of `C` classes.
-///
-/// ```
-/// let y = shaped::data::to_categorical::<f32, 3>(&[2, 0]).unwrap();
-/// assert_eq!(y, vec![[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]]);
-/// assert!(shaped::data::to_categorical::<f32, 3>(&[3]).is_err());
-/// ```
-pub fn to_categorical<T: Scalar, const C: usize>(labels: &[u8]) -> Result<Vec<[T; C]>, IdxError> {
-    labels
-        .iter()
-        .enumerate()
-        .map(|(index, &label)| {
-            let mut row = [T::zero(); C];
-            *row.get_mut(label as usize).ok_or(IdxError::LabelOutOfRange { index, label, classes: C })? =
-                T::one();
-            Ok(row)
-        })
-        .collect()
-}
-
-/// Labels as [`Class`](crate::class::Class)es of `C`, for sparse categorical cross-entropy.
-pub fn to_classes<const C: usize>(labels: &[u8]) -> Result<Vec<crate::class::Class<C>>, IdxError> {
-    labels
-        .iter()
-        .enumerate()
-        .map(|(index, &label)| {
-            crate::class::Class::new(label as usize).ok_or(IdxError::LabelOutOfRange {
-                index,
-                label,
-                classes: C,
-            })
-        })
-        .collect()
-}
-
-/// Pixels `0..=255` to `[0, 1]`: the book's `images.astype("float32") / 255`.
-pub fn normalize_pixels<T: Scalar, const N: usize>(images: &[[u8; N]]) -> Vec<[T; N]> {
-    // A division, not a multiplication by 1/255: the same values as numpy.
-    let max = T::from_f64(255.0);
-    images.iter().map(|img| core::array::from_fn(|i| T::from_f64(img[i] as f64) / max)).collect()
 }

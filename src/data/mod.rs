@@ -1,0 +1,17 @@
+//! Data: IDX files (the format of MNIST), plain or gzip-compressed, and the conversions
+//! of chapter 2 (`to_categorical`, pixels to `[0, 1]`).
+//!
+//! ```no_run
+//! use shaped::data::{load_idx_images, load_idx_labels};
+//! let images: Vec<[u8; 784]> = load_idx_images("data/mnist/train-images-idx3-ubyte.gz")?;
+//! let labels: Vec<u8> = load_idx_labels("data/mnist/train-labels-idx1-ubyte.gz")?;
+//! # Ok::<(), shaped::data::IdxError>(())
+//! ```
+
+mod idx;
+mod preprocess;
+
+pub use idx::{
+    Idx, IdxError, MAX_IDX_BYTES, load_idx_images, load_idx_labels, load_idx_pair, parse_idx, read_idx,
+};
+pub use preprocess::{normalize_pixels, to_categorical, to_classes};
