@@ -143,7 +143,11 @@ pub(crate) fn with_team<W, R>(threads: usize, work: &W, driver: impl FnOnce(&Tea
 where
     W: Fn(usize, usize) + Sync,
 {
-    with_team_stack(threads, None, work, driver)
+    #[cfg(test)]
+    let stack = tests::FORCED_STACK.with(std::cell::Cell::get);
+    #[cfg(not(test))]
+    let stack = None;
+    with_team_stack(threads, stack, work, driver)
 }
 
 /// [`with_team`] with workers of the given stack size (the tests make spawning fail
@@ -202,10 +206,24 @@ pub(crate) fn for_each_chunk<X: Sync, O: Send>(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::vec::Vec;
+
+    std::thread_local! {
+        /// A stack size for the workers of teams started on this thread: the tests of
+        /// `fit` and `predict_batch` set an impossible one to make every spawn fail.
+        pub(crate) static FORCED_STACK: std::cell::Cell<Option<usize>> = const { std::cell::Cell::new(None) };
+    }
+
+    /// Runs `f` with every worker spawn of this thread's teams failing.
+    pub(crate) fn with_failing_spawns<R>(f: impl FnOnce() -> R) -> R {
+        FORCED_STACK.with(|s| s.set(Some(1 << 60)));
+        let r = f();
+        FORCED_STACK.with(|s| s.set(None));
+        r
+    }
 
     #[test]
     fn every_member_runs_every_step() {

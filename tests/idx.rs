@@ -168,3 +168,60 @@ fn bundled_mnist() {
     assert_eq!(train.len(), 60_000);
     assert_eq!(&train[..5], &[5, 0, 4, 1, 9]);
 }
+
+/// A rank-4 header with no items and huge item dims: their product overflows `usize`.
+/// Refused as a sample-shape mismatch, with no overflow (this test runs in debug, where
+/// an overflow panics).
+#[test]
+fn overflowing_item_dims_are_an_error() {
+    let bytes = idx(&[0, u32::MAX, u32::MAX, u32::MAX], &[]);
+    let path = temp_file("overflow.idx", &bytes);
+    assert!(matches!(load_idx_images::<[u8; 784]>(&path), Err(IdxError::SampleShape { .. })));
+    assert!(matches!(load_idx_images::<[[u8; 28]; 28]>(&path), Err(IdxError::SampleShape { .. })));
+    let parsed = parse_idx(&bytes[..]).unwrap();
+    assert!(matches!(parsed.into_samples::<[u8; 784]>(), Err(IdxError::SampleShape { .. })));
+    // Zero-sized samples hold nothing to learn from: refused, not a loop over 4e9 items.
+    let zero = temp_file("zero.idx", &idx(&[u32::MAX, 0], &[]));
+    assert!(matches!(load_idx_images::<[u8; 0]>(&zero), Err(IdxError::SampleShape { .. })));
+}
+
+/// Writes `members` as consecutive gzip members, then `tail`, to a `.gz` file.
+fn gzip_members(name: &str, members: &[&[u8]], tail: &[u8]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("shaped-idx-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    let mut out = Vec::new();
+    for m in members {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(m).unwrap();
+        out.extend(gz.finish().unwrap());
+    }
+    out.extend_from_slice(tail);
+    std::fs::write(&path, out).unwrap();
+    path
+}
+
+/// A gzip file of several members (`cat a.gz b.gz`) is one stream, as the gzip format
+/// says: the IDX checks apply to all of it. Bytes after the last member are an error.
+#[test]
+fn gzip_members_and_trailing_garbage() {
+    let data: Vec<u8> = (0..24).collect();
+    let bytes = idx(&[3, 8], &data);
+    let (head, rest) = bytes.split_at(13);
+    // Split across two members: read whole.
+    let two = gzip_members("two.idx.gz", &[head, rest], &[]);
+    let images: Vec<[u8; 8]> = load_idx_images(&two).unwrap();
+    assert_eq!(images[2], [16, 17, 18, 19, 20, 21, 22, 23]);
+    assert_eq!(read_idx(&two).unwrap().data, data);
+    // A second member that adds data past the declared size: trailing data.
+    let more = gzip_members("more.idx.gz", &[&bytes, &[1, 2, 3]], &[]);
+    assert!(matches!(load_idx_images::<[u8; 8]>(&more), Err(IdxError::TrailingData { .. })));
+    assert!(matches!(read_idx(&more), Err(IdxError::TrailingData { .. })));
+    // Garbage after the last member: a corrupt gzip stream, not silently ignored.
+    for tail in [&b"garbage!"[..], &[0u8; 16][..], &[0x1f, 0x8b][..]] {
+        let path = gzip_members("tail.idx.gz", &[&bytes], tail);
+        let err = load_idx_images::<[u8; 8]>(&path).unwrap_err();
+        assert!(matches!(err, IdxError::Gzip(_)), "{tail:?}: {err}");
+        assert!(read_idx(&path).is_err(), "{tail:?}");
+    }
+}

@@ -59,6 +59,12 @@ pub enum IdxError {
         /// Dims of the sample type.
         expected: &'static [usize],
     },
+    /// Memory for the data could not be allocated (a process limit, or a file that
+    /// declares more than the machine holds); nothing was aborted.
+    OutOfMemory {
+        /// Bytes that were being reserved.
+        bytes: usize,
+    },
     /// Images and labels differ in number.
     CountMismatch {
         /// Images in the file.
@@ -104,6 +110,9 @@ impl fmt::Display for IdxError {
                 f,
                 "the file's samples have shape {file:?}, but the sample type has shape {expected:?}"
             ),
+            IdxError::OutOfMemory { bytes } => {
+                write!(f, "cannot allocate {bytes} bytes for the IDX data (out of memory)")
+            }
             IdxError::CountMismatch { images, labels } => write!(f, "{images} images but {labels} labels"),
             IdxError::LabelOutOfRange { index, label, classes } => {
                 write!(f, "label {label} at index {index} is not below the {classes} classes")
@@ -131,39 +140,48 @@ pub struct Idx {
 }
 
 /// Reads an IDX file, gzip-compressed if its name ends in `.gz`.
+///
+/// A gzip file may hold several members (as `cat a.gz b.gz` makes): all are read, as
+/// the gzip format says, and the IDX size checks apply to what they hold together;
+/// bytes after the last member that are not a gzip member are an error.
 pub fn read_idx(path: impl AsRef<Path>) -> Result<Idx, IdxError> {
-    let path = path.as_ref();
+    with_reader(path.as_ref(), |r| parse_from(r))
+}
+
+/// Runs `f` on the file's bytes (decompressed if the name ends in `.gz`), naming the
+/// file in I/O errors and turning decompression errors into [`IdxError::Gzip`].
+fn with_reader<T>(path: &Path, f: impl FnOnce(&mut dyn Read) -> Result<T, IdxError>) -> Result<T, IdxError> {
     let io = |source| IdxError::Io { path: path.display().to_string(), source };
     let file = std::fs::File::open(path).map_err(io)?;
     let reader = std::io::BufReader::new(file);
-    if path.extension().is_some_and(|e| e == "gz") {
-        parse_idx(flate2::read::GzDecoder::new(reader)).map_err(|e| match e {
-            IdxError::Io { source, .. }
-                if source.kind() == std::io::ErrorKind::InvalidInput
-                    || source.kind() == std::io::ErrorKind::InvalidData =>
-            {
-                IdxError::Gzip(source.to_string())
-            }
-            IdxError::Io { source, .. } => io(source),
-            e => e,
-        })
-    } else {
-        parse_idx(reader).map_err(|e| match e {
-            IdxError::Io { source, .. } => io(source),
-            e => e,
-        })
-    }
+    let gzip = path.extension().is_some_and(|e| e == "gz");
+    let result = if gzip { f(&mut flate2::read::MultiGzDecoder::new(reader)) } else { f(&mut { reader }) };
+    result.map_err(|e| match e {
+        IdxError::Io { source, .. }
+            if gzip
+                && matches!(
+                    source.kind(),
+                    std::io::ErrorKind::InvalidInput
+                        | std::io::ErrorKind::InvalidData
+                        | std::io::ErrorKind::UnexpectedEof
+                ) =>
+        {
+            IdxError::Gzip(source.to_string())
+        }
+        IdxError::Io { source, .. } => io(source),
+        e => e,
+    })
 }
 
-/// Parses IDX data from any reader (plain bytes; wrap a gzip stream in a decoder first).
-///
-/// The reader is never trusted for sizes: the data is read up to the size the header
-/// declares (at most [`MAX_IDX_BYTES`]), growing the buffer as bytes arrive, so a header
-/// that lies cannot cause a huge allocation.
-pub fn parse_idx<R: Read>(mut reader: R) -> Result<Idx, IdxError> {
-    let io = |source| IdxError::Io { path: String::from("<reader>"), source };
+fn reader_io(source: std::io::Error) -> IdxError {
+    IdxError::Io { path: String::from("<reader>"), source }
+}
+
+/// The dims of an IDX header and the data bytes they declare (checked, at most
+/// [`MAX_IDX_BYTES`]).
+fn read_header<R: Read + ?Sized>(reader: &mut R) -> Result<(Vec<usize>, u64), IdxError> {
     let mut magic = [0u8; 4];
-    let got = read_full(&mut reader, &mut magic).map_err(io)?;
+    let got = read_full(reader, &mut magic).map_err(reader_io)?;
     if got < 4 {
         return Err(IdxError::Truncated { expected: 4, found: got as u64 });
     }
@@ -178,32 +196,130 @@ pub fn parse_idx<R: Read>(mut reader: R) -> Result<Idx, IdxError> {
     let mut dims = Vec::with_capacity(rank);
     for i in 0..rank {
         let mut d = [0u8; 4];
-        let got = read_full(&mut reader, &mut d).map_err(io)?;
+        let got = read_full(reader, &mut d).map_err(reader_io)?;
         if got < 4 {
             return Err(IdxError::Truncated { expected: header, found: 4 + 4 * i as u64 + got as u64 });
         }
         dims.push(u32::from_be_bytes(d) as usize);
     }
     let total = dims.iter().try_fold(1u64, |acc, &d| acc.checked_mul(d as u64));
-    let total = match total {
-        Some(t) if t <= MAX_IDX_BYTES => t,
-        _ => return Err(IdxError::TooLarge { dims }),
-    };
-    // Grow as data arrives; never reserve more than 1 MiB up front.
-    let mut data = Vec::with_capacity(total.min(1 << 20) as usize);
-    let read = (&mut reader).take(total).read_to_end(&mut data).map_err(io)?;
+    match total {
+        Some(t) if t <= MAX_IDX_BYTES && usize::try_from(t).is_ok() => Ok((dims, t)),
+        _ => Err(IdxError::TooLarge { dims }),
+    }
+}
+
+/// Bytes of the header of an IDX file of these dims.
+fn header_len(dims: &[usize]) -> u64 {
+    4 + 4 * dims.len() as u64
+}
+
+/// After the data: anything more is an error.
+fn expect_end<R: Read + ?Sized>(reader: &mut R, expected: u64) -> Result<(), IdxError> {
+    let mut extra = [0u8; 1];
+    if read_full(reader, &mut extra).map_err(reader_io)? > 0 {
+        return Err(IdxError::TrailingData { expected });
+    }
+    Ok(())
+}
+
+/// Reads `total` bytes into `data`, growing it as bytes arrive (at most 1 MiB ahead of
+/// them), so a header that lies costs no memory, and a failed allocation is an error.
+fn read_growing<R: Read + ?Sized>(
+    reader: &mut R,
+    total: usize,
+    data: &mut Vec<u8>,
+) -> Result<usize, IdxError> {
+    const STEP: usize = 1 << 20;
+    let mut read = 0;
+    while read < total {
+        let want = STEP.min(total - read);
+        data.try_reserve(want).map_err(|_| IdxError::OutOfMemory { bytes: data.len() + want })?;
+        let start = data.len();
+        data.resize(start + want, 0);
+        let got = read_full(reader, &mut data[start..]).map_err(reader_io)?;
+        data.truncate(start + got);
+        read += got;
+        if got < want {
+            break;
+        }
+    }
+    Ok(read)
+}
+
+/// Parses IDX data from any reader (plain bytes; wrap a gzip stream in a decoder first).
+///
+/// The reader is never trusted for sizes: the data is read up to the size the header
+/// declares (at most [`MAX_IDX_BYTES`]), growing the buffer as bytes arrive, so a header
+/// that lies cannot cause a huge allocation.
+pub fn parse_idx<R: Read>(mut reader: R) -> Result<Idx, IdxError> {
+    parse_from(&mut reader)
+}
+
+fn parse_from<R: Read + ?Sized>(reader: &mut R) -> Result<Idx, IdxError> {
+    let (dims, total) = read_header(reader)?;
+    let header = header_len(&dims);
+    let mut data = Vec::new();
+    let read = read_growing(reader, total as usize, &mut data)?;
     if (read as u64) < total {
         return Err(IdxError::Truncated { expected: header + total, found: header + read as u64 });
     }
-    let mut extra = [0u8; 1];
-    if read_full(&mut reader, &mut extra).map_err(io)? > 0 {
-        return Err(IdxError::TrailingData { expected: header + total });
-    }
+    expect_end(reader, header + total)?;
     Ok(Idx { dims, data })
 }
 
+/// Whether samples of shape `S` can hold one item of a file with these item dims: a
+/// vector type takes any item dims with its element count (28x28 into 784), a type of
+/// higher rank needs the dims exactly. Checked arithmetic: no header overflows it.
+fn sample_fits<S: Shape>(item_dims: &[usize]) -> bool {
+    let numel = item_dims.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d));
+    if S::RANK == 1 { numel == Some(S::NUMEL) } else { item_dims == S::DIMS }
+}
+
+/// Reads the samples of an IDX file straight into `Vec<S>`: the sample shape is checked
+/// against the header before any data is read, and no second copy of the data is made
+/// (peak memory is the samples, grown as they arrive).
+fn read_samples<S: Shape<Elem = u8>, R: Read + ?Sized>(reader: &mut R) -> Result<Vec<S>, IdxError> {
+    let (dims, total) = read_header(reader)?;
+    if dims.len() < 2 {
+        return Err(IdxError::Rank { expected: 3, found: dims.len() });
+    }
+    if !sample_fits::<S>(&dims[1..]) {
+        return Err(IdxError::SampleShape { file: dims[1..].to_vec(), expected: S::DIMS });
+    }
+    let header = header_len(&dims);
+    let count = dims[0];
+    let size = S::NUMEL;
+    let mut out: Vec<S> = Vec::new();
+    if size == 0 {
+        return Err(IdxError::SampleShape { file: dims[1..].to_vec(), expected: S::DIMS });
+    }
+    // Samples are decoded a block at a time through a small buffer.
+    let per_block = ((1usize << 16) / size).max(1);
+    let mut buf = alloc::vec![0u8; per_block * size];
+    let zero: S = *crate::zeroed::zeroed_box::<S>();
+    while out.len() < count {
+        let n = per_block.min(count - out.len());
+        let got = read_full(reader, &mut buf[..n * size]).map_err(reader_io)?;
+        let whole = got / size;
+        out.try_reserve(whole)
+            .map_err(|_| IdxError::OutOfMemory { bytes: (out.len() + whole).saturating_mul(size) })?;
+        for chunk in buf[..whole * size].chunks_exact(size) {
+            let mut sample = zero;
+            sample.flat_mut().copy_from_slice(chunk);
+            out.push(sample);
+        }
+        if got < n * size {
+            let found = header + (out.len() * size + got % size) as u64;
+            return Err(IdxError::Truncated { expected: header + total, found });
+        }
+    }
+    expect_end(reader, header + total)?;
+    Ok(out)
+}
+
 /// Reads into `buf` until it is full or the reader ends; returns the bytes read.
-fn read_full<R: Read>(r: &mut R, buf: &mut [u8]) -> std::io::Result<usize> {
+fn read_full<R: Read + ?Sized>(r: &mut R, buf: &mut [u8]) -> std::io::Result<usize> {
     let mut n = 0;
     while n < buf.len() {
         match r.read(&mut buf[n..]) {
@@ -223,28 +339,27 @@ impl Idx {
     /// type of higher rank needs the file's dims exactly.
     pub fn into_samples<S: Shape<Elem = u8>>(self) -> Result<Vec<S>, IdxError> {
         let file_dims = self.dims.get(1..).unwrap_or(&[]);
-        let numel: usize = file_dims.iter().product();
-        let fits = if S::RANK == 1 { numel == S::NUMEL } else { file_dims == S::DIMS };
-        if self.dims.is_empty() || !fits {
+        if self.dims.is_empty() || S::NUMEL == 0 || !sample_fits::<S>(file_dims) {
             return Err(IdxError::SampleShape { file: file_dims.to_vec(), expected: S::DIMS });
         }
         // One sample is small (a 28x28 image is 784 bytes): fine on the stack.
         let zero: S = *crate::zeroed::zeroed_box::<S>();
-        let mut out = alloc::vec![zero; self.dims[0]];
-        for (dst, src) in out.iter_mut().zip(self.data.chunks_exact(S::NUMEL.max(1))) {
-            dst.flat_mut().copy_from_slice(src);
+        let mut out = Vec::new();
+        out.try_reserve_exact(self.dims[0]).map_err(|_| IdxError::OutOfMemory { bytes: self.data.len() })?;
+        for src in self.data.chunks_exact(S::NUMEL).take(self.dims[0]) {
+            let mut sample = zero;
+            sample.flat_mut().copy_from_slice(src);
+            out.push(sample);
         }
         Ok(out)
     }
 }
 
 /// Reads images (an IDX file of 3 or more dims) as samples of shape `S`.
+///
+/// The samples are decoded as the file is read: peak memory is the samples themselves.
 pub fn load_idx_images<S: Shape<Elem = u8>>(path: impl AsRef<Path>) -> Result<Vec<S>, IdxError> {
-    let idx = read_idx(path)?;
-    if idx.dims.len() < 2 {
-        return Err(IdxError::Rank { expected: 3, found: idx.dims.len() });
-    }
-    idx.into_samples()
+    with_reader(path.as_ref(), |r| read_samples::<S, _>(r))
 }
 
 /// Reads labels (an IDX file of 1 dim).

@@ -286,3 +286,54 @@ where
     let n = x.len() as f64;
     Ok(Evaluation { loss: loss / n, accuracy: accuracy_on.then_some(acc / n) })
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::nn::{Dense, Relu, Sequential, Softmax};
+    use crate::parallel::tests::with_failing_spawns;
+    use crate::train::{CategoricalCrossentropy, FitOptions, Metric, RmsProp};
+    use rand::{SeedableRng, rngs::StdRng};
+    use std::vec::Vec;
+
+    type Net = (Dense<8, 16, Relu>, Dense<16, 3, Softmax>);
+
+    fn data() -> (Vec<[f32; 8]>, Vec<[f32; 3]>) {
+        let x: Vec<[f32; 8]> =
+            (0..300).map(|s| core::array::from_fn(|i| ((s * 7 + i * 3) % 10) as f32 / 10.0)).collect();
+        let y = x
+            .iter()
+            .map(|r| {
+                let c = if r[0] < 0.3 {
+                    0
+                } else if r[0] < 0.7 {
+                    1
+                } else {
+                    2
+                };
+                core::array::from_fn(|i| if i == c { 1.0 } else { 0.0 })
+            })
+            .collect();
+        (x, y)
+    }
+
+    /// When no worker thread can be spawned, `fit` trains on the calling thread alone and
+    /// returns (it once waited forever at a barrier sized for every thread), and gives the
+    /// same result as a team that spawned its workers would on one thread.
+    #[test]
+    fn fit_and_predict_batch_survive_failed_spawns() {
+        let (x, y) = data();
+        let model = Sequential::<Net>::new(&mut StdRng::seed_from_u64(3));
+        let mut compiled =
+            model.clone().compile(RmsProp::default(), CategoricalCrossentropy, &[Metric::Accuracy]);
+        let options = FitOptions::new(3, 64).verbose(false);
+        let history = with_failing_spawns(|| compiled.fit_with(&x, &y, options)).unwrap();
+        assert_eq!(history.loss.len(), 3);
+        assert!(history.loss[2] < history.loss[0], "it trained: {:?}", history.loss);
+        let batch = with_failing_spawns(|| compiled.predict_batch(&x));
+        assert_eq!(batch.len(), x.len());
+        for (p, s) in batch.iter().zip(&x) {
+            let one = compiled.predict(s);
+            assert!(p.iter().zip(&one).all(|(a, b)| (a - b).abs() < 1e-6));
+        }
+    }
+}

@@ -14,6 +14,18 @@ thread_local! {
     static THREAD: Cell<usize> = const { Cell::new(0) };
 }
 static ALL: AtomicUsize = AtomicUsize::new(0);
+/// Bytes allocated and not yet freed, over all threads, and the most of it seen.
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+fn grow(bytes: usize) {
+    let live = LIVE.fetch_add(bytes, Ordering::Relaxed) + bytes;
+    PEAK.fetch_max(live, Ordering::Relaxed);
+}
+
+fn shrink(bytes: usize) {
+    LIVE.fetch_sub(bytes, Ordering::Relaxed);
+}
 
 fn count() {
     ALL.fetch_add(1, Ordering::Relaxed);
@@ -26,21 +38,27 @@ fn count() {
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         count();
+        grow(layout.size());
         // SAFETY: the caller upholds `alloc`'s contract, which `System.alloc` shares.
         unsafe { System.alloc(layout) }
     }
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         count();
+        grow(layout.size());
         // SAFETY: as for `alloc`.
         unsafe { System.alloc_zeroed(layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         count();
+        // Counted as both blocks alive at once, as a moving realloc has them.
+        grow(new_size);
+        shrink(layout.size());
         // SAFETY: the caller upholds `realloc`'s contract: `ptr` came from this allocator,
         // that is from `System`, with `layout`.
         unsafe { System.realloc(ptr, layout, new_size) }
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        shrink(layout.size());
         // SAFETY: `ptr` came from `System` with `layout`, as the caller guarantees.
         unsafe { System.dealloc(ptr, layout) }
     }
@@ -58,4 +76,13 @@ pub fn on_all_threads(f: impl FnOnce()) -> usize {
     let before = ALL.load(Ordering::SeqCst);
     f();
     ALL.load(Ordering::SeqCst) - before
+}
+
+/// The most bytes live at once while `f` runs, above those live when it started, and
+/// `f`'s result.
+pub fn peak_bytes_during<R>(f: impl FnOnce() -> R) -> (usize, R) {
+    let base = LIVE.load(Ordering::SeqCst);
+    PEAK.store(base, Ordering::SeqCst);
+    let r = f();
+    (PEAK.load(Ordering::SeqCst) - base, r)
 }
