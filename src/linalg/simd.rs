@@ -69,7 +69,8 @@ pub trait Job {
 /// CPU: one run-time choice for a whole computation, everything inside inlined.
 #[inline]
 pub fn dispatch<J: Job>(job: J) -> J::Out {
-    dispatch_at(isa(), job)
+    // `dispatch_at(Isa::Avx512, ..)`: capped by `isa()` alone, read once.
+    dispatch_at(Isa::Avx512, job)
 }
 
 /// [`dispatch`] with at most instruction set `cap` (never more than [`isa`] reports):
