@@ -352,3 +352,55 @@ fn losses_by_hand() {
         <MeanAbsoluteError as Objective<f64, [f64; 2], [f64; 2], Linear>>::loss(&[1.0, 2.0], &[0.0, 4.0]);
     assert_eq!(mae, 1.5);
 }
+
+/// `fit`'s update (the threads' gradients summed block by block, the optimizer's state
+/// laid out per block) equals Adam applied by hand to the full batch's gradient, over
+/// three steps, on arrays longer than one block (100x64 = 6,400 weights).
+#[test]
+fn fit_update_equals_adam_by_hand_on_the_full_batch() {
+    use shaped::train::{Adam, CategoricalCrossentropy, FitOptions, Optimizer};
+    type Net = (Dense<100, 64, Tanh>, Dense<64, 3, Softmax>);
+    let mut rng = StdRng::seed_from_u64(11);
+    let x: Vec<[f64; 100]> = (0..40).map(|_| std::array::from_fn(|_| rng.random_range(-1.0..1.0))).collect();
+    let y: Vec<[f64; 3]> =
+        (0..40).map(|i| std::array::from_fn(|c| if c == i % 3 { 1.0 } else { 0.0 })).collect();
+    let model = Sequential::<Net, f64>::new(&mut StdRng::seed_from_u64(5));
+
+    // By hand: the full batch's gradient from Backprop, then Adam array by array.
+    let mut p = *model.params();
+    let mut adam = Adam::default();
+    let mut state: Vec<Vec<f64>> = Vec::new();
+    Net::visit_params(&p, &mut |w| state.push(vec![0.0; 2 * w.len()]));
+    for _ in 0..3 {
+        let mut trace = Net::new_trace(x.len());
+        let mut ws = Workspace::new();
+        Net::forward_train(&p, &x, &mut trace, &mut ws);
+        let (yhat, dz) = Net::output_and_grad(&mut trace);
+        for ((pred, d), t) in yhat.iter().zip(dz.iter_mut()).zip(&y) {
+            <CategoricalCrossentropy as shaped::train::Objective<f64, [f64; 3], [f64; 3], Softmax>>::loss_and_grad(
+                pred,
+                t,
+                d,
+                1.0 / x.len() as f64,
+            );
+        }
+        let mut grads = p;
+        Net::backward(&p, &x, &mut trace, &mut grads, None, &mut ws);
+        adam.begin_step();
+        let mut i = 0;
+        let copy = grads;
+        Net::zip_params(&mut p, &copy, &mut |w, g| {
+            adam.update(w, g, &mut state[i]);
+            i += 1;
+        });
+    }
+
+    // Through fit: one batch of all 40 samples a step, split over the threads.
+    let mut compiled = model.compile(Adam::default(), CategoricalCrossentropy, &[]);
+    compiled.fit_with(&x, &y, FitOptions::new(3, 40).verbose(false)).unwrap();
+    let (got, want) = (flat::<Net>(compiled.params()), flat::<Net>(&p));
+    assert_eq!(got.len(), 100 * 64 + 64 + 64 * 3 + 3);
+    for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+        assert!((g - w).abs() <= 1e-9 * (1.0 + w.abs()), "weight {i}: fit {g}, by hand {w}");
+    }
+}

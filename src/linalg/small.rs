@@ -168,6 +168,19 @@ multiversion! {
         => finite_body
 }
 
+#[inline(always)]
+fn add_assign_body<T: Real, const FMA: bool>(out: &mut [T], a: &[T]) {
+    for (o, &x) in out.iter_mut().zip(a) {
+        *o = *o + x;
+    }
+}
+
+multiversion! {
+    /// `out += a` element by element, over the common length.
+    pub fn add_assign / add_assign_at<'a, T: Real;>(out: &'a mut [T], a: &'a [T])
+        => add_assign_body
+}
+
 /// [`accumulate_rows`] without run-time dispatch: the portable body, inlined into the
 /// caller (for products too small to pay for the dispatch).
 #[inline(always)]
@@ -288,6 +301,23 @@ mod tests {
                         x[at] = 1.5;
                     }
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn add_assign_on_every_isa() {
+        let mut rng = StdRng::seed_from_u64(4);
+        for isa in available() {
+            for len in [0usize, 1, 15, 16, 17, 100] {
+                let a = random_vec(&mut rng, len);
+                let b = random_vec(&mut rng, len + 3);
+                let mut out = a.clone();
+                add_assign_at(isa, &mut out, &b);
+                assert!(
+                    out.iter().zip(&a).zip(&b).all(|((o, x), y)| *o == x + y),
+                    "{isa:?} add_assign {len}"
+                );
             }
         }
     }

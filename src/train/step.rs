@@ -16,8 +16,8 @@ use super::backprop::{Backprop, Workspace};
 use super::loss::Objective;
 use super::optim::Optimizer;
 use crate::element::Scalar;
-use crate::linalg::small::all_finite;
-use crate::nn::Vector;
+use crate::linalg::small::{add_assign, all_finite};
+use crate::nn::{Layers, Vector};
 
 /// One member's buffers, sized for a whole batch (a smaller team gives each member more
 /// rows), allocated once per `fit`.
@@ -41,6 +41,28 @@ pub(super) struct StepSums {
     pub accuracy: f64,
     /// Whether every gradient was finite.
     pub finite: bool,
+}
+
+/// Calls `f` with array `index` of `p`, in the order of `Layers::visit_params`.
+fn with_array<N: Layers<T>, T: Scalar>(p: &N::Params, index: usize, f: &mut dyn FnMut(&[T])) {
+    let mut i = 0;
+    N::visit_params(p, &mut |a| {
+        if i == index {
+            f(a);
+        }
+        i += 1;
+    });
+}
+
+/// Calls `f` with array `index` of `p`, writable.
+fn with_array_mut<N: Layers<T>, T: Scalar>(p: &mut N::Params, index: usize, f: &mut dyn FnMut(&mut [T])) {
+    let mut i = 0;
+    N::visit_params_mut(p, &mut |a| {
+        if i == index {
+            f(a);
+        }
+        i += 1;
+    });
 }
 
 /// Rows `[start, end)` of a batch of `len` that member `k` of `size` takes.
@@ -163,25 +185,32 @@ where
         })
     }
 
-    /// Sums the members' gradients and applies the optimizer to the weights; `state`
-    /// holds the optimizer's slots, array by array in the order of `Layers::zip_params`.
+    /// Applies the optimizer to the weights with the sum of the members' gradients;
+    /// `state` holds the optimizer's slots, array by array in the order of
+    /// `Layers::visit_params`.
+    ///
+    /// The second member's gradient is summed inside the optimizer's update loop
+    /// ([`Optimizer::update_sum`]): one pass over the gradients; members beyond two are
+    /// added into the first's beforehand.
     pub fn update<O: Optimizer>(&self, optimizer: &mut O, state: &mut [T]) {
         let mut first = lock(&self.members[0]);
-        for m in &self.members[1..] {
-            let m = lock(m);
-            N::zip_params(&mut first.grads, &m.grads, &mut |a, b| {
-                for (a, &b) in a.iter_mut().zip(b) {
-                    *a = *a + b;
-                }
-            });
+        for m in self.members.iter().skip(2) {
+            N::zip_params(&mut first.grads, &lock(m).grads, &mut |a, b| add_assign(a, b));
         }
+        let second = self.members.get(1).map(lock);
         optimizer.begin_step();
         let mut p = self.params.write().unwrap_or_else(PoisonError::into_inner);
-        let mut offset = 0;
-        N::zip_params(&mut p, &first.grads, &mut |w, g| {
-            let slots = O::SLOTS * w.len();
-            optimizer.update(w, g, &mut state[offset..offset + slots]);
-            offset += slots;
+        let (mut offset, mut array) = (0, 0);
+        N::visit_params_mut(&mut first.grads, &mut |g| {
+            let state = &mut state[offset..offset + O::SLOTS * g.len()];
+            offset += state.len();
+            with_array_mut::<N, T>(&mut p, array, &mut |w| match &second {
+                Some(second) => {
+                    with_array::<N, T>(&second.grads, array, &mut |h| optimizer.update_sum(w, g, h, state))
+                }
+                None => optimizer.update(w, g, state),
+            });
+            array += 1;
         });
     }
 
