@@ -123,7 +123,8 @@ fn bench(c: &mut Criterion) {
 
     let mut g = c.benchmark_group(format!("train/784-512-10/{STEPS} steps of batch {BATCH}"));
     g.throughput(Throughput::Elements(n as u64));
-    let mut model = init.clone().compile(RmsProp::default(), CategoricalCrossentropy, &[Metric::Accuracy]);
+    let mut model =
+        init.clone().compile(RmsProp::default(), CategoricalCrossentropy, &[Metric::Accuracy]).unwrap();
     g.bench_function("shaped fit", |b| {
         b.iter(|| {
             model.fit_with(black_box(&x), &y, FitOptions::new(1, BATCH).verbose(false)).map(|h| h.loss[0])

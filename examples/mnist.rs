@@ -42,7 +42,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         RmsProp::default(),
         CategoricalCrossentropy,
         &[Metric::Accuracy],
-    );
+    )?;
 
     // train_images.reshape((60000, 28 * 28)).astype("float32") / 255
     let train_images = normalize_pixels::<f32, 784>(&train_images);

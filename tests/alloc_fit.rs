@@ -18,11 +18,9 @@ fn fit_allocates_nothing_per_batch() {
         (0..2048).map(|s| std::array::from_fn(|i| ((s * 3 + i) % 11) as f32 / 11.0)).collect();
     let y: Vec<[f32; 10]> =
         (0..2048).map(|s| std::array::from_fn(|i| if i == s % 10 { 1.0 } else { 0.0 })).collect();
-    let mut model = Sequential::<Net>::new(&mut StdRng::seed_from_u64(0)).compile(
-        RmsProp::default(),
-        CategoricalCrossentropy,
-        &[Metric::Accuracy],
-    );
+    let mut model = Sequential::<Net>::new(&mut StdRng::seed_from_u64(0))
+        .compile(RmsProp::default(), CategoricalCrossentropy, &[Metric::Accuracy])
+        .unwrap();
     let mut count = |samples: usize| {
         on_all_threads(|| {
             let h =

@@ -187,11 +187,9 @@ type Blob = (Dense<2, 16, Relu>, Dense<16, 3, Softmax>);
 
 fn trained<O: shaped::train::Optimizer>(optimizer: O) -> (f64, f64, f64) {
     let (x, y) = blobs(300, 1);
-    let mut m = Sequential::<Blob>::new(&mut StdRng::seed_from_u64(2)).compile(
-        optimizer,
-        CategoricalCrossentropy,
-        &[Metric::Accuracy],
-    );
+    let mut m = Sequential::<Blob>::new(&mut StdRng::seed_from_u64(2))
+        .compile(optimizer, CategoricalCrossentropy, &[Metric::Accuracy])
+        .unwrap();
     let before = m.evaluate(&x, &y).unwrap().loss;
     let h = m.fit_with(&x, &y, FitOptions::new(20, 16).verbose(false)).unwrap();
     let after = m.evaluate(&x, &y).unwrap();
@@ -217,11 +215,9 @@ fn every_optimizer_learns() {
 fn same_seed_same_history_and_weights() {
     let (x, y) = blobs(200, 3);
     let run = |seed: u64| {
-        let mut m = Sequential::<Blob>::new(&mut StdRng::seed_from_u64(4)).compile(
-            RmsProp::default(),
-            CategoricalCrossentropy,
-            &[Metric::Accuracy],
-        );
+        let mut m = Sequential::<Blob>::new(&mut StdRng::seed_from_u64(4))
+            .compile(RmsProp::default(), CategoricalCrossentropy, &[Metric::Accuracy])
+            .unwrap();
         let h = m.fit_with(&x, &y, FitOptions::new(3, 32).seed(seed).verbose(false)).unwrap();
         (h.loss, h.accuracy, *m.params())
     };
@@ -233,11 +229,9 @@ fn same_seed_same_history_and_weights() {
 #[test]
 fn validation_split_and_data() {
     let (x, y) = blobs(100, 5);
-    let mut m = Sequential::<Blob>::new(&mut StdRng::seed_from_u64(6)).compile(
-        Adam::default(),
-        CategoricalCrossentropy,
-        &[Metric::Accuracy],
-    );
+    let mut m = Sequential::<Blob>::new(&mut StdRng::seed_from_u64(6))
+        .compile(Adam::default(), CategoricalCrossentropy, &[Metric::Accuracy])
+        .unwrap();
     let h = m.fit_with(&x, &y, FitOptions::new(2, 10).validation_split(0.2).verbose(false)).unwrap();
     assert_eq!((h.loss.len(), h.val_loss.len(), h.val_accuracy.len()), (2, 2, 2));
     // The held-out part is the last 20 samples, evaluated with the final weights.
@@ -266,11 +260,9 @@ fn validation_split_and_data() {
 #[test]
 fn bad_arguments_are_errors() {
     let (x, y) = blobs(30, 7);
-    let mut m = Sequential::<Blob>::new(&mut StdRng::seed_from_u64(8)).compile(
-        RmsProp::default(),
-        CategoricalCrossentropy,
-        &[],
-    );
+    let mut m = Sequential::<Blob>::new(&mut StdRng::seed_from_u64(8))
+        .compile(RmsProp::default(), CategoricalCrossentropy, &[])
+        .unwrap();
     let err = m.fit(&x, &y[..29], 1, 8).unwrap_err();
     assert_eq!(err, TrainError::LengthMismatch { samples: 30, labels: 29 });
     assert_eq!(err.to_string(), "30 samples but 29 labels: each sample needs one label");
@@ -288,11 +280,9 @@ fn bad_arguments_are_errors() {
 fn nan_loss_stops_fit_and_keeps_the_weights() {
     let (mut x, y) = blobs(64, 9);
     x[37][1] = f32::NAN;
-    let mut m = Sequential::<Blob>::new(&mut StdRng::seed_from_u64(10)).compile(
-        Sgd::default(),
-        CategoricalCrossentropy,
-        &[Metric::Accuracy],
-    );
+    let mut m = Sequential::<Blob>::new(&mut StdRng::seed_from_u64(10))
+        .compile(Sgd::default(), CategoricalCrossentropy, &[Metric::Accuracy])
+        .unwrap();
     // A first epoch without the NaN sample trains normally.
     m.fit_with(&x[..32], &y[..32], FitOptions::new(1, 8).verbose(false)).unwrap();
     let before = *m.params();
@@ -310,11 +300,9 @@ fn nan_loss_stops_fit_and_keeps_the_weights() {
 
     // Divergence in a later epoch: the epochs before it are in the history.
     let (x, y) = blobs(64, 11);
-    let mut m = Sequential::<Blob>::new(&mut StdRng::seed_from_u64(12)).compile(
-        Sgd { learning_rate: 1e30, ..Sgd::default() },
-        MeanSquaredError,
-        &[],
-    );
+    let mut m = Sequential::<Blob>::new(&mut StdRng::seed_from_u64(12))
+        .compile(Sgd { learning_rate: 1e30, ..Sgd::default() }, MeanSquaredError, &[])
+        .unwrap();
     match m.fit_with(&x, &y, FitOptions::new(50, 16).verbose(false)) {
         Err(TrainError::NonFiniteLoss { epoch, batch, history, .. }) => {
             assert_eq!(history.loss.len(), epoch - 1);
@@ -396,11 +384,78 @@ fn fit_update_equals_adam_by_hand_on_the_full_batch() {
     }
 
     // Through fit: one batch of all 40 samples a step, split over the threads.
-    let mut compiled = model.compile(Adam::default(), CategoricalCrossentropy, &[]);
+    let mut compiled = model.compile(Adam::default(), CategoricalCrossentropy, &[]).unwrap();
     compiled.fit_with(&x, &y, FitOptions::new(3, 40).verbose(false)).unwrap();
     let (got, want) = (flat::<Net>(compiled.params()), flat::<Net>(&p));
     assert_eq!(got.len(), 100 * 64 + 64 + 64 * 3 + 3);
     for (i, (g, w)) in got.iter().zip(&want).enumerate() {
         assert!((g - w).abs() <= 1e-9 * (1.0 + w.abs()), "weight {i}: fit {g}, by hand {w}");
     }
+}
+
+/// A bad setting is refused by `compile`, which hands the model back unchanged.
+#[test]
+fn bad_settings_are_refused_at_compile_and_the_model_comes_back() {
+    use shaped::train::{Optimizer, SettingError};
+    let model = Sequential::<Blob>::new(&mut StdRng::seed_from_u64(20));
+    let before = *model.params();
+    fn refused<O: Optimizer>(model: Sequential<Blob>, o: O) -> (SettingError, Sequential<Blob>) {
+        let e = model.compile(o, CategoricalCrossentropy, &[]).err().expect("must be refused");
+        (e.error, e.model)
+    }
+    let (e, model) = refused(model, RmsProp { learning_rate: f64::NAN, ..RmsProp::default() });
+    assert_eq!(e.setting, "learning_rate");
+    let (e, model) = refused(model, Adam { beta_1: 1.0, ..Adam::default() });
+    assert_eq!(e.setting, "beta_1");
+    let (e, model) = refused(model, Sgd { momentum: -0.1, ..Sgd::default() });
+    assert_eq!(e.to_string(), "sgd: momentum = -0.1 is not in [0, 1)".replace("is not in", "is outside"));
+    let (e, model) = refused(model, RmsProp { epsilon: 0.0, ..RmsProp::default() });
+    assert_eq!(e.setting, "epsilon");
+    assert_eq!(*model.params(), before, "the model must come back unchanged");
+    // The error reads well from `main`: Debug is short, and it is a std::error::Error.
+    let err = model
+        .compile(Sgd { learning_rate: -1.0, ..Sgd::default() }, CategoricalCrossentropy, &[])
+        .err()
+        .unwrap();
+    assert_eq!(format!("{err:?}").lines().count(), 1);
+    let boxed: Box<dyn std::error::Error> = Box::new(err);
+    assert!(boxed.source().is_some());
+}
+
+/// An update that makes a weight infinite (a learning rate valid as an `f64` setting
+/// but infinite in `f32`, 1e39)
+/// stops `fit` with its own error, and the weights and the optimizer are those from
+/// before that batch: a next fit with a sane rate starts from them.
+#[test]
+fn non_finite_weights_stop_fit_and_keep_the_weights() {
+    let (x, y) = blobs(64, 13);
+    let mut m = Sequential::<Blob>::new(&mut StdRng::seed_from_u64(14))
+        .compile(Sgd { learning_rate: 1e39, ..Sgd::default() }, CategoricalCrossentropy, &[])
+        .unwrap();
+    let before = *m.params();
+    let err = m.fit_with(&x, &y, FitOptions::new(2, 64).verbose(false)).unwrap_err();
+    match &err {
+        TrainError::NonFiniteWeights { epoch: 1, batch: 1, history } => assert!(history.loss.is_empty()),
+        other => panic!("expected non-finite weights, got {other:?}"),
+    }
+    assert!(err.to_string().contains("epoch 1, batch 1"), "{err}");
+    assert_eq!(*m.params(), before, "the weights must be those from before the bad batch");
+    // Adam's step count is not advanced by a refused update either: after a refused
+    // step, one good step equals one good step from scratch.
+    let good = Adam::default();
+    let huge = Adam { learning_rate: 1e39, ..Adam::default() };
+    let mut a = Sequential::<Blob>::new(&mut StdRng::seed_from_u64(15))
+        .compile(huge, CategoricalCrossentropy, &[])
+        .unwrap();
+    let b = Sequential::<Blob>::new(&mut StdRng::seed_from_u64(15));
+    assert!(matches!(
+        a.fit_with(&x, &y, FitOptions::new(1, 64).verbose(false)),
+        Err(TrainError::NonFiniteWeights { .. })
+    ));
+    assert_eq!(a.optimizer(), &huge, "the optimizer's step count must not move");
+    let mut a = a.into_model().compile(good, CategoricalCrossentropy, &[]).unwrap();
+    let mut b = b.compile(good, CategoricalCrossentropy, &[]).unwrap();
+    a.fit_with(&x, &y, FitOptions::new(1, 64).verbose(false)).unwrap();
+    b.fit_with(&x, &y, FitOptions::new(1, 64).verbose(false)).unwrap();
+    assert_eq!(a.params(), b.params());
 }

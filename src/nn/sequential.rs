@@ -58,6 +58,11 @@ impl<N: Layers<T>, T: Scalar> Sequential<N, T> {
         &mut self.params
     }
 
+    /// The box of the weights, for training to swap in new weights without a copy.
+    pub(crate) fn params_box_mut(&mut self) -> &mut Box<N::Params> {
+        &mut self.params
+    }
+
     /// A borrowed view for heap-free inference.
     pub fn as_ref(&self) -> ModelRef<'_, N, T> {
         ModelRef::new(&*self.params)

@@ -10,11 +10,39 @@ use rand::rngs::StdRng;
 use super::backprop::Backprop;
 use super::history::{Evaluation, History, TrainError, progress_line};
 use super::loss::{Loss, Objective, PairsWith};
-use super::optim::Optimizer;
+use super::optim::{Optimizer, SettingError};
 use super::options::{FitOptions, Metric, Validation};
 use super::step::Trainer;
 use crate::element::Scalar;
 use crate::nn::{Layers, ModelRef, Sequential, Summary, TakesSample, Vector};
+
+/// [`Sequential::compile`] refused the optimizer's settings. The model comes back as it
+/// was, in `model`.
+pub struct CompileError<N: Layers<T>, T: Scalar = f32> {
+    /// The setting out of range.
+    pub error: SettingError,
+    /// The model, unchanged.
+    pub model: Sequential<N, T>,
+}
+
+impl<N: Layers<T>, T: Scalar> core::fmt::Debug for CompileError<N, T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        // Short, for `fn main() -> Result<..>`: the error, not the weights.
+        write!(f, "CompileError({:?})", self.error)
+    }
+}
+
+impl<N: Layers<T>, T: Scalar> core::fmt::Display for CompileError<N, T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        core::fmt::Display::fmt(&self.error, f)
+    }
+}
+
+impl<N: Layers<T>, T: Scalar> std::error::Error for CompileError<N, T> {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.error)
+    }
+}
 
 /// A model with an optimizer, a loss and metrics: what Keras's `compile` makes.
 ///
@@ -33,20 +61,36 @@ impl<N: Layers<T>, T: Scalar> Sequential<N, T> {
     /// Keras's `compile(optimizer, loss, metrics)`.
     ///
     /// The loss must fit the last layer's activation: categorical cross-entropy needs
-    /// `Softmax`, binary cross-entropy `Sigmoid`; a mismatch does not compile.
+    /// `Softmax`, binary cross-entropy `Sigmoid`; a mismatch does not compile. The
+    /// optimizer's settings are checked here ([`Optimizer::validate`]): a NaN, infinite
+    /// or negative learning rate, a decay rate outside `[0, 1)` or an epsilon <= 0 is an
+    /// error, before any weight could be touched.
+    ///
+    /// ```
+    /// use shaped::nn::{Dense, Sequential, Softmax};
+    /// use shaped::train::{CategoricalCrossentropy, RmsProp};
+    /// type Net = (Dense<4, 8>, Dense<8, 3, Softmax>);
+    /// let bad = RmsProp { learning_rate: f64::NAN, ..RmsProp::default() };
+    /// let err = Sequential::<Net>::zeros().compile(bad, CategoricalCrossentropy, &[]).err().unwrap();
+    /// assert_eq!(err.to_string(), "rmsprop: learning_rate = NaN is not a finite number >= 0");
+    /// let model = err.model; // nothing is lost: the model comes back
+    /// ```
     pub fn compile<O: Optimizer, L: PairsWith<N::Last>>(
         self,
         optimizer: O,
         loss: L,
         metrics: &[Metric],
-    ) -> Compiled<N, O, L, T> {
-        Compiled {
+    ) -> Result<Compiled<N, O, L, T>, CompileError<N, T>> {
+        if let Err(error) = optimizer.validate() {
+            return Err(CompileError { error, model: self });
+        }
+        Ok(Compiled {
             model: self,
             optimizer,
             metrics: metrics.to_vec(),
             state: alloc::vec![T::zero(); O::SLOTS * N::PARAMS],
             _loss: loss,
-        }
+        })
     }
 }
 
@@ -164,7 +208,8 @@ impl<N: Backprop<T>, O: Optimizer, L: Loss, T: Scalar> Compiled<N, O, L, T> {
 
         let Compiled { model, optimizer, state, .. } = self;
         let trainer = Trainer::<N, L, T, Y>::new(
-            model.params_mut(),
+            model.params_box_mut(),
+            state.len(),
             N::view_batch(train_x),
             train_y,
             batch,
@@ -192,7 +237,10 @@ impl<N: Backprop<T>, O: Optimizer, L: Loss, T: Scalar> Compiled<N, O, L, T> {
                             history,
                         });
                     }
-                    trainer.update(optimizer, state);
+                    if !trainer.update(optimizer, state) {
+                        let history = Box::new(core::mem::take(&mut history));
+                        return Err(TrainError::NonFiniteWeights { epoch, batch: step + 1, history });
+                    }
                     (loss, accuracy) = (loss + sums.loss, accuracy + sums.accuracy);
                 }
                 let elapsed = began.elapsed();
@@ -324,7 +372,7 @@ mod tests {
         let (x, y) = data();
         let model = Sequential::<Net>::new(&mut StdRng::seed_from_u64(3));
         let mut compiled =
-            model.clone().compile(RmsProp::default(), CategoricalCrossentropy, &[Metric::Accuracy]);
+            model.clone().compile(RmsProp::default(), CategoricalCrossentropy, &[Metric::Accuracy]).unwrap();
         let options = FitOptions::new(3, 64).verbose(false);
         let history = with_failing_spawns(|| compiled.fit_with(&x, &y, options)).unwrap();
         assert_eq!(history.loss.len(), 3);

@@ -21,6 +21,17 @@ pub enum TrainError {
     ZeroBatchSize,
     /// A validation split outside `[0, 1)`, or one that leaves no training samples.
     ValidationSplit(f64),
+    /// The update of a batch made a weight or the optimizer's state NaN or infinite (a
+    /// learning rate too large for the data, say). The weights and the optimizer are
+    /// those from before that batch; `history` holds the epochs completed before it.
+    NonFiniteWeights {
+        /// The epoch, from 1.
+        epoch: usize,
+        /// The batch within the epoch, from 1.
+        batch: usize,
+        /// The epochs completed before.
+        history: Box<History>,
+    },
     /// The loss of a batch, or its gradient, was NaN or infinite. The weights are those
     /// from before that batch; `history` holds the epochs completed before it.
     NonFiniteLoss {
@@ -46,6 +57,10 @@ impl fmt::Display for TrainError {
             TrainError::ValidationSplit(s) => {
                 write!(f, "validation split {s} must be in [0, 1) and leave samples to train on")
             }
+            TrainError::NonFiniteWeights { epoch, batch, .. } => write!(
+                f,
+                "the update at epoch {epoch}, batch {batch} made a weight NaN or infinite (is the learning rate too large?); training stopped with the weights from before that batch"
+            ),
             TrainError::NonFiniteLoss { epoch, batch, loss, .. } if loss.is_finite() => write!(
                 f,
                 "the gradient became NaN or infinite at epoch {epoch}, batch {batch} (loss {loss}); training stopped with the weights from before that batch"

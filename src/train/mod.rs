@@ -9,7 +9,8 @@
 //! type Chapter2 = (Dense<784, 512, Relu>, Dense<512, 10, Softmax>);
 //! # let (train_images, train_labels): (Vec<[f32; 784]>, Vec<[f32; 10]>) = (vec![], vec![]);
 //! let mut model = Sequential::<Chapter2>::new(&mut StdRng::seed_from_u64(0))
-//!     .compile(RmsProp::default(), CategoricalCrossentropy, &[Metric::Accuracy]);
+//!     .compile(RmsProp::default(), CategoricalCrossentropy, &[Metric::Accuracy])
+//!     .expect("Keras's defaults are valid settings");
 //! let history = model.fit(&train_images, &train_labels, 5, 128)?;
 //! # Ok::<(), shaped::train::TrainError>(())
 //! ```
@@ -29,13 +30,13 @@ mod step;
 pub use crate::class::Class;
 pub use backprop::{Backprop, Workspace};
 #[cfg(feature = "std")]
-pub use fit::Compiled;
+pub use fit::{CompileError, Compiled};
 #[cfg(feature = "std")]
 pub use history::{Evaluation, History, TrainError};
 pub use loss::{
     BinaryCrossentropy, CategoricalCrossentropy, Loss, MeanAbsoluteError, MeanSquaredError, Objective,
     PairsWith, SparseCategoricalCrossentropy,
 };
-pub use optim::{Adam, Optimizer, RmsProp, Sgd};
+pub use optim::{Adam, Optimizer, RmsProp, SettingError, Sgd};
 #[cfg(feature = "std")]
 pub use options::{FitOptions, Metric, Validation};

@@ -6,11 +6,19 @@ use crate::element::Scalar;
 use crate::linalg::simd::multiversion;
 
 /// An optimizer: updates weights from their gradients, one array at a time.
+///
+/// Its settings are checked by [`validate`](Self::validate) when a model is compiled.
 pub trait Optimizer: Clone + Debug + Send + Sync + 'static {
     /// Keras's name (`"rmsprop"`).
     const NAME: &'static str;
     /// Slots of state per weight (momentum, velocity, ...).
     const SLOTS: usize;
+
+    /// Whether the settings make sense (a finite, non-negative learning rate, decay
+    /// rates in `[0, 1)`, a positive epsilon, ...). The default accepts everything.
+    fn validate(&self) -> Result<(), SettingError> {
+        Ok(())
+    }
 
     /// Called once per step, before the arrays are updated.
     fn begin_step(&mut self) {}
@@ -19,17 +27,87 @@ pub trait Optimizer: Clone + Debug + Send + Sync + 'static {
     /// the first step. Only the common length of `w`, `g` (and the state) is updated.
     fn update<T: Scalar>(&self, w: &mut [T], g: &[T], state: &mut [T]);
 
-    /// [`update`](Self::update) with the gradient `g + h`, where `g` may be overwritten:
-    /// what `fit` calls with the gradients of two threads' shares of a batch.
+    /// One step out of place: the weights `w` and state `state` updated by the gradient
+    /// `g + h` are written to `w_out` and `state_out` (same lengths), and the inputs are
+    /// left as they were; `g` may be overwritten. Returns whether every value written is
+    /// finite. This is what `fit` calls: it keeps the old weights until the new ones
+    /// are known to be finite, and sums two threads' gradients in the same pass.
     ///
-    /// The default adds `h` into `g` and calls `update`, so an optimizer of your own
-    /// needs nothing more. `Sgd`, `RmsProp` and `Adam` add inside their update loop
-    /// instead: one pass over the gradients less per step, measured at about 0.3 s of a
-    /// 4 s MNIST fit on this machine (BENCHMARKS.md).
-    fn update_sum<T: Scalar>(&self, w: &mut [T], g: &mut [T], h: &[T], state: &mut [T]) {
+    /// The default copies, adds `h` into `g`, calls [`update`](Self::update) and checks,
+    /// so an optimizer of your own needs nothing more. `Sgd`, `RmsProp` and `Adam` do it
+    /// all in their one update loop (a separate summing pass measured 0.3 s of a 4 s
+    /// MNIST fit on this machine, BENCHMARKS.md).
+    fn update_from<T: Scalar>(
+        &self,
+        (w, state): (&[T], &[T]),
+        g: &mut [T],
+        h: &[T],
+        w_out: &mut [T],
+        state_out: &mut [T],
+    ) -> bool {
+        w_out.copy_from_slice(w);
+        state_out.copy_from_slice(state);
         crate::linalg::small::add_assign(g, h);
-        self.update(w, g, state);
+        self.update(w_out, g, state_out);
+        all_finite(w_out) && all_finite(state_out)
     }
+}
+
+/// A setting of an optimizer outside its valid range.
+///
+/// ```
+/// use shaped::train::{Optimizer, RmsProp};
+/// let bad = RmsProp { rho: 1.5, ..RmsProp::default() };
+/// assert_eq!(bad.validate().unwrap_err().to_string(), "rmsprop: rho = 1.5 is outside [0, 1)");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SettingError {
+    /// The optimizer's name (`"rmsprop"`).
+    pub optimizer: &'static str,
+    /// The setting (`"rho"`).
+    pub setting: &'static str,
+    /// Its value.
+    pub value: f64,
+    /// What it must be (`"in [0, 1)"`).
+    pub expected: &'static str,
+}
+
+impl core::fmt::Display for SettingError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{}: {} = {} is {}", self.optimizer, self.setting, self.value, self.expected)
+    }
+}
+
+impl core::error::Error for SettingError {}
+
+/// Checks one setting: `ok(value)` or an error naming it.
+fn check(
+    optimizer: &'static str,
+    setting: &'static str,
+    value: f64,
+    expected: Range,
+) -> Result<(), SettingError> {
+    let (ok, text) = match expected {
+        Range::NonNegative => (value.is_finite() && value >= 0.0, "not a finite number >= 0"),
+        Range::Positive => (value.is_finite() && value > 0.0, "not a finite number > 0"),
+        Range::Decay => ((0.0..1.0).contains(&value), "outside [0, 1)"),
+    };
+    if ok { Ok(()) } else { Err(SettingError { optimizer, setting, value, expected: text }) }
+}
+
+/// The valid ranges of settings.
+#[derive(Clone, Copy)]
+enum Range {
+    /// Finite and at least 0 (learning rates).
+    NonNegative,
+    /// Finite and above 0 (epsilons).
+    Positive,
+    /// In `[0, 1)` (decay rates, momentum); NaN is outside.
+    Decay,
+}
+
+fn all_finite<T: Scalar>(x: &[T]) -> bool {
+    crate::linalg::small::all_finite(x)
 }
 
 /// Stochastic gradient descent, optionally with (Nesterov) momentum.
@@ -60,19 +138,35 @@ struct SgdStep<T> {
     nesterov: bool,
 }
 
-impl Optimizer for Sgd {
-    const NAME: &'static str = "sgd";
-    const SLOTS: usize = 1;
-    fn update<T: Scalar>(&self, w: &mut [T], g: &[T], state: &mut [T]) {
-        self.update_sum(w, &mut [], g, state)
-    }
-    fn update_sum<T: Scalar>(&self, w: &mut [T], g: &mut [T], h: &[T], state: &mut [T]) {
-        let step = SgdStep {
+impl Sgd {
+    fn step<T: Scalar>(&self) -> SgdStep<T> {
+        SgdStep {
             learning_rate: T::from_f64(self.learning_rate),
             momentum: T::from_f64(self.momentum),
             nesterov: self.nesterov,
-        };
-        sgd_update(w, Grad { g, h }, state, step);
+        }
+    }
+}
+
+impl Optimizer for Sgd {
+    const NAME: &'static str = "sgd";
+    const SLOTS: usize = 1;
+    fn validate(&self) -> Result<(), SettingError> {
+        check("sgd", "learning_rate", self.learning_rate, Range::NonNegative)?;
+        check("sgd", "momentum", self.momentum, Range::Decay)
+    }
+    fn update<T: Scalar>(&self, w: &mut [T], g: &[T], state: &mut [T]) {
+        sgd_update(Io::in_place(w), Grad { g, h: &[] }, Io::in_place(state), self.step());
+    }
+    fn update_from<T: Scalar>(
+        &self,
+        (w, state): (&[T], &[T]),
+        g: &mut [T],
+        h: &[T],
+        w_out: &mut [T],
+        state_out: &mut [T],
+    ) -> bool {
+        sgd_update(Io::from(w, w_out), Grad { g, h }, Io::from(state, state_out), self.step())
     }
 }
 
@@ -104,20 +198,37 @@ struct RmsPropStep<T> {
     epsilon: T,
 }
 
-impl Optimizer for RmsProp {
-    const NAME: &'static str = "rmsprop";
-    const SLOTS: usize = 1;
-    fn update<T: Scalar>(&self, w: &mut [T], g: &[T], state: &mut [T]) {
-        self.update_sum(w, &mut [], g, state)
-    }
-    fn update_sum<T: Scalar>(&self, w: &mut [T], g: &mut [T], h: &[T], state: &mut [T]) {
-        let step = RmsPropStep {
+impl RmsProp {
+    fn step<T: Scalar>(&self) -> RmsPropStep<T> {
+        RmsPropStep {
             learning_rate: T::from_f64(self.learning_rate),
             rho: T::from_f64(self.rho),
             one_minus_rho: T::from_f64(1.0 - self.rho),
             epsilon: T::from_f64(self.epsilon),
-        };
-        rmsprop_update(w, Grad { g, h }, state, step);
+        }
+    }
+}
+
+impl Optimizer for RmsProp {
+    const NAME: &'static str = "rmsprop";
+    const SLOTS: usize = 1;
+    fn validate(&self) -> Result<(), SettingError> {
+        check("rmsprop", "learning_rate", self.learning_rate, Range::NonNegative)?;
+        check("rmsprop", "rho", self.rho, Range::Decay)?;
+        check("rmsprop", "epsilon", self.epsilon, Range::Positive)
+    }
+    fn update<T: Scalar>(&self, w: &mut [T], g: &[T], state: &mut [T]) {
+        rmsprop_update(Io::in_place(w), Grad { g, h: &[] }, Io::in_place(state), self.step());
+    }
+    fn update_from<T: Scalar>(
+        &self,
+        (w, state): (&[T], &[T]),
+        g: &mut [T],
+        h: &[T],
+        w_out: &mut [T],
+        state_out: &mut [T],
+    ) -> bool {
+        rmsprop_update(Io::from(w, w_out), Grad { g, h }, Io::from(state, state_out), self.step())
     }
 }
 
@@ -136,7 +247,8 @@ pub struct Adam {
     pub beta_2: f64,
     /// Added to the denominator.
     pub epsilon: f64,
-    step: u64,
+    /// Steps taken so far (Keras's `optimizer.iterations`): 0 for a new optimizer.
+    pub iterations: u64,
 }
 
 impl Adam {
@@ -148,7 +260,7 @@ impl Adam {
 
 impl Default for Adam {
     fn default() -> Self {
-        Adam { learning_rate: 0.001, beta_1: 0.9, beta_2: 0.999, epsilon: 1e-7, step: 0 }
+        Adam { learning_rate: 0.001, beta_1: 0.9, beta_2: 0.999, epsilon: 1e-7, iterations: 0 }
     }
 }
 
@@ -162,28 +274,49 @@ struct AdamStep<T> {
     epsilon: T,
 }
 
-impl Optimizer for Adam {
-    const NAME: &'static str = "adam";
-    const SLOTS: usize = 2;
-    fn begin_step(&mut self) {
-        self.step += 1;
-    }
-    fn update<T: Scalar>(&self, w: &mut [T], g: &[T], state: &mut [T]) {
-        self.update_sum(w, &mut [], g, state)
-    }
-    fn update_sum<T: Scalar>(&self, w: &mut [T], g: &mut [T], h: &[T], state: &mut [T]) {
-        let t = self.step.clamp(1, i32::MAX as u64) as i32;
+impl Adam {
+    fn step<T: Scalar>(&self) -> AdamStep<T> {
+        let t = self.iterations.clamp(1, i32::MAX as u64) as i32;
         use num_traits::Float;
         let alpha = self.learning_rate * Float::sqrt(1.0 - Float::powi(self.beta_2, t))
             / (1.0 - Float::powi(self.beta_1, t));
-        let step = AdamStep {
+        AdamStep {
             alpha: T::from_f64(alpha),
             one_minus_beta_1: T::from_f64(1.0 - self.beta_1),
             one_minus_beta_2: T::from_f64(1.0 - self.beta_2),
             epsilon: T::from_f64(self.epsilon),
-        };
+        }
+    }
+}
+
+impl Optimizer for Adam {
+    const NAME: &'static str = "adam";
+    const SLOTS: usize = 2;
+    fn validate(&self) -> Result<(), SettingError> {
+        check("adam", "learning_rate", self.learning_rate, Range::NonNegative)?;
+        check("adam", "beta_1", self.beta_1, Range::Decay)?;
+        check("adam", "beta_2", self.beta_2, Range::Decay)?;
+        check("adam", "epsilon", self.epsilon, Range::Positive)
+    }
+    fn begin_step(&mut self) {
+        self.iterations += 1;
+    }
+    fn update<T: Scalar>(&self, w: &mut [T], g: &[T], state: &mut [T]) {
         let (m, v) = state.split_at_mut(w.len().min(state.len()));
-        adam_update(w, Grad { g, h }, m, v, step);
+        adam_update(Io::in_place(w), Grad { g, h: &[] }, Io::in_place(m), Io::in_place(v), self.step());
+    }
+    fn update_from<T: Scalar>(
+        &self,
+        (w, state): (&[T], &[T]),
+        g: &mut [T],
+        h: &[T],
+        w_out: &mut [T],
+        state_out: &mut [T],
+    ) -> bool {
+        let split = w.len().min(state.len());
+        let (m, v) = state.split_at(split);
+        let (m_out, v_out) = state_out.split_at_mut(split.min(state_out.len()));
+        adam_update(Io::from(w, w_out), Grad { g, h }, Io::from(m, m_out), Io::from(v, v_out), self.step())
     }
 }
 
@@ -216,6 +349,43 @@ impl<'a, T: Scalar> Grad<'a, T> {
     }
 }
 
+/// An array updated in place (`src` empty) or read from `src` and written to `out`.
+struct Io<'a, T> {
+    out: &'a mut [T],
+    src: &'a [T],
+}
+
+impl<'a, T: Scalar> Io<'a, T> {
+    #[inline(always)]
+    fn in_place(out: &'a mut [T]) -> Self {
+        Io { out, src: &[] }
+    }
+    /// From `src` into `out`. An empty `src` with a non-empty `out` would read `out`:
+    /// an empty `out` is what that means here, so it is a length of 0.
+    #[inline(always)]
+    fn from(src: &'a [T], out: &'a mut [T]) -> Self {
+        if src.is_empty() { Io { out: &mut [], src: &[] } } else { Io { out, src } }
+    }
+    /// Elements to update.
+    #[inline(always)]
+    fn len(&self) -> usize {
+        if self.src.is_empty() { self.out.len() } else { self.out.len().min(self.src.len()) }
+    }
+    /// The first `n` elements, as (out, src).
+    #[inline(always)]
+    fn split(self, n: usize) -> (&'a mut [T], &'a [T]) {
+        let src = if self.src.is_empty() { self.src } else { &self.src[..n] };
+        (&mut self.out[..n], src)
+    }
+}
+
+/// Element `i` before the update: from `src`, or from `out` when updating in place (the
+/// branch is the same for the whole loop; the compiler takes it out of the loop).
+#[inline(always)]
+fn old<T: Scalar>(out: &[T], src: &[T], i: usize) -> T {
+    if src.is_empty() { out[i] } else { src[i] }
+}
+
 /// Gradient `i`: `a[i] + b[i]`, or `a[i]` alone when `b` is empty (the branch is the
 /// same for the whole loop; the compiler takes it out of the loop).
 #[inline(always)]
@@ -224,78 +394,109 @@ fn at<T: Scalar>(a: &[T], b: &[T], i: usize) -> T {
 }
 
 #[inline(always)]
-#[allow(clippy::needless_range_loop)] // one index into three arrays
-fn rmsprop_body<T: Scalar, const FMA: bool>(w: &mut [T], g: Grad<'_, T>, v: &mut [T], s: RmsPropStep<T>) {
-    let n = w.len().min(g.len()).min(v.len());
-    let (w, (a, b), v) = (&mut w[..n], g.parts(n), &mut v[..n]);
-    for i in 0..n {
-        let gi = at(a, b, i);
-        v[i] = s.rho * v[i] + s.one_minus_rho * gi * gi;
-        w[i] = w[i] - s.learning_rate * gi / (v[i] + s.epsilon).sqrt();
-    }
-}
-
-#[inline(always)]
-#[allow(clippy::needless_range_loop)] // one index into four arrays
-fn adam_body<T: Scalar, const FMA: bool>(
-    w: &mut [T],
+#[allow(clippy::needless_range_loop)] // one index into several arrays
+fn rmsprop_body<T: Scalar, const FMA: bool>(
+    w: Io<'_, T>,
     g: Grad<'_, T>,
-    m: &mut [T],
-    v: &mut [T],
-    s: AdamStep<T>,
-) {
-    let n = w.len().min(g.len()).min(m.len()).min(v.len());
-    let (w, (a, b), m, v) = (&mut w[..n], g.parts(n), &mut m[..n], &mut v[..n]);
+    v: Io<'_, T>,
+    s: RmsPropStep<T>,
+) -> bool {
+    let n = w.len().min(g.len()).min(v.len());
+    let ((w, w0), (a, b), (v, v0)) = (w.split(n), g.parts(n), v.split(n));
+    let mut finite = true;
     for i in 0..n {
         let gi = at(a, b, i);
-        m[i] = m[i] + (gi - m[i]) * s.one_minus_beta_1;
-        v[i] = v[i] + (gi * gi - v[i]) * s.one_minus_beta_2;
-        w[i] = w[i] - s.alpha * m[i] / (v[i].sqrt() + s.epsilon);
+        let vi = s.rho * old(v, v0, i) + s.one_minus_rho * gi * gi;
+        let wi = old(w, w0, i) - s.learning_rate * gi / (vi + s.epsilon).sqrt();
+        finite &= vi.is_finite() & wi.is_finite();
+        (v[i], w[i]) = (vi, wi);
     }
+    finite
 }
 
 #[inline(always)]
-#[allow(clippy::needless_range_loop)] // one index into three arrays
-fn sgd_body<T: Scalar, const FMA: bool>(w: &mut [T], g: Grad<'_, T>, velocity: &mut [T], s: SgdStep<T>) {
-    let n = w.len().min(g.len());
-    if s.momentum == T::zero() {
-        let (w, (a, b)) = (&mut w[..n], g.parts(n));
-        for i in 0..n {
-            w[i] = w[i] - s.learning_rate * at(a, b, i);
-        }
-        return;
-    }
-    let n = n.min(velocity.len());
-    let (w, (a, b), velocity) = (&mut w[..n], g.parts(n), &mut velocity[..n]);
+#[allow(clippy::needless_range_loop)] // one index into several arrays
+fn adam_body<T: Scalar, const FMA: bool>(
+    w: Io<'_, T>,
+    g: Grad<'_, T>,
+    m: Io<'_, T>,
+    v: Io<'_, T>,
+    s: AdamStep<T>,
+) -> bool {
+    let n = w.len().min(g.len()).min(m.len()).min(v.len());
+    let ((w, w0), (a, b), (m, m0), (v, v0)) = (w.split(n), g.parts(n), m.split(n), v.split(n));
+    let mut finite = true;
     for i in 0..n {
         let gi = at(a, b, i);
-        velocity[i] = s.momentum * velocity[i] - s.learning_rate * gi;
-        w[i] = if s.nesterov {
-            w[i] + s.momentum * velocity[i] - s.learning_rate * gi
-        } else {
-            w[i] + velocity[i]
-        };
+        let (mo, vo) = (old(m, m0, i), old(v, v0, i));
+        let mi = mo + (gi - mo) * s.one_minus_beta_1;
+        let vi = vo + (gi * gi - vo) * s.one_minus_beta_2;
+        let wi = old(w, w0, i) - s.alpha * mi / (vi.sqrt() + s.epsilon);
+        finite &= mi.is_finite() & vi.is_finite() & wi.is_finite();
+        (m[i], v[i], w[i]) = (mi, vi, wi);
     }
+    finite
+}
+
+#[inline(always)]
+#[allow(clippy::needless_range_loop)] // one index into several arrays
+fn sgd_body<T: Scalar, const FMA: bool>(
+    w: Io<'_, T>,
+    g: Grad<'_, T>,
+    velocity: Io<'_, T>,
+    s: SgdStep<T>,
+) -> bool {
+    let mut finite = true;
+    if s.momentum == T::zero() {
+        let n = w.len().min(g.len());
+        let ((w, w0), (a, b)) = (w.split(n), g.parts(n));
+        for i in 0..n {
+            let wi = old(w, w0, i) - s.learning_rate * at(a, b, i);
+            finite &= wi.is_finite();
+            w[i] = wi;
+        }
+        // The velocity is not used without momentum: carried over unchanged.
+        let n = velocity.len();
+        let (v, v0) = velocity.split(n);
+        if !v0.is_empty() {
+            v.copy_from_slice(v0);
+        }
+        return finite;
+    }
+    let n = w.len().min(g.len()).min(velocity.len());
+    let ((w, w0), (a, b), (v, v0)) = (w.split(n), g.parts(n), velocity.split(n));
+    for i in 0..n {
+        let gi = at(a, b, i);
+        let vi = s.momentum * old(v, v0, i) - s.learning_rate * gi;
+        let wi = if s.nesterov {
+            old(w, w0, i) + s.momentum * vi - s.learning_rate * gi
+        } else {
+            old(w, w0, i) + vi
+        };
+        finite &= vi.is_finite() & wi.is_finite();
+        (v[i], w[i]) = (vi, wi);
+    }
+    finite
 }
 
 multiversion! {
     /// RMSprop on one array.
     fn rmsprop_update / rmsprop_update_at<'a, T: Scalar;>
-        (w: &'a mut [T], g: Grad<'a, T>, v: &'a mut [T], s: RmsPropStep<T>)
+        (w: Io<'a, T>, g: Grad<'a, T>, v: Io<'a, T>, s: RmsPropStep<T>) -> bool
         => rmsprop_body
 }
 
 multiversion! {
     /// Adam on one array.
     fn adam_update / adam_update_at<'a, T: Scalar;>
-        (w: &'a mut [T], g: Grad<'a, T>, m: &'a mut [T], v: &'a mut [T], s: AdamStep<T>)
+        (w: Io<'a, T>, g: Grad<'a, T>, m: Io<'a, T>, v: Io<'a, T>, s: AdamStep<T>) -> bool
         => adam_body
 }
 
 multiversion! {
     /// SGD on one array.
     fn sgd_update / sgd_update_at<'a, T: Scalar;>
-        (w: &'a mut [T], g: Grad<'a, T>, velocity: &'a mut [T], s: SgdStep<T>)
+        (w: Io<'a, T>, g: Grad<'a, T>, velocity: Io<'a, T>, s: SgdStep<T>) -> bool
         => sgd_body
 }
 
@@ -304,6 +505,8 @@ mod tests {
     use super::*;
     use crate::linalg::simd::available;
     use rand::{RngExt, SeedableRng, rngs::StdRng};
+    use std::string::ToString;
+    use std::vec;
     use std::vec::Vec;
 
     #[test]
@@ -341,9 +544,37 @@ mod tests {
         assert!((w[0] - 0.97).abs() < 1e-15);
     }
 
+    /// Runs `f` in place on copies of `w0` and `s0`, then out of place from them into
+    /// fresh buffers; checks both give the same results, that the inputs of the out of
+    /// place run are untouched, and returns the results and the finiteness flag.
+    fn both_ways(
+        w0: &[f32],
+        s0: &[f32],
+        f: &dyn Fn(Io<'_, f32>, Io<'_, f32>) -> bool,
+    ) -> (Vec<f32>, Vec<f32>, bool) {
+        let (mut w, mut s) = (w0.to_vec(), s0.to_vec());
+        let finite = f(Io::in_place(&mut w), Io::in_place(&mut s));
+        let (mut w_out, mut s_out) = (vec![7.0; w0.len()], vec![7.0; s0.len()]);
+        let (w_in, s_in) = (w0.to_vec(), s0.to_vec());
+        let finite_from = f(Io::from(&w_in, &mut w_out), Io::from(&s_in, &mut s_out));
+        let bits = |x: &[f32]| x.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+        assert_eq!(
+            (bits(&w_in), bits(&s_in)),
+            (bits(w0), bits(s0)),
+            "out of place must not write its inputs"
+        );
+        assert_eq!(
+            (bits(&w), bits(&s), finite),
+            (bits(&w_out), bits(&s_out), finite_from),
+            "in place and out of place differ"
+        );
+        (w, s, finite)
+    }
+
     /// Every instruction-set variant of each update loop against a plain loop, over
-    /// lengths that are not multiples of the vector width, with the gradient given whole,
-    /// in two parts (`g + h`, as fit's two threads give it) and as the second part alone.
+    /// lengths that are not multiples of the vector width, in place and out of place,
+    /// with the gradient given whole, in two parts (`g + h`, as fit's two threads give
+    /// it) and as the second part alone.
     #[test]
     fn update_kernels_match_reference_on_every_isa() {
         let mut rng = StdRng::seed_from_u64(5);
@@ -363,8 +594,9 @@ mod tests {
                     // RMSprop.
                     let step =
                         RmsPropStep { learning_rate: 0.01f32, rho: 0.9, one_minus_rho: 0.1, epsilon: 1e-7 };
-                    let (mut w, mut v) = (w0.clone(), s0.clone());
-                    rmsprop_update_at(isa, &mut w, grad, &mut v, step);
+                    let (w, v, finite) =
+                        both_ways(&w0, &s0, &|w, v| rmsprop_update_at(isa, w, grad, v, step));
+                    assert!(finite);
                     for i in 0..len {
                         let vi = 0.9 * s0[i] + 0.1 * g[i] * g[i];
                         let wi = w0[i] - 0.01 * g[i] / (vi + 1e-7).sqrt();
@@ -373,26 +605,39 @@ mod tests {
                             "{isa:?} rmsprop {i}"
                         );
                     }
-                    // Adam.
+                    // Adam (m and v both start at s0).
                     let step = AdamStep {
                         alpha: 0.01f32,
                         one_minus_beta_1: 0.1,
                         one_minus_beta_2: 0.001,
                         epsilon: 1e-7,
                     };
-                    let (mut w, mut m, mut v) = (w0.clone(), s0.clone(), s0.clone());
-                    adam_update_at(isa, &mut w, grad, &mut m, &mut v, step);
+                    let mv0: Vec<f32> = s0.iter().chain(&s0).copied().collect();
+                    let (w, mv, finite) = both_ways(&w0, &mv0, &|w, mv| {
+                        let n = mv.len() / 2;
+                        let (m, v) = if mv.src.is_empty() {
+                            let (m, v) = mv.out.split_at_mut(n);
+                            (Io::in_place(m), Io::in_place(v))
+                        } else {
+                            let (m0, v0) = mv.src.split_at(n);
+                            let (m, v) = mv.out.split_at_mut(n);
+                            (Io::from(m0, m), Io::from(v0, v))
+                        };
+                        adam_update_at(isa, w, grad, m, v, step)
+                    });
+                    assert!(finite);
                     for i in 0..len {
                         let mi = s0[i] + (g[i] - s0[i]) * 0.1;
                         let vi = s0[i] + (g[i] * g[i] - s0[i]) * 0.001;
                         let wi = w0[i] - 0.01 * mi / (vi.sqrt() + 1e-7);
-                        assert!((m[i] - mi).abs() <= 1e-6 && (w[i] - wi).abs() <= 1e-5, "{isa:?} adam {i}");
+                        assert!((mv[i] - mi).abs() <= 1e-6 && (w[i] - wi).abs() <= 1e-5, "{isa:?} adam {i}");
                     }
                     // SGD, plain and with (Nesterov) momentum.
                     for (momentum, nesterov) in [(0.0f32, false), (0.9, false), (0.9, true)] {
                         let step = SgdStep { learning_rate: 0.1f32, momentum, nesterov };
-                        let (mut w, mut vel) = (w0.clone(), s0.clone());
-                        sgd_update_at(isa, &mut w, grad, &mut vel, step);
+                        let (w, vel, finite) =
+                            both_ways(&w0, &s0, &|w, v| sgd_update_at(isa, w, grad, v, step));
+                        assert!(finite);
                         for i in 0..len {
                             let (vi, wi) = if momentum == 0.0 {
                                 (s0[i], w0[i] - 0.1 * g[i])
@@ -407,13 +652,26 @@ mod tests {
                         }
                     }
                 }
+                // A result that overflows is reported, in place and out of place.
+                let step = SgdStep { learning_rate: 1e30f32, momentum: 0.0, nesterov: false };
+                let big = vec![1e30f32; len];
+                let (_, _, finite) =
+                    both_ways(&w0, &s0, &|w, v| sgd_update_at(isa, w, Grad { g: &big, h: &[] }, v, step));
+                assert!(!finite, "{isa:?}: 1e30 * 1e30 overflows");
+                let step =
+                    RmsPropStep { learning_rate: 0.01f32, rho: 0.9, one_minus_rho: 0.1, epsilon: 1e-7 };
+                let nan_state = vec![f32::NAN; len];
+                let (_, _, finite) = both_ways(&w0, &nan_state, &|w, v| {
+                    rmsprop_update_at(isa, w, Grad { g: &g1, h: &[] }, v, step)
+                });
+                assert!(!finite, "{isa:?}: a NaN state is reported");
             }
         }
     }
 
-    /// An optimizer that only implements `update` gets a correct `update_sum`.
+    /// An optimizer that only implements `update` gets a correct `update_from`.
     #[test]
-    fn default_update_sum_adds_the_parts() {
+    fn default_update_from() {
         #[derive(Clone, Debug)]
         struct Plain;
         impl Optimizer for Plain {
@@ -425,14 +683,61 @@ mod tests {
                 }
             }
         }
-        let (mut w, mut g) = ([1.0f64, 2.0, 3.0], [0.5, 0.25, 0.0]);
-        Plain.update_sum(&mut w, &mut g, &[0.5, 0.25, 1.0], &mut []);
-        assert_eq!(w, [0.0, 1.5, 2.0]);
+        let w = [1.0f64, 2.0, 3.0];
+        let mut out = [0.0; 3];
+        assert!(Plain.update_from((&w, &[]), &mut [0.5, 0.25, 0.0], &[0.5, 0.25, 1.0], &mut out, &mut []));
+        assert_eq!((w, out), ([1.0, 2.0, 3.0], [0.0, 1.5, 2.0]));
+        assert!(!Plain.update_from((&w, &[]), &mut [f64::INFINITY, 0.0, 0.0], &[0.0; 3], &mut out, &mut []));
         // The built-in optimizers' fused sum equals the sum given whole.
         let (mut a, mut b) = ([1.0f64, -1.0], [1.0f64, -1.0]);
         let (mut sa, mut sb) = ([0.0; 2], [0.0; 2]);
-        RmsProp::default().update_sum(&mut a, &mut [0.5, 0.1], &[1.5, 0.2], &mut sa);
+        assert!(RmsProp::default().update_from(
+            (&[1.0, -1.0], &[0.0; 2]),
+            &mut [0.5, 0.1],
+            &[1.5, 0.2],
+            &mut a,
+            &mut sa
+        ));
         RmsProp::default().update(&mut b, &[2.0, 0.30000000000000004], &mut sb);
         assert_eq!((a, sa), (b, sb));
+    }
+
+    /// Each bad setting is refused by name; Keras's defaults pass.
+    #[test]
+    fn settings_are_validated() {
+        assert!(Sgd::default().validate().is_ok() && RmsProp::default().validate().is_ok());
+        assert!(Adam::default().validate().is_ok());
+        let bad_sgd = [
+            Sgd { learning_rate: f64::NAN, ..Sgd::default() },
+            Sgd { learning_rate: f64::INFINITY, ..Sgd::default() },
+            Sgd { learning_rate: -0.1, ..Sgd::default() },
+            Sgd { momentum: 1.0, ..Sgd::default() },
+            Sgd { momentum: -0.5, ..Sgd::default() },
+            Sgd { momentum: f64::NAN, ..Sgd::default() },
+        ];
+        for o in bad_sgd {
+            assert!(o.validate().is_err(), "{o:?}");
+        }
+        let bad_rms = [
+            RmsProp { rho: 1.0, ..RmsProp::default() },
+            RmsProp { rho: -0.1, ..RmsProp::default() },
+            RmsProp { epsilon: 0.0, ..RmsProp::default() },
+            RmsProp { epsilon: -1e-7, ..RmsProp::default() },
+            RmsProp { learning_rate: -1.0, ..RmsProp::default() },
+        ];
+        for o in bad_rms {
+            assert!(o.validate().is_err(), "{o:?}");
+        }
+        for (beta_1, beta_2, epsilon) in
+            [(1.0, 0.999, 1e-7), (0.9, 1.5, 1e-7), (f64::NAN, 0.999, 1e-7), (0.9, 0.999, 0.0)]
+        {
+            let o = Adam { beta_1, beta_2, epsilon, ..Adam::default() };
+            assert!(o.validate().is_err(), "{o:?}");
+        }
+        let e = Adam { beta_2: 1.0, ..Adam::default() }.validate().unwrap_err();
+        assert_eq!((e.optimizer, e.setting, e.value), ("adam", "beta_2", 1.0));
+        assert_eq!(e.to_string(), "adam: beta_2 = 1 is outside [0, 1)");
+        // Zero learning rate and zero momentum are valid (a frozen model, plain SGD).
+        assert!(Sgd { learning_rate: 0.0, momentum: 0.0, nesterov: false }.validate().is_ok());
     }
 }

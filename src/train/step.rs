@@ -78,7 +78,12 @@ fn lock<G>(m: &Mutex<G>) -> MutexGuard<'_, G> {
 pub(super) struct Trainer<'a, N: Backprop<T>, L, T: Scalar, Y> {
     inputs: &'a [N::Input],
     labels: &'a [Y],
-    params: RwLock<&'a mut N::Params>,
+    /// The model's weights: the box is swapped with `spare` after each good update.
+    params: RwLock<&'a mut Box<N::Params>>,
+    /// Where an update writes the new weights before they are known to be finite.
+    spare: Mutex<Box<N::Params>>,
+    /// Likewise for the optimizer's state.
+    spare_state: Mutex<Vec<T>>,
     order: RwLock<Vec<usize>>,
     members: Vec<Mutex<Member<N, T>>>,
     batch_start: AtomicUsize,
@@ -96,7 +101,8 @@ where
 {
     /// Buffers for `members` threads and batches of up to `batch` samples.
     pub fn new(
-        params: &'a mut N::Params,
+        params: &'a mut Box<N::Params>,
+        state_len: usize,
         inputs: &'a [N::Input],
         labels: &'a [Y],
         batch: usize,
@@ -120,6 +126,8 @@ where
             inputs,
             labels,
             params: RwLock::new(params),
+            spare: Mutex::new(crate::zeroed::zeroed_box()),
+            spare_state: Mutex::new(alloc::vec![T::zero(); state_len]),
             order: RwLock::new((0..inputs.len()).collect()),
             members,
             batch_start: AtomicUsize::new(0),
@@ -185,37 +193,57 @@ where
         })
     }
 
-    /// Applies the optimizer to the weights with the sum of the members' gradients;
-    /// `state` holds the optimizer's slots, array by array in the order of
-    /// `Layers::visit_params`.
+    /// Applies the optimizer with the sum of the members' gradients. The new weights
+    /// and state are written to spare buffers and take the old ones' place only if every
+    /// value is finite; otherwise nothing changes (the optimizer's step count included)
+    /// and this returns `false`. `state` holds the optimizer's slots, array by array in
+    /// the order of `Layers::visit_params`.
     ///
     /// The second member's gradient is summed inside the optimizer's update loop
-    /// ([`Optimizer::update_sum`]): one pass over the gradients; members beyond two are
+    /// ([`Optimizer::update_from`]): one pass over the gradients; members beyond two are
     /// added into the first's beforehand.
-    pub fn update<O: Optimizer>(&self, optimizer: &mut O, state: &mut [T]) {
+    pub fn update<O: Optimizer>(&self, optimizer: &mut O, state: &mut Vec<T>) -> bool {
         let mut first = lock(&self.members[0]);
         for m in self.members.iter().skip(2) {
             N::zip_params(&mut first.grads, &lock(m).grads, &mut |a, b| add_assign(a, b));
         }
         let second = self.members.get(1).map(lock);
+        let mut current = self.params.write().unwrap_or_else(PoisonError::into_inner);
+        let mut spare = lock(&self.spare);
+        let mut spare_state = lock(&self.spare_state);
+        let before = optimizer.clone();
         optimizer.begin_step();
-        let mut p = self.params.write().unwrap_or_else(PoisonError::into_inner);
-        let (mut offset, mut array) = (0, 0);
-        N::visit_params_mut(&mut first.grads, &mut |g| {
-            let state = &mut state[offset..offset + O::SLOTS * g.len()];
-            offset += state.len();
-            with_array_mut::<N, T>(&mut p, array, &mut |w| match &second {
-                Some(second) => {
-                    with_array::<N, T>(&second.grads, array, &mut |h| optimizer.update_sum(w, g, h, state))
-                }
-                None => optimizer.update(w, g, state),
+        let (mut offset, mut array, mut finite) = (0, 0, true);
+        let new_states: &mut Vec<T> = &mut spare_state;
+        N::visit_params_mut(&mut spare, &mut |w_out| {
+            let len = O::SLOTS * w_out.len();
+            let (old_state, new_state) =
+                (&state[offset..offset + len], &mut new_states[offset..offset + len]);
+            offset += len;
+            with_array::<N, T>(&current, array, &mut |w| {
+                with_array_mut::<N, T>(&mut first.grads, array, &mut |g| {
+                    let h: &[T] = &[];
+                    let mut run =
+                        |h: &[T]| finite &= optimizer.update_from((w, old_state), g, h, w_out, new_state);
+                    match &second {
+                        Some(second) => with_array::<N, T>(&second.grads, array, &mut run),
+                        None => run(h),
+                    }
+                });
             });
             array += 1;
         });
+        if finite {
+            core::mem::swap(&mut **current, &mut *spare);
+            core::mem::swap(state, &mut *spare_state);
+        } else {
+            *optimizer = before;
+        }
+        finite
     }
 
     /// The weights, for evaluation between steps.
-    pub fn params(&self) -> RwLockReadGuard<'_, &'a mut N::Params> {
+    pub fn params(&self) -> RwLockReadGuard<'_, &'a mut Box<N::Params>> {
         self.params.read().unwrap_or_else(PoisonError::into_inner)
     }
 }

@@ -4,7 +4,7 @@ use shaped::train::{CategoricalCrossentropy, Metric, RmsProp};
 
 fn main() {
     let mut model = Sequential::<(Dense<784, 512, Relu>, Dense<512, 10, Softmax>)>::new(&mut StdRng::seed_from_u64(0))
-        .compile(RmsProp::default(), CategoricalCrossentropy, &[Metric::Accuracy]);
+        .compile(RmsProp::default(), CategoricalCrossentropy, &[Metric::Accuracy]).unwrap();
     let images = vec![[0.0f32; 784]; 4];
     // One-hot labels of 5 classes for a last layer of 10 outputs.
     let labels = vec![[0.0f32; 5]; 4];

@@ -4,7 +4,7 @@ use shaped::train::{Class, Metric, RmsProp, SparseCategoricalCrossentropy};
 
 fn main() {
     let mut model = Sequential::<(Dense<784, 512, Relu>, Dense<512, 10, Softmax>)>::new(&mut StdRng::seed_from_u64(0))
-        .compile(RmsProp::default(), SparseCategoricalCrossentropy, &[Metric::Accuracy]);
+        .compile(RmsProp::default(), SparseCategoricalCrossentropy, &[Metric::Accuracy]).unwrap();
     let images = vec![[0.0f32; 784]; 4];
     let labels: Vec<Class<12>> = vec![Class::new(3).unwrap(); 4];
     let _ = model.evaluate(&images, &labels);

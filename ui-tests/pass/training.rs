@@ -12,24 +12,24 @@ fn main() {
         RmsProp::default(),
         CategoricalCrossentropy,
         &[Metric::Accuracy],
-    );
+    ).unwrap();
     let y = vec![[1.0f32, 0.0, 0.0]; 8];
     let _ = m.fit_with(&x, &y, FitOptions::new(1, 4).verbose(false));
     let _ = m.evaluate(&x, &y);
-    let m = m.into_model().compile(Adam::default(), SparseCategoricalCrossentropy, &[]);
+    let m = m.into_model().compile(Adam::default(), SparseCategoricalCrossentropy, &[]).unwrap();
     let _ = m.evaluate(&x, &vec![Class::<3>::new(1).unwrap(); 8]);
     let b = Sequential::<(Dense<4, 8, Tanh>, Dense<8, 2, Sigmoid>)>::new(&mut rng).compile(
         Sgd::default(),
         BinaryCrossentropy,
         &[Metric::Accuracy],
-    );
+    ).unwrap();
     let _ = b.evaluate(&x, &vec![[1.0f32, 0.0]; 8]);
     let r = Sequential::<(Dense<4, 8, Relu>, Dense<8, 1, Linear>)>::new(&mut rng).compile(
         Sgd::default(),
         MeanSquaredError,
         &[],
-    );
+    ).unwrap();
     let _ = r.evaluate(&x, &vec![[2.0f32]; 8]);
-    let r = r.into_model().compile(Sgd::default(), MeanAbsoluteError, &[]);
+    let r = r.into_model().compile(Sgd::default(), MeanAbsoluteError, &[]).unwrap();
     let _ = r.evaluate(&x, &vec![[2.0f32]; 8]);
 }
