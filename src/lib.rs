@@ -46,6 +46,7 @@ extern crate std;
 
 mod class;
 pub mod constraint;
+pub(crate) mod crc32;
 #[cfg(feature = "std")]
 pub mod data;
 pub mod element;

@@ -15,7 +15,9 @@ fn saved(seed: u64) -> (Sequential<Net>, Vec<u8>) {
 #[test]
 fn round_trip_f32_and_f64() {
     let (m, bytes) = saved(1);
-    assert_eq!(bytes.len(), 8 + 4 + 4 + 2 * 8 + 4 * (5 * 7 + 7 + 7 * 3 + 3));
+    // Header, two layers (widths and activation names), the weights, the checksum.
+    assert_eq!(bytes.len(), 8 + 4 + 4 + (8 + 1 + 4) + (8 + 1 + 7) + 4 * (5 * 7 + 7 + 7 * 3 + 3) + 4);
+    assert_eq!(&bytes[..8], b"SHAPEDW2");
     let mut other = Sequential::<Net>::zeros();
     other.read_weights(&mut &bytes[..]).unwrap();
     assert_eq!(other.params(), m.params());
@@ -70,11 +72,100 @@ fn malformed_files_are_errors() {
     long.push(0);
     assert!(matches!(refused(&long), WeightsError::TrailingData));
 
+    // A NaN weight behind a valid checksum: refused as a NaN.
     let mut nan = good.clone();
-    let at = nan.len() - 4;
-    nan[at..].copy_from_slice(&f32::NAN.to_le_bytes());
+    let at = nan.len() - 8;
+    nan[at..at + 4].copy_from_slice(&f32::NAN.to_le_bytes());
+    let crc = crc32(&nan[..nan.len() - 4]);
+    let end = nan.len() - 4;
+    nan[end..].copy_from_slice(&crc.to_le_bytes());
     assert!(matches!(refused(&nan), WeightsError::NonFinite));
 
     let missing = Sequential::<Net>::zeros().load_weights("/nonexistent/dir/weights.bin").unwrap_err();
     assert!(matches!(missing, WeightsError::Io(_)));
+}
+
+/// CRC-32 (IEEE), written out here so the test does not trust the crate's.
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut c = !0u32;
+    for &b in bytes {
+        c ^= b as u32;
+        for _ in 0..8 {
+            c = if c & 1 != 0 { 0xEDB8_8320 ^ (c >> 1) } else { c >> 1 };
+        }
+    }
+    !c
+}
+
+/// Every single-bit flip anywhere in a file is refused, and the model keeps its weights;
+/// a flip in a weight value or the checksum reads as corruption.
+#[test]
+fn every_bit_flip_is_refused() {
+    let (_, good) = saved(6);
+    let weights_start = good.len() - 4 - 4 * (5 * 7 + 7 + 7 * 3 + 3);
+    for byte in 0..good.len() {
+        for bit in 0..8 {
+            let mut bad = good.clone();
+            bad[byte] ^= 1 << bit;
+            let err = refused(&bad);
+            if byte >= weights_start {
+                assert!(matches!(err, WeightsError::Checksum { .. }), "byte {byte} bit {bit}: {err}");
+            }
+        }
+    }
+    let mut flipped = good.clone();
+    flipped[weights_start + 5] ^= 0x10;
+    let err = refused(&flipped);
+    assert!(err.to_string().starts_with("the weight file is corrupt: its checksum is "), "{err}");
+}
+
+/// A file saved from a network with other activations is refused by name.
+#[test]
+fn other_activations_are_refused() {
+    let tanh = Sequential::<(Dense<5, 7, shaped::nn::Tanh>, Dense<7, 3, Softmax>)>::new(
+        &mut StdRng::seed_from_u64(7),
+    );
+    let mut bytes = Vec::new();
+    tanh.write_weights(&mut bytes).unwrap();
+    let err = refused(&bytes);
+    assert!(
+        matches!(&err, WeightsError::Activation { layer: 0, expected: "relu", found } if found == "tanh"),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "layer 0: the file's weights were saved from a `tanh` layer, the model's layer is `relu`"
+    );
+    let sigmoid = Sequential::<(Dense<5, 7, Relu>, Dense<7, 3, Sigmoid>)>::zeros();
+    let mut bytes = Vec::new();
+    sigmoid.write_weights(&mut bytes).unwrap();
+    assert!(matches!(refused(&bytes), WeightsError::Activation { layer: 1, expected: "softmax", .. }));
+}
+
+/// A version-1 file (no activations, no checksum) still loads.
+#[test]
+fn version_1_files_still_load() {
+    let (m, v2) = saved(8);
+    // Version 1 is version 2 without the activation names and the checksum.
+    let mut v1 = b"SHAPEDW1".to_vec();
+    v1.extend_from_slice(&v2[8..16]);
+    v1.extend_from_slice(&v2[16..24]); // layer 0 widths
+    v1.extend_from_slice(&v2[29..37]); // layer 1 widths, after "relu"
+    v1.extend_from_slice(&v2[45..v2.len() - 4]); // the weights, after "softmax"
+    let mut other = Sequential::<Net>::zeros();
+    other.read_weights(&mut &v1[..]).unwrap();
+    assert_eq!(other.params(), m.params());
+    let mut long = v1.clone();
+    long.push(1);
+    assert!(matches!(refused(&long), WeightsError::TrailingData));
+    assert!(matches!(refused(&v1[..v1.len() - 1]), WeightsError::Truncated));
+}
+
+/// A stream longer than any file of the network is read no further than one byte past it.
+#[test]
+fn an_endless_stream_is_not_read_to_its_end() {
+    let (_, good) = saved(9);
+    let mut endless = std::io::Read::chain(&good[..], std::io::repeat(0));
+    let mut m = Sequential::<Net>::zeros();
+    assert!(matches!(m.read_weights(&mut endless), Err(WeightsError::TrailingData)));
 }

@@ -1,19 +1,33 @@
 //! Saving and loading a model's weights: Keras's `save_weights` / `load_weights`.
 //!
-//! The format is small and explicit (all integers and floats little-endian):
-//! `b"SHAPEDW1"`, the element size in bytes (`u32`: 4 or 8), the number of layers (`u32`),
-//! each layer's input and output widths (`u32` each), then every weight array in the
-//! order of [`Layers::visit_params`] (per layer: kernel `IN x OUT` row-major, then bias).
+//! # Format (version 2)
+//! Little-endian throughout:
+//!
+//! | bytes | what |
+//! |---|---|
+//! | 8 | `b"SHAPEDW2"` |
+//! | 4 | element size in bytes (`u32`: 4 for `f32`, 8 for `f64`) |
+//! | 4 | number of layers (`u32`) |
+//! | per layer | inputs (`u32`), outputs (`u32`), the activation's Keras name: its length (`u8`) and its ASCII bytes (`relu`, `softmax`, ...) |
+//! | per weight array | every value, in the order of [`Layers::visit_params`] (per layer: kernel `IN x OUT` row-major, then bias) |
+//! | 4 | CRC-32 (IEEE, as zlib and gzip compute it) of every byte before it (`u32`) |
+//!
+//! Version 1 files (`b"SHAPEDW1"`: no activations, no checksum) still load; their layer
+//! widths and element size are checked as before.
 
+use alloc::string::String;
+use alloc::vec::Vec;
 use core::fmt;
 use std::io::{Read, Write};
 use std::path::Path;
 
 use super::Sequential;
 use super::layers::{LayerInfo, Layers};
+use crate::crc32::Crc32;
 use crate::element::Scalar;
 
-const MAGIC: &[u8; 8] = b"SHAPEDW1";
+const MAGIC_V1: &[u8; 8] = b"SHAPEDW1";
+const MAGIC: &[u8; 8] = b"SHAPEDW2";
 
 /// What can go wrong saving or loading weights. A failed load leaves the model as it was.
 #[derive(Debug)]
@@ -22,6 +36,14 @@ pub enum WeightsError {
     Io(std::io::Error),
     /// Not a weight file of `shaped`.
     BadMagic,
+    /// The file's checksum does not match its contents: it was corrupted (a changed
+    /// byte, a bad copy).
+    Checksum {
+        /// The checksum stored in the file.
+        stored: u32,
+        /// The checksum of the file's contents.
+        computed: u32,
+    },
     /// Weights of another element type (`f64` into an `f32` model, say).
     ElementSize {
         /// Bytes per weight of the model.
@@ -45,6 +67,16 @@ pub enum WeightsError {
         /// Inputs and outputs in the file.
         found: (usize, usize),
     },
+    /// A layer with another activation (weights trained for `relu` are not weights for
+    /// `tanh`).
+    Activation {
+        /// The layer, from 0.
+        layer: usize,
+        /// The model's activation.
+        expected: &'static str,
+        /// The file's.
+        found: String,
+    },
     /// The file ends before all the weights.
     Truncated,
     /// Bytes after the weights.
@@ -58,6 +90,10 @@ impl fmt::Display for WeightsError {
         match self {
             WeightsError::Io(e) => write!(f, "cannot read or write the weight file: {e}"),
             WeightsError::BadMagic => write!(f, "not a weight file of shaped (bad magic bytes)"),
+            WeightsError::Checksum { stored, computed } => write!(
+                f,
+                "the weight file is corrupt: its checksum is {stored:08x}, its contents give {computed:08x}"
+            ),
             WeightsError::ElementSize { expected, found } => {
                 write!(f, "the file holds {found}-byte weights, the model {expected}-byte ones")
             }
@@ -68,6 +104,10 @@ impl fmt::Display for WeightsError {
                 f,
                 "layer {layer}: the file's weights are {}x{}, the model's layer is {}x{}",
                 found.0, found.1, expected.0, expected.1
+            ),
+            WeightsError::Activation { layer, expected, found } => write!(
+                f,
+                "layer {layer}: the file's weights were saved from a `{found}` layer, the model's layer is `{expected}`"
             ),
             WeightsError::Truncated => write!(f, "the weight file ends before all the weights"),
             WeightsError::TrailingData => write!(f, "the weight file is longer than its weights"),
@@ -95,14 +135,34 @@ impl From<std::io::Error> for WeightsError {
     }
 }
 
-fn read_u32<R: Read>(r: &mut R) -> Result<u32, WeightsError> {
-    let mut b = [0u8; 4];
-    r.read_exact(&mut b)?;
-    Ok(u32::from_le_bytes(b))
+/// The bytes of the file being parsed, read front to back.
+struct Cursor<'a>(&'a [u8]);
+
+impl<'a> Cursor<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], WeightsError> {
+        if self.0.len() < n {
+            return Err(WeightsError::Truncated);
+        }
+        let (head, rest) = self.0.split_at(n);
+        self.0 = rest;
+        Ok(head)
+    }
+    fn u32(&mut self) -> Result<u32, WeightsError> {
+        let b = self.take(4)?;
+        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    }
+}
+
+/// Bytes of this network's weight file: (version 1, version 2).
+fn file_sizes<N: Layers<T>, T: Scalar>() -> (usize, usize) {
+    let mut names = 0;
+    N::describe(&mut |l| names += 1 + l.activation.len());
+    let body = N::PARAMS * core::mem::size_of::<T>();
+    (16 + 8 * N::DEPTH + body, 16 + 8 * N::DEPTH + names + body + 4)
 }
 
 impl<N: Layers<T>, T: Scalar> Sequential<N, T> {
-    /// Writes the weights to `path` (Keras's `save_weights`).
+    /// Writes the weights to `path` (Keras's `save_weights`), in the format above.
     ///
     /// ```
     /// use shaped::nn::{Dense, Relu, Sequential, Softmax};
@@ -130,16 +190,22 @@ impl<N: Layers<T>, T: Scalar> Sequential<N, T> {
 
     /// Writes the weights to any writer.
     pub fn write_weights<W: Write>(&self, w: &mut W) -> Result<(), WeightsError> {
+        let mut crc = Crc32::new();
+        let mut put = |w: &mut W, bytes: &[u8]| -> std::io::Result<()> {
+            crc = crc.update(bytes);
+            w.write_all(bytes)
+        };
         let size = core::mem::size_of::<T>() as u32;
-        w.write_all(MAGIC)?;
-        w.write_all(&size.to_le_bytes())?;
-        w.write_all(&(N::DEPTH as u32).to_le_bytes())?;
+        put(w, MAGIC)?;
+        put(w, &size.to_le_bytes())?;
+        put(w, &(N::DEPTH as u32).to_le_bytes())?;
         let mut result = Ok(());
         N::describe(&mut |l: LayerInfo| {
             if result.is_ok() {
-                result = w
-                    .write_all(&(l.inputs as u32).to_le_bytes())
-                    .and_then(|()| w.write_all(&(l.outputs as u32).to_le_bytes()));
+                result = put(w, &(l.inputs as u32).to_le_bytes())
+                    .and_then(|()| put(w, &(l.outputs as u32).to_le_bytes()))
+                    .and_then(|()| put(w, &[l.activation.len() as u8]))
+                    .and_then(|()| put(w, l.activation.as_bytes()));
             }
         });
         result?;
@@ -150,13 +216,15 @@ impl<N: Layers<T>, T: Scalar> Sequential<N, T> {
                     return;
                 }
                 result = if size == 4 {
-                    w.write_all(&(v.to_f64() as f32).to_le_bytes())
+                    put(w, &(v.to_f64() as f32).to_le_bytes())
                 } else {
-                    w.write_all(&v.to_f64().to_le_bytes())
+                    put(w, &v.to_f64().to_le_bytes())
                 };
             }
         });
-        Ok(result?)
+        result?;
+        w.write_all(&crc.value().to_le_bytes())?;
+        Ok(())
     }
 
     /// Reads weights saved by [`save_weights`](Self::save_weights) (Keras's
@@ -168,70 +236,111 @@ impl<N: Layers<T>, T: Scalar> Sequential<N, T> {
     }
 
     /// Reads weights from any reader; see [`load_weights`](Self::load_weights).
+    ///
+    /// Reads at most one byte more than this network's file can hold, so a stream of any
+    /// length costs the size of the weights at most.
     pub fn read_weights<R: Read>(&mut self, r: &mut R) -> Result<(), WeightsError> {
-        let mut magic = [0u8; 8];
-        r.read_exact(&mut magic)?;
-        if &magic != MAGIC {
-            return Err(WeightsError::BadMagic);
-        }
-        let size = core::mem::size_of::<T>() as u32;
-        let found = read_u32(r)?;
-        if found != size {
-            return Err(WeightsError::ElementSize { expected: size, found });
-        }
-        let depth = read_u32(r)? as usize;
-        if depth != N::DEPTH {
-            return Err(WeightsError::Depth { expected: N::DEPTH, found: depth });
-        }
-        let mut shapes = [(0usize, 0usize); 64];
-        let mut layer = 0;
-        N::describe(&mut |l| {
-            if layer < shapes.len() {
-                shapes[layer] = (l.inputs, l.outputs);
-            }
-            layer += 1;
-        });
-        for layer in 0..depth {
-            let found = (read_u32(r)? as usize, read_u32(r)? as usize);
-            // (Networks deeper than 64 layers have their first 64 checked here; the
-            // element count below still has to match.)
-            if let Some(&expected) = shapes.get(layer)
-                && found != expected
-            {
-                return Err(WeightsError::LayerShape { layer, expected, found });
-            }
-        }
-        // Into fresh weights on the heap; the model's own are replaced only on success.
-        let mut params = crate::zeroed::zeroed_box::<N::Params>();
-        let mut result: Result<(), WeightsError> = Ok(());
-        N::visit_params_mut(&mut params, &mut |a| {
-            for v in a {
-                if result.is_err() {
-                    return;
-                }
-                let x = if size == 4 {
-                    let mut b = [0u8; 4];
-                    r.read_exact(&mut b).map(|()| f32::from_le_bytes(b) as f64)
-                } else {
-                    let mut b = [0u8; 8];
-                    r.read_exact(&mut b).map(|()| f64::from_le_bytes(b))
-                };
-                result = match x {
-                    Ok(x) if x.is_finite() => {
-                        *v = T::from_f64(x);
-                        Ok(())
-                    }
-                    Ok(_) => Err(WeightsError::NonFinite),
-                    Err(e) => Err(e.into()),
-                };
-            }
-        });
-        result?;
-        let mut extra = [0u8; 1];
-        if r.read(&mut extra)? != 0 {
-            return Err(WeightsError::TrailingData);
-        }
+        let (v1, v2) = file_sizes::<N, T>();
+        let mut bytes = Vec::new();
+        r.take(v1.max(v2) as u64 + 1).read_to_end(&mut bytes)?;
+        let params = parse::<N, T>(&bytes, v1, v2)?;
         *self = Sequential::from_params(params);
         Ok(())
     }
+}
+
+/// The weights in `bytes`, a whole file of version 1 (`v1` bytes long for this network)
+/// or 2 (`v2`), checked against the network.
+fn parse<N: Layers<T>, T: Scalar>(
+    bytes: &[u8],
+    v1: usize,
+    v2: usize,
+) -> Result<alloc::boxed::Box<N::Params>, WeightsError> {
+    let mut c = Cursor(bytes);
+    let magic = c.take(8)?;
+    let version = match magic {
+        m if m == MAGIC => 2,
+        m if m == MAGIC_V1 => 1,
+        _ => return Err(WeightsError::BadMagic),
+    };
+    // A version-2 file of this network's length is checked whole first: a changed byte
+    // anywhere reads as corruption, not as a mismatch it happens to make.
+    if version == 2 && bytes.len() == v2 {
+        let (body, tail) = bytes.split_at(v2 - 4);
+        let stored = u32::from_le_bytes([tail[0], tail[1], tail[2], tail[3]]);
+        let computed = Crc32::new().update(body).value();
+        if stored != computed {
+            return Err(WeightsError::Checksum { stored, computed });
+        }
+    }
+    let size = core::mem::size_of::<T>() as u32;
+    let found = c.u32()?;
+    if found != size {
+        return Err(WeightsError::ElementSize { expected: size, found });
+    }
+    let depth = c.u32()? as usize;
+    if depth != N::DEPTH {
+        return Err(WeightsError::Depth { expected: N::DEPTH, found: depth });
+    }
+    let mut result = Ok(());
+    let mut layer = 0;
+    N::describe(&mut |l| {
+        if result.is_ok() {
+            result = check_layer(&mut c, version, layer, l);
+        }
+        layer += 1;
+    });
+    result?;
+    // Into fresh weights on the heap; the model's own are replaced only on success.
+    let mut params = crate::zeroed::zeroed_box::<N::Params>();
+    let mut finite = true;
+    let mut result = Ok(());
+    N::visit_params_mut(&mut params, &mut |a| {
+        if result.is_err() {
+            return;
+        }
+        match c.take(a.len() * size as usize) {
+            Ok(raw) => {
+                for (v, b) in a.iter_mut().zip(raw.chunks_exact(size as usize)) {
+                    let x = if size == 4 {
+                        f32::from_le_bytes([b[0], b[1], b[2], b[3]]) as f64
+                    } else {
+                        f64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]])
+                    };
+                    finite &= x.is_finite();
+                    *v = T::from_f64(x);
+                }
+            }
+            Err(e) => result = Err(e),
+        }
+    });
+    result?;
+    if version == 2 {
+        c.take(4)?; // the checksum, checked above when the length was right
+    }
+    if !c.0.is_empty() || bytes.len() > if version == 2 { v2 } else { v1 } {
+        return Err(WeightsError::TrailingData);
+    }
+    if !finite {
+        return Err(WeightsError::NonFinite);
+    }
+    Ok(params)
+}
+
+/// Checks one layer's header against the network's layer `l`.
+fn check_layer(c: &mut Cursor<'_>, version: u8, layer: usize, l: LayerInfo) -> Result<(), WeightsError> {
+    let found = (c.u32()? as usize, c.u32()? as usize);
+    let expected = (l.inputs, l.outputs);
+    if found != expected {
+        return Err(WeightsError::LayerShape { layer, expected, found });
+    }
+    if version == 2 {
+        let len = c.take(1)?[0] as usize;
+        let name = c.take(len)?;
+        if name != l.activation.as_bytes() {
+            let found = String::from_utf8_lossy(name).into_owned();
+            return Err(WeightsError::Activation { layer, expected: l.activation, found });
+        }
+    }
+    Ok(())
 }
