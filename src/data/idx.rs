@@ -139,35 +139,87 @@ pub struct Idx {
     pub data: Vec<u8>,
 }
 
+/// How the bytes of an IDX stream are stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Encoding {
+    /// As they are.
+    Plain,
+    /// gzip-compressed, one member or several (read as one stream, as the gzip format
+    /// says; bytes after the last member that are not a gzip member are an error).
+    Gzip,
+}
+
+impl Encoding {
+    /// Gzip for a path whose name ends in `.gz`, plain otherwise.
+    pub fn of_path(path: &Path) -> Encoding {
+        if path.extension().is_some_and(|e| e == "gz") { Encoding::Gzip } else { Encoding::Plain }
+    }
+}
+
 /// Reads an IDX file, gzip-compressed if its name ends in `.gz`.
 ///
 /// A gzip file may hold several members (as `cat a.gz b.gz` makes): all are read, as
 /// the gzip format says, and the IDX size checks apply to what they hold together;
 /// bytes after the last member that are not a gzip member are an error.
 pub fn read_idx(path: impl AsRef<Path>) -> Result<Idx, IdxError> {
-    with_reader(path.as_ref(), |r| parse_from(r))
+    with_file(path.as_ref(), |r, encoding| decode_idx(r, encoding))
 }
 
-/// Runs `f` on the file's bytes (decompressed if the name ends in `.gz`), naming the
-/// file in I/O errors and turning decompression errors into [`IdxError::Gzip`].
-fn with_reader<T>(path: &Path, f: impl FnOnce(&mut dyn Read) -> Result<T, IdxError>) -> Result<T, IdxError> {
-    let io = |source| IdxError::Io { path: path.display().to_string(), source };
-    let file = std::fs::File::open(path).map_err(io)?;
-    let reader = std::io::BufReader::new(file);
-    let gzip = path.extension().is_some_and(|e| e == "gz");
-    let result = if gzip { f(&mut flate2::read::MultiGzDecoder::new(reader)) } else { f(&mut { reader }) };
-    result.map_err(|e| match e {
-        IdxError::Io { source, .. }
-            if gzip
-                && matches!(
+/// Parses an IDX stream from any reader, plain or gzip-compressed.
+///
+/// ```
+/// use shaped::data::{Encoding, decode_idx};
+/// let bytes = [0, 0, 8, 1, 0, 0, 0, 2, 7, 9]; // two labels, 7 and 9
+/// let idx = decode_idx(&bytes[..], Encoding::Plain)?;
+/// assert_eq!((idx.dims, idx.data), (vec![2], vec![7, 9]));
+/// # Ok::<(), shaped::data::IdxError>(())
+/// ```
+pub fn decode_idx<R: Read>(reader: R, encoding: Encoding) -> Result<Idx, IdxError> {
+    decode(reader, encoding, |r| parse_from(r))
+}
+
+/// Reads the samples of an IDX stream from any reader, plain or gzip-compressed, as
+/// [`load_idx_images`] does for a file.
+pub fn decode_idx_samples<S: Shape<Elem = u8>, R: Read>(
+    reader: R,
+    encoding: Encoding,
+) -> Result<Vec<S>, IdxError> {
+    decode(reader, encoding, |r| read_samples::<S, _>(r))
+}
+
+/// Runs `f` on the stream's bytes, decompressed if gzip, turning decompression errors
+/// into [`IdxError::Gzip`].
+fn decode<T, R: Read>(
+    reader: R,
+    encoding: Encoding,
+    f: impl FnOnce(&mut dyn Read) -> Result<T, IdxError>,
+) -> Result<T, IdxError> {
+    match encoding {
+        Encoding::Plain => f(&mut { reader }),
+        Encoding::Gzip => f(&mut flate2::read::MultiGzDecoder::new(reader)).map_err(|e| match e {
+            IdxError::Io { source, .. }
+                if matches!(
                     source.kind(),
                     std::io::ErrorKind::InvalidInput
                         | std::io::ErrorKind::InvalidData
                         | std::io::ErrorKind::UnexpectedEof
                 ) =>
-        {
-            IdxError::Gzip(source.to_string())
-        }
+            {
+                IdxError::Gzip(source.to_string())
+            }
+            e => e,
+        }),
+    }
+}
+
+/// Opens `path` and runs `f` on its reader and encoding, naming the file in I/O errors.
+fn with_file<T>(
+    path: &Path,
+    f: impl FnOnce(std::io::BufReader<std::fs::File>, Encoding) -> Result<T, IdxError>,
+) -> Result<T, IdxError> {
+    let io = |source| IdxError::Io { path: path.display().to_string(), source };
+    let file = std::fs::File::open(path).map_err(io)?;
+    f(std::io::BufReader::new(file), Encoding::of_path(path)).map_err(|e| match e {
         IdxError::Io { source, .. } => io(source),
         e => e,
     })
@@ -223,28 +275,25 @@ fn expect_end<R: Read + ?Sized>(reader: &mut R, expected: u64) -> Result<(), Idx
     Ok(())
 }
 
-/// Reads `total` bytes into `data`, growing it as bytes arrive (at most 1 MiB ahead of
-/// them), so a header that lies costs no memory, and a failed allocation is an error.
+/// Reads `total` bytes into `data`, growing it as bytes arrive (64 KiB ahead of them at
+/// most, nothing zero-filled), so a header that lies costs no memory, and a failed
+/// allocation is an error.
 fn read_growing<R: Read + ?Sized>(
     reader: &mut R,
     total: usize,
     data: &mut Vec<u8>,
 ) -> Result<usize, IdxError> {
-    const STEP: usize = 1 << 20;
-    let mut read = 0;
-    while read < total {
-        let want = STEP.min(total - read);
+    const STEP: usize = 1 << 16;
+    while data.len() < total {
+        let want = STEP.min(total - data.len());
         data.try_reserve(want).map_err(|_| IdxError::OutOfMemory { bytes: data.len() + want })?;
-        let start = data.len();
-        data.resize(start + want, 0);
-        let got = read_full(reader, &mut data[start..]).map_err(reader_io)?;
-        data.truncate(start + got);
-        read += got;
+        // `take` stops at `want`, within the capacity just reserved: no growth inside.
+        let got = reader.take(want as u64).read_to_end(data).map_err(reader_io)?;
         if got < want {
             break;
         }
     }
-    Ok(read)
+    Ok(data.len())
 }
 
 /// Parses IDX data from any reader (plain bytes; wrap a gzip stream in a decoder first).
@@ -295,7 +344,8 @@ fn read_samples<S: Shape<Elem = u8>, R: Read + ?Sized>(reader: &mut R) -> Result
         return Err(IdxError::SampleShape { file: dims[1..].to_vec(), expected: S::DIMS });
     }
     // Samples are decoded a block at a time through a small buffer.
-    let per_block = ((1usize << 16) / size).max(1);
+    // (No bigger than the declared count: small files need no 64 KiB buffer.)
+    let per_block = ((1usize << 16) / size).clamp(1, count.max(1));
     let mut buf = alloc::vec![0u8; per_block * size];
     let zero: S = *crate::zeroed::zeroed_box::<S>();
     while out.len() < count {
@@ -359,7 +409,7 @@ impl Idx {
 ///
 /// The samples are decoded as the file is read: peak memory is the samples themselves.
 pub fn load_idx_images<S: Shape<Elem = u8>>(path: impl AsRef<Path>) -> Result<Vec<S>, IdxError> {
-    with_reader(path.as_ref(), |r| read_samples::<S, _>(r))
+    with_file(path.as_ref(), |r, encoding| decode_idx_samples(r, encoding))
 }
 
 /// Reads labels (an IDX file of 1 dim).

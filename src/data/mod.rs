@@ -12,6 +12,7 @@ mod idx;
 mod preprocess;
 
 pub use idx::{
-    Idx, IdxError, MAX_IDX_BYTES, load_idx_images, load_idx_labels, load_idx_pair, parse_idx, read_idx,
+    Encoding, Idx, IdxError, MAX_IDX_BYTES, decode_idx, decode_idx_samples, load_idx_images, load_idx_labels,
+    load_idx_pair, parse_idx, read_idx,
 };
 pub use preprocess::{normalize_pixels, to_categorical, to_classes};

@@ -1,0 +1,213 @@
+//! A seeded mutation fuzzer for every loader, on stable: IDX (plain and gzip, flat and as
+//! samples) and weight files. Each input must give a value or an error (no panic), within
+//! a memory bound set by its length, and a failed weight load must leave the model as it
+//! was.
+//!
+//! `cargo test --test fuzz` runs 100,000 inputs per loader (CI); more with
+//! `SHAPED_FUZZ_ITERS=N cargo test --release --test fuzz`, and a different stream with
+//! `SHAPED_FUZZ_SEED=S`. Coverage-guided targets for nightly are in `fuzz/`.
+
+mod common;
+use common::counting_alloc::{Counting, peak_bytes_during};
+
+use std::io::Write;
+
+use shaped::data::{Encoding, decode_idx, decode_idx_samples};
+use shaped::nn::{Dense, Relu, Sequential, Softmax};
+use shaped::rand::rngs::StdRng;
+use shaped::rand::{Rng, RngExt, SeedableRng};
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+const MIB: usize = 1 << 20;
+
+fn env(name: &str, default: u64) -> u64 {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+/// An IDX file of unsigned bytes.
+fn idx(dims: &[u32], fill: impl Fn(usize) -> u8) -> Vec<u8> {
+    let mut v = vec![0, 0, 0x08, dims.len() as u8];
+    for d in dims {
+        v.extend_from_slice(&d.to_be_bytes());
+    }
+    let n: u32 = dims.iter().product();
+    v.extend((0..n as usize).map(fill));
+    v
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(bytes).unwrap();
+    gz.finish().unwrap()
+}
+
+/// Values that break size arithmetic.
+const INTERESTING: [u32; 8] = [0, 1, 2, 0x7F, 0xFF, 0x8000_0000, 0xFFFF_FFFF, 0x0001_0000];
+
+/// One to four random mutations of `seed`.
+fn mutate(seed: &[u8], rng: &mut StdRng) -> Vec<u8> {
+    let mut v = seed.to_vec();
+    for _ in 0..rng.random_range(1..=4) {
+        let len = v.len();
+        match rng.random_range(0..8) {
+            0 if len > 0 => {
+                let i = rng.random_range(0..len);
+                v[i] ^= 1 << rng.random_range(0..8);
+            }
+            1 if len > 0 => {
+                let i = rng.random_range(0..len);
+                v[i] = rng.random();
+            }
+            2 if len >= 4 => {
+                // An interesting u32, big- or little-endian, at a random or a header offset.
+                let x = INTERESTING[rng.random_range(0..INTERESTING.len())];
+                let at = if rng.random_bool(0.5) {
+                    4 * rng.random_range(0..len / 4)
+                } else {
+                    rng.random_range(0..=len - 4)
+                };
+                let bytes = if rng.random_bool(0.5) { x.to_be_bytes() } else { x.to_le_bytes() };
+                v[at..at + 4].copy_from_slice(&bytes);
+            }
+            3 => v.truncate(rng.random_range(0..=len)),
+            4 => {
+                let at = rng.random_range(0..=len);
+                let extra: Vec<u8> = (0..rng.random_range(1..16)).map(|_| rng.random()).collect();
+                v.splice(at..at, extra);
+            }
+            5 if len > 0 => {
+                let a = rng.random_range(0..len);
+                let b = rng.random_range(a..=len.min(a + 64));
+                v.drain(a..b);
+            }
+            6 if len > 0 => {
+                let a = rng.random_range(0..len);
+                let b = rng.random_range(a..=len.min(a + 64));
+                let chunk = v[a..b].to_vec();
+                let at = rng.random_range(0..=v.len());
+                v.splice(at..at, chunk);
+            }
+            _ => {
+                if len > 0 {
+                    let i = rng.random_range(0..len);
+                    v[i] = [0u8, 1, 0x7F, 0x80, 0xFF][rng.random_range(0..5)];
+                }
+            }
+        }
+    }
+    v
+}
+
+type Net = (Dense<5, 7, Relu>, Dense<7, 3, Softmax>);
+
+/// CRC-32 (IEEE), as weight files end with.
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut c = !0u32;
+    for &b in bytes {
+        c ^= b as u32;
+        for _ in 0..8 {
+            c = if c & 1 != 0 { 0xEDB8_8320 ^ (c >> 1) } else { c >> 1 };
+        }
+    }
+    !c
+}
+
+/// The IDX readers on one input: a value or an error, and memory bounded by what the
+/// input can decode to.
+fn idx_input(bytes: &[u8], encoding: Encoding) -> bool {
+    // Deflate expands at most about 1032:1.
+    let decoded = if encoding == Encoding::Gzip { bytes.len() * 1032 } else { bytes.len() };
+    let bound = 2 * decoded + 2 * MIB;
+    let (peak, result) = peak_bytes_during(|| decode_idx(bytes, encoding).map(|i| i.data.len()));
+    assert!(peak <= bound, "{encoding:?} flat: peak {peak} > {bound} for {} bytes", bytes.len());
+    if let Ok(n) = result {
+        assert!(n <= decoded, "{n} bytes of data from {decoded} decodable");
+    }
+    let loaded = result.is_ok();
+    let (peak, _) = peak_bytes_during(|| decode_idx_samples::<[u8; 16], _>(bytes, encoding).map(|s| s.len()));
+    assert!(peak <= bound, "{encoding:?} samples: peak {peak} > {bound} for {} bytes", bytes.len());
+    let (peak, _) =
+        peak_bytes_during(|| decode_idx_samples::<[[u8; 4]; 4], _>(bytes, encoding).map(|s| s.len()));
+    assert!(peak <= bound, "{encoding:?} 4x4 samples: peak {peak} > {bound} for {} bytes", bytes.len());
+    loaded
+}
+
+/// The weight reader on one input: on an error the model keeps its weights; on success
+/// they are finite; memory stays about the size of the weights.
+fn weights_input(model: &mut Sequential<Net>, keep: &Sequential<Net>, bytes: &[u8]) -> bool {
+    let (peak, result) = peak_bytes_during(|| model.read_weights(&mut &bytes[..]));
+    assert!(peak <= 64 * 1024, "weights: peak {peak} bytes for a 313-byte file");
+    match result {
+        Err(_) => assert_eq!(model.params(), keep.params(), "a failed load changed the model"),
+        Ok(()) => {
+            let mut flat = Vec::new();
+            <Net as shaped::nn::Layers<f32>>::visit_params(model.params(), &mut |a| {
+                flat.extend_from_slice(a)
+            });
+            assert!(flat.iter().all(|w| w.is_finite()));
+            *model = keep.clone();
+            return true;
+        }
+    }
+    false
+}
+
+/// One test for every loader: the memory measure counts all threads.
+#[test]
+fn loaders_survive_mutated_inputs() {
+    let iters = env("SHAPED_FUZZ_ITERS", 100_000);
+    let mut rng = StdRng::seed_from_u64(env("SHAPED_FUZZ_SEED", 2026));
+    let seeds = [
+        idx(&[20], |i| (i % 10) as u8),
+        idx(&[3, 4, 4], |i| i as u8),
+        idx(&[2, 16], |i| (i * 7) as u8),
+        idx(&[2, 2, 2, 2], |i| i as u8),
+        idx(&[0, 28, 28], |_| 0),
+        idx(&[1, 1, 1, 1, 1], |_| 255),
+    ];
+    let gz_seeds: Vec<Vec<u8>> = seeds.iter().map(|s| gzip(s)).collect();
+
+    // Inputs that loaded: a mutator that only ever broke headers would test little.
+    let mut loaded = [0u64; 3];
+    let started = std::time::Instant::now();
+    for _ in 0..iters {
+        let seed = &seeds[rng.random_range(0..seeds.len())];
+        loaded[0] += idx_input(&mutate(seed, &mut rng), Encoding::Plain) as u64;
+    }
+    let plain = started.elapsed();
+    for k in 0..iters {
+        // Alternately: a damaged gzip stream, and a sound stream of a damaged file.
+        let bytes = if k % 2 == 0 {
+            mutate(&gz_seeds[rng.random_range(0..gz_seeds.len())], &mut rng)
+        } else {
+            gzip(&mutate(&seeds[rng.random_range(0..seeds.len())], &mut rng))
+        };
+        loaded[1] += idx_input(&bytes, Encoding::Gzip) as u64;
+    }
+    let gz = started.elapsed() - plain;
+
+    let keep = Sequential::<Net>::new(&mut StdRng::seed_from_u64(1));
+    let mut good = Vec::new();
+    keep.write_weights(&mut good).unwrap();
+    let mut model = keep.clone();
+    for k in 0..iters {
+        let mut bytes = mutate(&good, &mut rng);
+        // Every other input gets a valid checksum, so the checks behind it are reached.
+        if k % 2 == 1 && bytes.len() >= 4 {
+            let end = bytes.len() - 4;
+            let crc = crc32(&bytes[..end]);
+            bytes[end..].copy_from_slice(&crc.to_le_bytes());
+        }
+        loaded[2] += weights_input(&mut model, &keep, &bytes) as u64;
+    }
+    let weights = started.elapsed() - plain - gz;
+    println!(
+        "{iters} inputs per loader: IDX plain {plain:?}, IDX gzip {gz:?}, weights {weights:?}; loaded {loaded:?}"
+    );
+    // Mutations that change only data bytes keep a file loadable; a few percent must be.
+    for (name, n) in ["IDX plain", "IDX gzip", "weights"].iter().zip(loaded) {
+        assert!(n * 100 >= iters, "{name}: only {n} of {iters} mutated inputs loaded");
+    }
+}
