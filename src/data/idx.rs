@@ -162,7 +162,7 @@ impl Encoding {
 /// the gzip format says, and the IDX size checks apply to what they hold together;
 /// bytes after the last member that are not a gzip member are an error.
 pub fn read_idx(path: impl AsRef<Path>) -> Result<Idx, IdxError> {
-    with_file(path.as_ref(), |r, encoding| decode_idx(r, encoding))
+    with_file(path.as_ref(), decode_idx)
 }
 
 /// Parses an IDX stream from any reader, plain or gzip-compressed.
@@ -409,7 +409,7 @@ impl Idx {
 ///
 /// The samples are decoded as the file is read: peak memory is the samples themselves.
 pub fn load_idx_images<S: Shape<Elem = u8>>(path: impl AsRef<Path>) -> Result<Vec<S>, IdxError> {
-    with_file(path.as_ref(), |r, encoding| decode_idx_samples(r, encoding))
+    with_file(path.as_ref(), decode_idx_samples)
 }
 
 /// Reads labels (an IDX file of 1 dim).
