@@ -15,7 +15,7 @@ use std::io::Write;
 use shaped::data::{Encoding, decode_idx, decode_idx_samples};
 use shaped::nn::{Dense, Relu, Sequential, Softmax};
 use shaped::rand::rngs::StdRng;
-use shaped::rand::{Rng, RngExt, SeedableRng};
+use shaped::rand::{RngExt, SeedableRng};
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
