@@ -54,3 +54,34 @@ fn peak_memory_is_about_the_samples() {
     assert!(matches!(result, Err(IdxError::Truncated { .. })), "{result:?}");
     assert!(peak <= limit, "peak {peak} bytes for a file holding {data} bytes");
 }
+
+/// The bomb for real: a gzip of about 4 MB that decodes to 5.4 million images
+/// (4.2 GB). Under a memory limit the load must be an error, not an abort of the
+/// process. Run it under a limit (it is ignored by default: without one it just loads
+/// 4.2 GB):
+///
+/// `ulimit -v 3000000; SHAPED_EXPECT_OOM=1 cargo test --release --test idx_memory -- --ignored`
+#[test]
+#[ignore = "needs a memory limit (ulimit -v) to mean anything"]
+fn allocation_failure_is_an_error_under_a_memory_limit() {
+    let dir = std::env::temp_dir().join(format!("shaped-idx-mem-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("bomb-real.idx.gz");
+    let mut gz =
+        flate2::write::GzEncoder::new(std::fs::File::create(&path).unwrap(), flate2::Compression::best());
+    gz.write_all(&[0, 0, 8, 3]).unwrap();
+    for d in [5_400_000u32, 28, 28] {
+        gz.write_all(&d.to_be_bytes()).unwrap();
+    }
+    let zeros = vec![0u8; 784 * 10_000];
+    for _ in 0..540 {
+        gz.write_all(&zeros).unwrap();
+    }
+    gz.finish().unwrap();
+    println!("gzip of {} bytes", std::fs::metadata(&path).unwrap().len());
+    let result = load_idx_images::<[u8; 784]>(&path).map(|v| v.len());
+    println!("{result:?}");
+    if std::env::var_os("SHAPED_EXPECT_OOM").is_some() {
+        assert!(matches!(result, Err(IdxError::OutOfMemory { .. })), "{result:?}");
+    }
+}
