@@ -9,6 +9,7 @@
 
 mod common;
 use common::counting_alloc::{Counting, peak_bytes_during};
+use common::crc32;
 
 use std::io::Write;
 
@@ -101,18 +102,6 @@ fn mutate(seed: &[u8], rng: &mut StdRng) -> Vec<u8> {
 }
 
 type Net = (Dense<5, 7, Relu>, Dense<7, 3, Softmax>);
-
-/// CRC-32 (IEEE), as weight files end with.
-fn crc32(bytes: &[u8]) -> u32 {
-    let mut c = !0u32;
-    for &b in bytes {
-        c ^= b as u32;
-        for _ in 0..8 {
-            c = if c & 1 != 0 { 0xEDB8_8320 ^ (c >> 1) } else { c >> 1 };
-        }
-    }
-    !c
-}
 
 /// The IDX readers on one input: a value or an error, and memory bounded by what the
 /// input can decode to.

@@ -1,5 +1,8 @@
 //! Weight files: round trips, and every malformed file refused with the model unchanged.
 
+mod common;
+use common::crc32;
+
 use shaped::nn::{Dense, Relu, Sequential, Sigmoid, Softmax, WeightsError};
 use shaped::rand::{SeedableRng, rngs::StdRng};
 
@@ -83,18 +86,6 @@ fn malformed_files_are_errors() {
 
     let missing = Sequential::<Net>::zeros().load_weights("/nonexistent/dir/weights.bin").unwrap_err();
     assert!(matches!(missing, WeightsError::Io(_)));
-}
-
-/// CRC-32 (IEEE), written out here so the test does not trust the crate's.
-fn crc32(bytes: &[u8]) -> u32 {
-    let mut c = !0u32;
-    for &b in bytes {
-        c ^= b as u32;
-        for _ in 0..8 {
-            c = if c & 1 != 0 { 0xEDB8_8320 ^ (c >> 1) } else { c >> 1 };
-        }
-    }
-    !c
 }
 
 /// Every single-bit flip anywhere in a file is refused, and the model keeps its weights;
