@@ -379,22 +379,33 @@ impl<'a, T: Scalar> Io<'a, T> {
     }
 }
 
-/// Element `i` before the update: from `src`, or from `out` when updating in place (the
-/// branch is the same for the whole loop; the compiler takes it out of the loop).
+/// Element `i` before the update: from `out` when updating in place, else from `src`.
+/// A compile-time choice: a run-time one per element, times three arrays, kept LLVM from
+/// taking the branches out of the loop and vectorizing it (the update ran 3x slower).
 #[inline(always)]
-fn old<T: Scalar>(out: &[T], src: &[T], i: usize) -> T {
-    if src.is_empty() { out[i] } else { src[i] }
+fn old<T: Scalar, const IN_PLACE: bool>(out: &[T], src: &[T], i: usize) -> T {
+    if IN_PLACE { out[i] } else { src[i] }
 }
 
-/// Gradient `i`: `a[i] + b[i]`, or `a[i]` alone when `b` is empty (the branch is the
-/// same for the whole loop; the compiler takes it out of the loop).
+/// Gradient `i`: `a[i] + b[i]` with two parts, else `a[i]` (a compile-time choice).
 #[inline(always)]
-fn at<T: Scalar>(a: &[T], b: &[T], i: usize) -> T {
-    if b.is_empty() { a[i] } else { a[i] + b[i] }
+fn at<T: Scalar, const SUM: bool>(a: &[T], b: &[T], i: usize) -> T {
+    if SUM { a[i] + b[i] } else { a[i] }
+}
+
+/// Runs `$body::<IN_PLACE, SUM>(args)` for the mode of this call, chosen once.
+macro_rules! by_mode {
+    ($in_place:expr, $sum:expr, $body:ident::<$t:ty>($($arg:expr),*)) => {
+        match ($in_place, $sum) {
+            (true, false) => $body::<$t, true, false>($($arg),*),
+            (true, true) => $body::<$t, true, true>($($arg),*),
+            (false, false) => $body::<$t, false, false>($($arg),*),
+            (false, true) => $body::<$t, false, true>($($arg),*),
+        }
+    };
 }
 
 #[inline(always)]
-#[allow(clippy::needless_range_loop)] // one index into several arrays
 fn rmsprop_body<T: Scalar, const FMA: bool>(
     w: Io<'_, T>,
     g: Grad<'_, T>,
@@ -403,11 +414,33 @@ fn rmsprop_body<T: Scalar, const FMA: bool>(
 ) -> bool {
     let n = w.len().min(g.len()).min(v.len());
     let ((w, w0), (a, b), (v, v0)) = (w.split(n), g.parts(n), v.split(n));
+    // Weights and state are updated in place together, or out of place together.
+    by_mode!(w0.is_empty() && v0.is_empty(), !b.is_empty(), rmsprop_loop::<T>(w, w0, a, b, v, v0, s))
+}
+
+#[inline(always)]
+#[allow(clippy::needless_range_loop, clippy::too_many_arguments)] // one index into several arrays
+fn rmsprop_loop<T: Scalar, const IN_PLACE: bool, const SUM: bool>(
+    w: &mut [T],
+    w0: &[T],
+    a: &[T],
+    b: &[T],
+    v: &mut [T],
+    v0: &[T],
+    s: RmsPropStep<T>,
+) -> bool {
+    let n = w.len();
+    let (a, v) = (&a[..n], &mut v[..n]);
+    let (w0, b, v0) = (
+        if IN_PLACE { w0 } else { &w0[..n] },
+        if SUM { &b[..n] } else { b },
+        if IN_PLACE { v0 } else { &v0[..n] },
+    );
     let mut finite = true;
     for i in 0..n {
-        let gi = at(a, b, i);
-        let vi = s.rho * old(v, v0, i) + s.one_minus_rho * gi * gi;
-        let wi = old(w, w0, i) - s.learning_rate * gi / (vi + s.epsilon).sqrt();
+        let gi = at::<T, SUM>(a, b, i);
+        let vi = s.rho * old::<T, IN_PLACE>(v, v0, i) + s.one_minus_rho * gi * gi;
+        let wi = old::<T, IN_PLACE>(w, w0, i) - s.learning_rate * gi / (vi + s.epsilon).sqrt();
         finite &= vi.is_finite() & wi.is_finite();
         (v[i], w[i]) = (vi, wi);
     }
@@ -415,7 +448,6 @@ fn rmsprop_body<T: Scalar, const FMA: bool>(
 }
 
 #[inline(always)]
-#[allow(clippy::needless_range_loop)] // one index into several arrays
 fn adam_body<T: Scalar, const FMA: bool>(
     w: Io<'_, T>,
     g: Grad<'_, T>,
@@ -425,13 +457,32 @@ fn adam_body<T: Scalar, const FMA: bool>(
 ) -> bool {
     let n = w.len().min(g.len()).min(m.len()).min(v.len());
     let ((w, w0), (a, b), (m, m0), (v, v0)) = (w.split(n), g.parts(n), m.split(n), v.split(n));
+    let in_place = w0.is_empty() && m0.is_empty() && v0.is_empty();
+    by_mode!(in_place, !b.is_empty(), adam_loop::<T>(w, w0, a, b, (m, m0), (v, v0), s))
+}
+
+#[inline(always)]
+#[allow(clippy::needless_range_loop, clippy::too_many_arguments, clippy::type_complexity)]
+fn adam_loop<T: Scalar, const IN_PLACE: bool, const SUM: bool>(
+    w: &mut [T],
+    w0: &[T],
+    a: &[T],
+    b: &[T],
+    (m, m0): (&mut [T], &[T]),
+    (v, v0): (&mut [T], &[T]),
+    s: AdamStep<T>,
+) -> bool {
+    let n = w.len();
+    let (a, m, v) = (&a[..n], &mut m[..n], &mut v[..n]);
+    let b = if SUM { &b[..n] } else { b };
+    let (w0, m0, v0) = if IN_PLACE { (w0, m0, v0) } else { (&w0[..n], &m0[..n], &v0[..n]) };
     let mut finite = true;
     for i in 0..n {
-        let gi = at(a, b, i);
-        let (mo, vo) = (old(m, m0, i), old(v, v0, i));
+        let gi = at::<T, SUM>(a, b, i);
+        let (mo, vo) = (old::<T, IN_PLACE>(m, m0, i), old::<T, IN_PLACE>(v, v0, i));
         let mi = mo + (gi - mo) * s.one_minus_beta_1;
         let vi = vo + (gi * gi - vo) * s.one_minus_beta_2;
-        let wi = old(w, w0, i) - s.alpha * mi / (vi.sqrt() + s.epsilon);
+        let wi = old::<T, IN_PLACE>(w, w0, i) - s.alpha * mi / (vi.sqrt() + s.epsilon);
         finite &= mi.is_finite() & vi.is_finite() & wi.is_finite();
         (m[i], v[i], w[i]) = (mi, vi, wi);
     }
@@ -439,40 +490,59 @@ fn adam_body<T: Scalar, const FMA: bool>(
 }
 
 #[inline(always)]
-#[allow(clippy::needless_range_loop)] // one index into several arrays
 fn sgd_body<T: Scalar, const FMA: bool>(
     w: Io<'_, T>,
     g: Grad<'_, T>,
     velocity: Io<'_, T>,
     s: SgdStep<T>,
 ) -> bool {
+    let n =
+        if s.momentum == T::zero() { w.len().min(g.len()) } else { w.len().min(g.len()).min(velocity.len()) };
+    let ((w, w0), (a, b)) = (w.split(n), g.parts(n));
+    let (v, v0) = if s.momentum == T::zero() {
+        let n = velocity.len();
+        velocity.split(n)
+    } else {
+        velocity.split(n)
+    };
+    let in_place = w0.is_empty() && v0.is_empty();
+    by_mode!(in_place, !b.is_empty(), sgd_loop::<T>(w, w0, a, b, v, v0, s))
+}
+
+#[inline(always)]
+#[allow(clippy::needless_range_loop, clippy::too_many_arguments)] // one index into several arrays
+fn sgd_loop<T: Scalar, const IN_PLACE: bool, const SUM: bool>(
+    w: &mut [T],
+    w0: &[T],
+    a: &[T],
+    b: &[T],
+    v: &mut [T],
+    v0: &[T],
+    s: SgdStep<T>,
+) -> bool {
+    let n = w.len();
+    let a = &a[..n];
+    let b = if SUM { &b[..n] } else { b };
+    let w0 = if IN_PLACE { w0 } else { &w0[..n] };
     let mut finite = true;
     if s.momentum == T::zero() {
-        let n = w.len().min(g.len());
-        let ((w, w0), (a, b)) = (w.split(n), g.parts(n));
         for i in 0..n {
-            let wi = old(w, w0, i) - s.learning_rate * at(a, b, i);
+            let wi = old::<T, IN_PLACE>(w, w0, i) - s.learning_rate * at::<T, SUM>(a, b, i);
             finite &= wi.is_finite();
             w[i] = wi;
         }
         // The velocity is not used without momentum: carried over unchanged.
-        let n = velocity.len();
-        let (v, v0) = velocity.split(n);
-        if !v0.is_empty() {
-            v.copy_from_slice(v0);
+        if !IN_PLACE {
+            v.copy_from_slice(&v0[..v.len()]);
         }
         return finite;
     }
-    let n = w.len().min(g.len()).min(velocity.len());
-    let ((w, w0), (a, b), (v, v0)) = (w.split(n), g.parts(n), velocity.split(n));
+    let (v, v0) = (&mut v[..n], if IN_PLACE { v0 } else { &v0[..n] });
     for i in 0..n {
-        let gi = at(a, b, i);
-        let vi = s.momentum * old(v, v0, i) - s.learning_rate * gi;
-        let wi = if s.nesterov {
-            old(w, w0, i) + s.momentum * vi - s.learning_rate * gi
-        } else {
-            old(w, w0, i) + vi
-        };
+        let gi = at::<T, SUM>(a, b, i);
+        let vi = s.momentum * old::<T, IN_PLACE>(v, v0, i) - s.learning_rate * gi;
+        let wo = old::<T, IN_PLACE>(w, w0, i);
+        let wi = if s.nesterov { wo + s.momentum * vi - s.learning_rate * gi } else { wo + vi };
         finite &= vi.is_finite() & wi.is_finite();
         (v[i], w[i]) = (vi, wi);
     }
