@@ -2,7 +2,10 @@
 //! single-threaded training loop of direct matrixmultiply calls, same network, same batch,
 //! same optimizer, measured in the same run.
 //!
-//! `cargo bench --bench train`. BENCHMARKS.md records the ratio; the full 5-epoch MNIST
+//! Also `threads/...`: `fit` with the default thread count against 1 and 2 threads forced,
+//! on small and large networks.
+//!
+//! `cargo bench --bench train`. BENCHMARKS.md records the ratios; the full 5-epoch MNIST
 //! fit is `cargo run --release --example mnist`.
 
 mod baseline;
@@ -145,6 +148,65 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
+/// One epoch of `fit` for network `N` on `samples` random samples in batches of `batch`,
+/// with the default thread count (as many as pay) against 1 and 2 threads forced, in the
+/// same run: the default must never be slower than one thread.
+fn threads_case<N, const I: usize, const O: usize>(
+    c: &mut Criterion,
+    name: &str,
+    samples: usize,
+    batch: usize,
+) where
+    N: shaped::train::Backprop<f32, Input = [f32; I], Output = [f32; O]>
+        + shaped::nn::TakesSample<f32, [f32; I]>,
+    CategoricalCrossentropy:
+        shaped::train::PairsWith<N::Last> + shaped::train::Objective<f32, [f32; O], [f32; O], N::Last>,
+{
+    let x: Vec<[f32; I]> =
+        (0..samples).map(|s| std::array::from_fn(|i| ((s * 7 + i) % 13) as f32 / 13.0)).collect();
+    let y: Vec<[f32; O]> =
+        (0..samples).map(|s| std::array::from_fn(|c| if c == s % O { 1.0 } else { 0.0 })).collect();
+    let init = Sequential::<N>::new(&mut StdRng::seed_from_u64(3));
+    let mut g = c.benchmark_group(format!("threads/{name} batch {batch}"));
+    g.throughput(Throughput::Elements(samples as u64));
+    for (label, threads) in [("default", None), ("1 thread", Some(1)), ("2 threads", Some(2))] {
+        let mut model = init.clone().compile(RmsProp::default(), CategoricalCrossentropy, &[]).unwrap();
+        g.bench_function(label, |b| {
+            b.iter(|| {
+                let mut options = FitOptions::new(1, batch).verbose(false);
+                if let Some(t) = threads {
+                    options = options.threads(t);
+                }
+                model.fit_with(black_box(&x), &y, options).map(|h| h.loss[0])
+            })
+        });
+    }
+    g.finish();
+}
+
+fn threads(c: &mut Criterion) {
+    threads_case::<(Dense<64, 32, Relu>, Dense<32, 10, Softmax>), 64, 10>(c, "64-32-10", 1797, 32);
+    threads_case::<(Dense<30, 16, Relu>, Dense<16, 16, Relu>, Dense<16, 2, Softmax>), 30, 2>(
+        c,
+        "30-16-16-2",
+        569,
+        16,
+    );
+    threads_case::<(Dense<256, 256, Relu>, Dense<256, 10, Softmax>), 256, 10>(c, "256-256-10", 2048, 32);
+    threads_case::<(Dense<256, 512, Relu>, Dense<512, 10, Softmax>), 256, 10>(c, "256-512-10", 2048, 32);
+    threads_case::<Chapter2, 784, 10>(c, "784-512-10", 2048, 16);
+    threads_case::<Chapter2, 784, 10>(c, "784-512-10", 2048, 128);
+}
+
+criterion_group! {
+    name = threads_benches;
+    config = Criterion::default()
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2))
+        .sample_size(15);
+    targets = threads
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default()
@@ -153,4 +215,4 @@ criterion_group! {
         .sample_size(20);
     targets = bench
 }
-criterion_main!(benches);
+criterion_main!(benches, threads_benches);

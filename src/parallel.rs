@@ -23,6 +23,21 @@ pub fn threads() -> usize {
     })
 }
 
+/// Multiply-adds per thread in one step of `fit` below which another thread does not
+/// pay for its synchronization (measured: BENCHMARKS.md, "Threads only where they pay").
+pub(crate) const FIT_WORK_PER_THREAD: usize = 5_000_000;
+/// The same for `predict_batch`, which starts its threads at each call.
+pub(crate) const PREDICT_WORK_PER_THREAD: usize = 8_000_000;
+/// Rows of a batch per thread below which the products lose more to packing than the
+/// thread brings.
+pub(crate) const MIN_ROWS_PER_THREAD: usize = 16;
+
+/// Threads for `work` multiply-adds over `rows` rows: as many as pay, at most
+/// [`threads`], at least 1.
+pub(crate) fn threads_for(work: usize, rows: usize, work_per_thread: usize) -> usize {
+    threads().min(work / work_per_thread).min(rows / MIN_ROWS_PER_THREAD).max(1)
+}
+
 /// The state the members of a team share.
 #[derive(Default)]
 struct State {
@@ -271,6 +286,17 @@ pub(crate) mod tests {
         };
         let result = std::panic::catch_unwind(|| with_team(2, &work, |team| team.step()));
         assert!(result.is_err());
+    }
+
+    #[test]
+    fn threads_only_where_they_pay() {
+        assert_eq!(threads_for(0, 0, FIT_WORK_PER_THREAD), 1);
+        assert_eq!(threads_for(6_000_000, 32, FIT_WORK_PER_THREAD), 1);
+        // 784-512-10 at batch 16: work enough, but 8 rows a thread.
+        assert_eq!(threads_for(19_500_000, 16, FIT_WORK_PER_THREAD), 1);
+        let most = threads();
+        assert_eq!(threads_for(13_000_000, 32, FIT_WORK_PER_THREAD), most.min(2));
+        assert_eq!(threads_for(usize::MAX, usize::MAX, FIT_WORK_PER_THREAD), most);
     }
 
     #[test]

@@ -383,13 +383,18 @@ fn fit_update_equals_adam_by_hand_on_the_full_batch() {
         });
     }
 
-    // Through fit: one batch of all 40 samples a step, split over the threads.
-    let mut compiled = model.compile(Adam::default(), CategoricalCrossentropy, &[]).unwrap();
-    compiled.fit_with(&x, &y, FitOptions::new(3, 40).verbose(false)).unwrap();
-    let (got, want) = (flat::<Net>(compiled.params()), flat::<Net>(&p));
-    assert_eq!(got.len(), 100 * 64 + 64 + 64 * 3 + 3);
-    for (i, (g, w)) in got.iter().zip(&want).enumerate() {
-        assert!((g - w).abs() <= 1e-9 * (1.0 + w.abs()), "weight {i}: fit {g}, by hand {w}");
+    // Through fit: one batch of all 40 samples a step, split over 1, 2 and 3 threads.
+    for threads in 1..=3 {
+        let mut compiled = model.clone().compile(Adam::default(), CategoricalCrossentropy, &[]).unwrap();
+        compiled.fit_with(&x, &y, FitOptions::new(3, 40).verbose(false).threads(threads)).unwrap();
+        let (got, want) = (flat::<Net>(compiled.params()), flat::<Net>(&p));
+        assert_eq!(got.len(), 100 * 64 + 64 + 64 * 3 + 3);
+        for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+            assert!(
+                (g - w).abs() <= 1e-9 * (1.0 + w.abs()),
+                "{threads} threads, weight {i}: fit {g}, by hand {w}"
+            );
+        }
     }
 }
 

@@ -68,8 +68,9 @@ impl<'a, N: Layers<T>, T: Scalar> ModelRef<'a, N, T> {
         Summary::new()
     }
 
-    /// Outputs for a batch of samples (the shorter of the two lengths is used), with
-    /// `std`, the batch is split over the machine's cores.
+    /// Outputs for a batch of samples (the shorter of the two lengths is used). With
+    /// `std`, a batch large enough to pay for it (about 8 M multiply-adds and 16 rows a
+    /// thread) is split over the machine's cores.
     #[cfg(feature = "alloc")]
     pub fn predict_batch_into<X>(&self, xs: &[X], out: &mut [N::Output])
     where
@@ -80,8 +81,9 @@ impl<'a, N: Layers<T>, T: Scalar> ModelRef<'a, N, T> {
         let (x, out) = (&x[..rows], &mut out[..rows]);
         #[cfg(feature = "std")]
         {
-            let threads = crate::parallel::threads();
-            if threads > 1 && rows >= 32 {
+            let work = rows.saturating_mul(N::PARAMS);
+            let threads = crate::parallel::threads_for(work, rows, crate::parallel::PREDICT_WORK_PER_THREAD);
+            if threads > 1 {
                 let params = self.params;
                 let f = |xc: &[N::Input], oc: &mut [N::Output]| N::forward_batch(params, xc, oc);
                 crate::parallel::for_each_chunk(threads, rows.div_ceil(threads), x, out, &f);

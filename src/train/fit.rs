@@ -184,9 +184,11 @@ impl<N: Backprop<T>, O: Optimizer, L: Loss, T: Scalar> Compiled<N, O, L, T> {
 
     /// `fit` with Keras's other options: validation, seed, verbosity.
     ///
-    /// Training splits each batch over the machine's cores (see
-    /// [`crate::parallel::threads`]); the result does not depend on timing, only on the
-    /// seed and the number of threads. Nothing is allocated per batch.
+    /// Training splits each batch over the machine's cores where that pays (a step of at
+    /// least about 5 M multiply-adds a thread and 16 rows a thread; see
+    /// [`FitOptions::threads`] and [`crate::parallel::threads`]); the result does not
+    /// depend on timing, only on the seed and the number of threads. Nothing is allocated
+    /// per batch.
     pub fn fit_with<X: Sync, Y: Sync>(
         &mut self,
         x: &[X],
@@ -201,7 +203,13 @@ impl<N: Backprop<T>, O: Optimizer, L: Loss, T: Scalar> Compiled<N, O, L, T> {
         let n = train_x.len();
         let batch = options.batch_size.min(n);
         let steps = n.div_ceil(batch);
-        let threads = crate::parallel::threads().min(batch);
+        let threads = match options.threads {
+            Some(t) => t.min(batch),
+            None => {
+                let work = batch.saturating_mul(N::PARAMS).saturating_mul(3);
+                crate::parallel::threads_for(work, batch, crate::parallel::FIT_WORK_PER_THREAD)
+            }
+        };
         let accuracy_on = self.accuracy_on();
         let mut rng = StdRng::seed_from_u64(options.seed);
         let mut history = History::default();
@@ -373,15 +381,20 @@ mod tests {
         let model = Sequential::<Net>::new(&mut StdRng::seed_from_u64(3));
         let mut compiled =
             model.clone().compile(RmsProp::default(), CategoricalCrossentropy, &[Metric::Accuracy]).unwrap();
-        let options = FitOptions::new(3, 64).verbose(false);
+        let options = FitOptions::new(3, 64).verbose(false).threads(2);
         let history = with_failing_spawns(|| compiled.fit_with(&x, &y, options)).unwrap();
         assert_eq!(history.loss.len(), 3);
         assert!(history.loss[2] < history.loss[0], "it trained: {:?}", history.loss);
-        let batch = with_failing_spawns(|| compiled.predict_batch(&x));
-        assert_eq!(batch.len(), x.len());
-        for (p, s) in batch.iter().zip(&x) {
-            let one = compiled.predict(s);
-            assert!(p.iter().zip(&one).all(|(a, b)| (a - b).abs() < 1e-6));
+        // A batch large enough that predict_batch wants every core (41 M multiply-adds).
+        type Big = (Dense<256, 512, Relu>, Dense<512, 10, Softmax>);
+        let big = Sequential::<Big>::new(&mut StdRng::seed_from_u64(4));
+        let xs: Vec<[f32; 256]> =
+            (0..300).map(|s| core::array::from_fn(|i| ((s + i) % 7) as f32 / 7.0)).collect();
+        let batch = with_failing_spawns(|| big.predict_batch(&xs));
+        assert_eq!(batch.len(), xs.len());
+        for (p, s) in batch.iter().zip(&xs) {
+            let one = big.predict(s);
+            assert!(p.iter().zip(&one).all(|(a, b)| (a - b).abs() < 1e-5));
         }
     }
 }

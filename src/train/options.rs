@@ -32,12 +32,15 @@ pub struct FitOptions<'a, X, Y> {
     pub seed: u64,
     /// Print a progress line per epoch.
     pub verbose: bool,
+    /// Threads to split each batch over; `None`: as many as pay for themselves (one for
+    /// small networks and batches), at most [`crate::parallel::threads`].
+    pub threads: Option<usize>,
 }
 
 impl<'a, X, Y> FitOptions<'a, X, Y> {
     /// `epochs` passes in batches of `batch_size`, shuffled from seed 0, verbose.
     pub fn new(epochs: usize, batch_size: usize) -> Self {
-        FitOptions { epochs, batch_size, validation: Validation::None, seed: 0, verbose: true }
+        FitOptions { epochs, batch_size, validation: Validation::None, seed: 0, verbose: true, threads: None }
     }
     /// Sets aside the last `fraction` of the data for validation.
     pub fn validation_split(mut self, fraction: f64) -> Self {
@@ -52,6 +55,12 @@ impl<'a, X, Y> FitOptions<'a, X, Y> {
     /// The seed of the per-epoch shuffle.
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = seed;
+        self
+    }
+    /// Splits each batch over exactly `threads` threads (at least 1, at most the batch
+    /// size), instead of as many as pay. Results depend on the seed and the thread count.
+    pub fn threads(mut self, threads: usize) -> Self {
+        self.threads = Some(threads.max(1));
         self
     }
     /// Whether to print a progress line per epoch.
