@@ -69,6 +69,8 @@ pub use error::LengthError;
 pub use shape::{Element, Shape};
 #[cfg(feature = "alloc")]
 pub use tensor::{Tensor, Tensor0, Tensor1, Tensor2, Tensor3, Tensor4, Tensor5};
+#[cfg(feature = "alloc")]
+pub use train::Network;
 pub use zeroed::Zeroable;
 #[cfg(feature = "alloc")]
 pub use zeroed::zeroed_box;

@@ -16,6 +16,16 @@ use rand::Rng;
 /// The type is a zero-sized marker; the weights live in [`DenseParams`].
 pub struct Dense<const IN: usize, const OUT: usize, A: Activation = super::Linear>(PhantomData<A>);
 
+impl<const IN: usize, const OUT: usize, A: Activation> Dense<IN, OUT, A> {
+    /// A layer needs inputs and outputs. No trait bound can say `OUT > 0` on stable Rust,
+    /// so this is checked where the layer is used (`cargo build`, not `cargo check`); the
+    /// error names the layer's type, `Dense<784, 0, ..>`.
+    pub(crate) const NOT_EMPTY: () = assert!(
+        IN > 0 && OUT > 0,
+        "a `Dense` layer needs at least one input and one output: `Dense<IN, OUT>` with IN or OUT = 0 has no weights to learn"
+    );
+}
+
 impl<const IN: usize, const OUT: usize, A: Activation> core::fmt::Debug for Dense<IN, OUT, A> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         write!(f, "Dense<{IN}, {OUT}, {}>", A::NAME)
@@ -60,6 +70,7 @@ impl<T: Scalar, const IN: usize, const OUT: usize, A: Activation> Layers<T> for 
     const DEPTH: usize = 1;
 
     fn init<R: Rng + ?Sized>(params: &mut Self::Params, rng: &mut R) {
+        let () = Self::NOT_EMPTY;
         // glorot_uniform: U(-limit, limit), limit = sqrt(6 / (fan_in + fan_out)).
         let limit = T::from_f64(num_traits::Float::sqrt(6.0 / (IN + OUT) as f64));
         crate::random::fill_uniform(rng, params.kernel.as_flattened_mut(), -limit, limit);
@@ -68,6 +79,7 @@ impl<T: Scalar, const IN: usize, const OUT: usize, A: Activation> Layers<T> for 
 
     #[inline(always)]
     fn forward_inline<const FMA: bool>(params: &Self::Params, x: &[T; IN], out: &mut [T; OUT]) {
+        let () = Self::NOT_EMPTY;
         *out = params.bias;
         linalg::small::accumulate_rows_inline::<T, IN, OUT, FMA>(
             core::slice::from_ref(x),
@@ -79,6 +91,7 @@ impl<T: Scalar, const IN: usize, const OUT: usize, A: Activation> Layers<T> for 
 
     #[cfg(feature = "alloc")]
     fn forward_batch(params: &Self::Params, x: &[[T; IN]], out: &mut [[T; OUT]]) {
+        let () = Self::NOT_EMPTY;
         let rows = x.len().min(out.len());
         let (x, out) = (&x[..rows], &mut out[..rows]);
         out.fill(params.bias);
@@ -89,6 +102,7 @@ impl<T: Scalar, const IN: usize, const OUT: usize, A: Activation> Layers<T> for 
     }
 
     fn describe(f: &mut dyn FnMut(LayerInfo)) {
+        let () = Self::NOT_EMPTY;
         f(LayerInfo { kind: "Dense", activation: A::NAME, inputs: IN, outputs: OUT, params: IN * OUT + OUT });
     }
 

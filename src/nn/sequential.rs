@@ -59,6 +59,7 @@ impl<N: Layers<T>, T: Scalar> Sequential<N, T> {
     }
 
     /// The box of the weights, for training to swap in new weights without a copy.
+    #[cfg(feature = "std")]
     pub(crate) fn params_box_mut(&mut self) -> &mut Box<N::Params> {
         &mut self.params
     }

@@ -1,5 +1,5 @@
-//! Stacks of layers: a pair `(A, B)` runs `B` on `A`'s output, and flat tuples of 3 to 12
-//! stacks are pairs nested to the right.
+//! Stacks of layers: a pair `(A, B)` runs `B` on `A`'s output, flat tuples of 3 to 12
+//! stacks are pairs nested to the right, and `(A,)` is `A`.
 
 use super::layers::{Accepts, LayerInfo, Layers, TakesSample, Vector};
 use crate::element::Scalar;
@@ -70,6 +70,66 @@ impl<T: Scalar, In, A: Accepts<T, In>, B: Accepts<T, A::Output>> Accepts<T, In> 
 }
 
 impl<T: Scalar, X, A: TakesSample<T, X>, B: Accepts<T, A::Output>> TakesSample<T, X> for (A, B) {
+    #[inline(always)]
+    fn view(x: &X) -> &Self::Input {
+        A::view(x)
+    }
+    #[inline(always)]
+    fn view_batch(x: &[X]) -> &[Self::Input] {
+        A::view_batch(x)
+    }
+}
+
+/// A one-layer stack `(A,)` is `A` (its weights are `A`'s, not a tuple of them).
+impl<T: Scalar, A: Layers<T>> Layers<T> for (A,) {
+    type Input = A::Input;
+    type Output = A::Output;
+    type Params = A::Params;
+    type Last = A::Last;
+    const PARAMS: usize = A::PARAMS;
+    const DEPTH: usize = A::DEPTH;
+
+    fn init<R: Rng + ?Sized>(params: &mut Self::Params, rng: &mut R) {
+        A::init(params, rng)
+    }
+    #[inline(always)]
+    fn forward_inline<const FMA: bool>(params: &Self::Params, x: &Self::Input, out: &mut Self::Output) {
+        A::forward_inline::<FMA>(params, x, out)
+    }
+    #[cfg(feature = "alloc")]
+    fn forward_batch(params: &Self::Params, x: &[Self::Input], out: &mut [Self::Output]) {
+        A::forward_batch(params, x, out)
+    }
+    fn describe(f: &mut dyn FnMut(LayerInfo)) {
+        A::describe(f)
+    }
+    fn zip_params(a: &mut Self::Params, b: &Self::Params, f: &mut dyn FnMut(&mut [T], &[T])) {
+        A::zip_params(a, b, f)
+    }
+    fn visit_params_mut(p: &mut Self::Params, f: &mut dyn FnMut(&mut [T])) {
+        A::visit_params_mut(p, f)
+    }
+    fn visit_params<'a>(p: &'a Self::Params, f: &mut dyn FnMut(&'a [T])) {
+        A::visit_params(p, f)
+    }
+}
+
+impl<T: Scalar, In, A: Accepts<T, In>> Accepts<T, In> for (A,) {
+    #[inline(always)]
+    fn view(x: &In) -> &Self::Input {
+        A::view(x)
+    }
+    #[inline(always)]
+    fn view_batch(x: &[In]) -> &[Self::Input] {
+        A::view_batch(x)
+    }
+    #[inline(always)]
+    fn view_batch_mut(x: &mut [In]) -> &mut [Self::Input] {
+        A::view_batch_mut(x)
+    }
+}
+
+impl<T: Scalar, X, A: TakesSample<T, X>> TakesSample<T, X> for (A,) {
     #[inline(always)]
     fn view(x: &X) -> &Self::Input {
         A::view(x)

@@ -78,6 +78,7 @@ impl<T: Scalar, const IN: usize, const OUT: usize, A: Activation> Backprop<T> fo
     }
 
     fn forward_train(params: &Self::Params, x: &[[T; IN]], trace: &mut Self::Trace, ws: &mut Workspace<T>) {
+        let () = Self::NOT_EMPTY;
         let y = &mut trace.y[..x.len()];
         y.fill(params.bias);
         linalg::matmul_rows(x, &params.kernel, y, true, Some(&mut ws.0));
@@ -185,6 +186,38 @@ impl<T: Scalar, A: Backprop<T>, B: Backprop<T> + Accepts<T, A::Output>> Backprop
         }
         A::activation_backward(&mut trace.0, rows);
         A::backward(&params.0, x, &mut trace.0, &mut grads.0, dx, ws);
+    }
+}
+
+/// A one-layer stack trains as its layer.
+impl<T: Scalar, A: Backprop<T>> Backprop<T> for (A,) {
+    type Trace = A::Trace;
+    fn new_trace(rows: usize) -> Self::Trace {
+        A::new_trace(rows)
+    }
+    fn forward_train(
+        params: &Self::Params,
+        x: &[Self::Input],
+        trace: &mut Self::Trace,
+        ws: &mut Workspace<T>,
+    ) {
+        A::forward_train(params, x, trace, ws)
+    }
+    fn output_and_grad(trace: &mut Self::Trace) -> (&[Self::Output], &mut [Self::Output]) {
+        A::output_and_grad(trace)
+    }
+    fn activation_backward(trace: &mut Self::Trace, rows: usize) {
+        A::activation_backward(trace, rows)
+    }
+    fn backward(
+        params: &Self::Params,
+        x: &[Self::Input],
+        trace: &mut Self::Trace,
+        grads: &mut Self::Params,
+        dx: Option<&mut [Self::Input]>,
+        ws: &mut Workspace<T>,
+    ) {
+        A::backward(params, x, trace, grads, dx, ws)
     }
 }
 

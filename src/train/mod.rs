@@ -21,6 +21,7 @@ mod fit;
 #[cfg(feature = "std")]
 mod history;
 mod loss;
+mod network;
 mod optim;
 #[cfg(feature = "std")]
 mod options;
@@ -37,6 +38,7 @@ pub use loss::{
     BinaryCrossentropy, CategoricalCrossentropy, Loss, MeanAbsoluteError, MeanSquaredError, Objective,
     PairsWith, SparseCategoricalCrossentropy,
 };
+pub use network::Network;
 pub use optim::{Adam, Optimizer, RmsProp, SettingError, Sgd};
 #[cfg(feature = "std")]
 pub use options::{FitOptions, Metric, Validation};
