@@ -2,6 +2,8 @@
 
 use core::fmt::{Debug, Display};
 
+use crate::constraint::{Broadcast, Dims0, Dims1, Dims2, Dims3, Dims4, Dims5, SameElement, ShapeCheck};
+
 /// The largest rank `shaped` supports.
 pub const MAX_RANK: usize = 5;
 
@@ -49,9 +51,18 @@ element!(
 /// assert_eq!(<[[f32; 3]; 2] as Shape>::NUMEL, 6);
 /// assert_eq!(<f64 as Shape>::DIMS, &[] as &[usize]);
 /// ```
-pub trait Shape: Copy + Send + Sync + 'static + crate::zeroed::Zeroable {
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a tensor shape",
+    label = "not a shape of rank 0 to 5",
+    note = "a shape is an element type (`f32`, `f64`, an integer) or arrays of it nested up to 5 deep: `[[f32; 4]; 3]` is the shape (3, 4)"
+)]
+pub trait Shape: Copy + Send + Sync + 'static + crate::zeroed::Zeroable + BroadcastTo<Self> {
     /// The element type (`f32` in `[[f32; 3]; 2]`).
     type Elem: Element;
+    /// The dims as one flat type (`Dims2<2, 3>` for `[[f32; 3]; 2]`), on which the shape
+    /// rules of [`constraint`](crate::constraint) dispatch.
+    #[doc(hidden)]
+    type Dims;
     /// Number of axes.
     const RANK: usize;
     /// Number of elements.
@@ -78,10 +89,45 @@ pub trait Shape: Copy + Send + Sync + 'static + crate::zeroed::Zeroable {
     }
 }
 
+/// `Self` can be combined element-wise with a tensor of shape `Target`: the shapes are
+/// equal, or `Self` has lower rank and equals the trailing dims of `Target` (numpy
+/// broadcasting, e.g. a `(10,)` bias added to a `(32, 10)` batch; a scalar broadcasts to
+/// any shape). Both hold one element type.
+///
+/// Every shape broadcasts to itself (a supertrait of [`Shape`]), so code generic over
+/// `S: Shape` can combine two `Tensor<S>` without a bound of its own.
+///
+/// ```
+/// # use shaped::{Tensor1, Tensor2};
+/// let x = Tensor2::<f32, 2, 3>::ones();
+/// let b = Tensor1::<f32, 3>::from_array([1.0, 2.0, 3.0]);
+/// assert_eq!((&x + &b).as_array(), &[[2.0, 3.0, 4.0], [2.0, 3.0, 4.0]]);
+/// ```
+pub trait BroadcastTo<Target> {
+    /// The right-hand side's elements as the left-hand side's element type (the same type).
+    #[doc(hidden)]
+    fn elements(rhs: &[<Self as Shape>::Elem]) -> &[<Target as Shape>::Elem]
+    where
+        Self: Shape,
+        Target: Shape;
+}
+
+impl<S: Shape, B: Shape> BroadcastTo<S> for B
+where
+    S::Dims: Broadcast<B::Dims>,
+    ShapeCheck: SameElement<S::Elem, B::Elem>,
+{
+    #[inline(always)]
+    fn elements(rhs: &[B::Elem]) -> &[S::Elem] {
+        <ShapeCheck as SameElement<S::Elem, B::Elem>>::cast(rhs)
+    }
+}
+
 macro_rules! scalar_shape {
     ($($t:ty),*) => {$(
         impl Shape for $t {
             type Elem = $t;
+            type Dims = Dims0;
             const RANK: usize = 0;
             const NUMEL: usize = 1;
             const DIMS: &'static [usize] = &[];
@@ -99,28 +145,37 @@ macro_rules! scalar_shape {
 }
 scalar_shape!(f32, f64, u8, u16, u32, u64, usize, i8, i16, i32, i64);
 
-impl<E: Shape, const N: usize> Shape for [E; N] {
-    type Elem = E::Elem;
-    const RANK: usize = {
-        assert!(E::RANK < MAX_RANK, "shaped supports tensors of rank 0 to 5");
-        E::RANK + 1
-    };
-    const NUMEL: usize = N * E::NUMEL;
-    const PADDED_DIMS: [usize; MAX_RANK] = {
-        let inner = E::PADDED_DIMS;
-        [N, inner[0], inner[1], inner[2], inner[3]]
-    };
-    const DIMS: &'static [usize] = Self::PADDED_DIMS.split_at(Self::RANK).0;
+// One impl per rank (not one recursive `[E; N]`), so that each rank names its dims: the
+// shape rules print them, and `BroadcastTo<Self>` holds for each rank by its own rule.
+macro_rules! array_shape {
+    ($rank:literal: $inner:ty => $dims:ident<$d0:ident $(, $d:ident)*>) => {
+        impl<T: Element, const $d0: usize $(, const $d: usize)*> Shape for [$inner; $d0] {
+            type Elem = T;
+            type Dims = $dims<$d0 $(, $d)*>;
+            const RANK: usize = $rank;
+            const NUMEL: usize = $d0 * <$inner as Shape>::NUMEL;
+            const PADDED_DIMS: [usize; MAX_RANK] = {
+                let inner = <$inner as Shape>::PADDED_DIMS;
+                [$d0, inner[0], inner[1], inner[2], inner[3]]
+            };
+            const DIMS: &'static [usize] = Self::PADDED_DIMS.split_at($rank).0;
 
-    #[inline(always)]
-    fn flatten_slice(values: &[Self]) -> &[Self::Elem] {
-        E::flatten_slice(values.as_flattened())
-    }
-    #[inline(always)]
-    fn flatten_slice_mut(values: &mut [Self]) -> &mut [Self::Elem] {
-        E::flatten_slice_mut(values.as_flattened_mut())
-    }
+            #[inline(always)]
+            fn flatten_slice(values: &[Self]) -> &[T] {
+                <$inner as Shape>::flatten_slice(values.as_flattened())
+            }
+            #[inline(always)]
+            fn flatten_slice_mut(values: &mut [Self]) -> &mut [T] {
+                <$inner as Shape>::flatten_slice_mut(values.as_flattened_mut())
+            }
+        }
+    };
 }
+array_shape!(1: T => Dims1<D0>);
+array_shape!(2: [T; D1] => Dims2<D0, D1>);
+array_shape!(3: [[T; D2]; D1] => Dims3<D0, D1, D2>);
+array_shape!(4: [[[T; D3]; D2]; D1] => Dims4<D0, D1, D2, D3>);
+array_shape!(5: [[[[T; D4]; D3]; D2]; D1] => Dims5<D0, D1, D2, D3, D4>);
 
 /// Row-major strides (in elements) of a shape's axes.
 #[cfg(feature = "alloc")]

@@ -221,3 +221,61 @@ fn elementwise_matches_reference() {
         assert_eq!(*x, (a.as_slice()[i] / 2.0 - b.as_slice()[i]).max(0.0));
     }
 }
+
+#[test]
+fn negative_axes_count_from_the_end() {
+    let mut rng = StdRng::seed_from_u64(15);
+    let x: Tensor3<f64, 3, 4, 5> = random(&mut rng);
+    assert_eq!(x.sum_axis::<-1>().as_slice(), x.sum_axis::<2>().as_slice());
+    assert_eq!(x.sum_axis::<-2>().as_slice(), x.sum_axis::<1>().as_slice());
+    assert_eq!(x.max_axis::<-3>().as_slice(), x.max_axis::<0>().as_slice());
+    assert_eq!(x.argmax_axis::<-1>().as_slice(), x.argmax_axis::<2>().as_slice());
+    assert_eq!(x.mean_axis::<-2>().shape(), &[3, 5]);
+    let v: Tensor1<f64, 6> = random(&mut rng);
+    assert_eq!(v.min_axis::<-1>().value(), v.min());
+    let y: Tensor5<f64, 2, 1, 3, 2, 2> = random(&mut rng);
+    close(y.sum_axis::<-3>().as_slice(), &reference_sum_axis(y.as_slice(), y.shape(), 2), 1e-12);
+}
+
+#[test]
+fn every_rank_pair_broadcasts_by_trailing_dims() {
+    let mut rng = StdRng::seed_from_u64(16);
+    let a: Tensor4<f64, 2, 3, 4, 5> = random(&mut rng);
+    let s = Tensor::<f64>::from_array(2.5);
+    let v: Tensor1<f64, 5> = random(&mut rng);
+    let m: Tensor2<f64, 4, 5> = random(&mut rng);
+    let t: Tensor3<f64, 3, 4, 5> = random(&mut rng);
+    let (by_s, by_v, by_m, by_t) = (&a - &s, &a * &v, &a + &m, &a / &t);
+    for i in 0..2 {
+        for j in 0..3 {
+            for k in 0..4 {
+                for l in 0..5 {
+                    let x = a[[i, j, k, l]];
+                    assert_eq!(by_s[[i, j, k, l]], x - 2.5);
+                    assert_eq!(by_v[[i, j, k, l]], x * v[[l]]);
+                    assert_eq!(by_m[[i, j, k, l]], x + m[[k, l]]);
+                    assert_eq!(by_t[[i, j, k, l]], x / t[[j, k, l]]);
+                }
+            }
+        }
+    }
+    // Generic code over any shape combines two tensors of that shape with no extra bound.
+    fn twice<S: Shape<Elem = f64>>(x: &Tensor<S>) -> Tensor<S> {
+        x + x
+    }
+    assert_eq!(twice(&m).as_slice(), m.map(|x| 2.0 * x).as_slice());
+}
+
+#[test]
+fn products_with_empty_dims_are_zero_or_empty() {
+    let a = Tensor2::<f32, 3, 0>::zeros();
+    let x = Tensor1::<f32, 0>::zeros();
+    assert_eq!(a.dot(&x).as_array(), &[0.0; 3]);
+    let b = Tensor2::<f32, 0, 4>::zeros();
+    assert_eq!(x.dot(&b).as_array(), &[0.0; 4]);
+    let c = Tensor2::<f32, 3, 0>::zeros();
+    let d = Tensor2::<f32, 0, 0>::zeros();
+    assert_eq!(c.dot(&d).shape(), &[3, 0]);
+    let e = Tensor1::<f32, 2>::from_array([1.0, 2.0]);
+    assert_eq!(e.dot(&Tensor2::<f32, 2, 0>::zeros()).shape(), &[0]);
+}

@@ -1,5 +1,6 @@
 //! The fully connected layer.
 
+use crate::constraint::message::Message;
 use core::marker::PhantomData;
 
 use super::activation::Activation;
@@ -20,10 +21,11 @@ impl<const IN: usize, const OUT: usize, A: Activation> Dense<IN, OUT, A> {
     /// A layer needs inputs and outputs. No trait bound can say `OUT > 0` on stable Rust,
     /// so this is checked where the layer is used (`cargo build`, not `cargo check`); the
     /// error names the layer's type, `Dense<784, 0, ..>`.
-    pub(crate) const NOT_EMPTY: () = assert!(
-        IN > 0 && OUT > 0,
-        "a `Dense` layer needs at least one input and one output: `Dense<IN, OUT>` with IN or OUT = 0 has no weights to learn"
-    );
+    pub(crate) const NOT_EMPTY: () = if IN == 0 || OUT == 0 {
+        let m = Message::new().str("`Dense<").num(IN).str(", ").num(OUT).str(", ..>` has ");
+        let m = m.str(if IN == 0 { "no inputs" } else { "no outputs" });
+        panic!("{}", m.str(": a `Dense` layer needs at least one input and one output").as_str());
+    };
 }
 
 impl<const IN: usize, const OUT: usize, A: Activation> core::fmt::Debug for Dense<IN, OUT, A> {

@@ -1,18 +1,16 @@
 //! `dot`: vector . vector, matrix . vector, vector . matrix, matrix . matrix.
 
 use super::Tensor;
-use crate::constraint::{MatMulDims, MatVecDims, ShapeCheck, VecDotDims, VecMatDims};
+use crate::constraint::{
+    Dims0, Dims1, Dims2, Dims3, Dims4, Dims5, MatMulDims, MatVecDims, SameElement, ShapeCheck, VecDotDims,
+    VecMatDims,
+};
 use crate::element::Scalar;
 use crate::linalg;
 
 use crate::shape::Shape;
 
 /// `Self . Rhs` is defined, and gives `Output`.
-#[diagnostic::on_unimplemented(
-    message = "`dot` is not defined between shapes `{Self}` and `{Rhs}`",
-    label = "`dot` takes vectors and matrices of one element type",
-    note = "`dot` multiplies vector . vector, matrix . vector, vector . matrix and matrix . matrix"
-)]
 pub trait Dot<Rhs: Shape>: Shape {
     /// The shape of the product.
     type Output: Shape<Elem = Self::Elem>;
@@ -21,56 +19,100 @@ pub trait Dot<Rhs: Shape>: Shape {
     fn dot_into(a: &Self, b: &Rhs, out: &mut Self::Output);
 }
 
-impl<T: Scalar, const N: usize, const N2: usize> Dot<[T; N2]> for [T; N]
+impl<S: Shape, B: Shape> Dot<B> for S
 where
-    ShapeCheck: VecDotDims<N, N2>,
+    S::Elem: Scalar,
+    S::Dims: DotRule<B::Dims> + DotDims<B::Dims>,
+    ShapeCheck: SameElement<S::Elem, B::Elem>,
 {
-    type Output = T;
-    fn dot_into(a: &Self, b: &[T; N2], out: &mut T) {
+    type Output = <S::Dims as DotDims<B::Dims>>::Output<S::Elem>;
+    #[inline]
+    fn dot_into(a: &S, b: &B, out: &mut Self::Output) {
+        let b = <ShapeCheck as SameElement<S::Elem, B::Elem>>::cast(b.flat());
+        <S::Dims as DotDims<B::Dims>>::dot_into(a.flat(), b, out);
+    }
+}
+
+/// `dot` is defined between shapes of dims `Self` and `R`: dispatches to the rule for their
+/// ranks.
+#[doc(hidden)]
+pub trait DotRule<R> {}
+
+impl<const N: usize, const N2: usize> DotRule<Dims1<N2>> for Dims1<N> where ShapeCheck: VecDotDims<N, N2> {}
+impl<const M: usize, const K: usize, const K2: usize> DotRule<Dims1<K2>> for Dims2<M, K> where
+    ShapeCheck: MatVecDims<M, K, K2>
+{
+}
+impl<const K: usize, const K2: usize, const N: usize> DotRule<Dims2<K2, N>> for Dims1<K> where
+    ShapeCheck: VecMatDims<K, K2, N>
+{
+}
+impl<const M: usize, const K: usize, const K2: usize, const N: usize> DotRule<Dims2<K2, N>> for Dims2<M, K> where
+    ShapeCheck: MatMulDims<M, K, K2, N>
+{
+}
+
+/// The product of shapes of dims `Self` and `R`: its shape, and the kernel that computes it.
+/// Implemented for every pair of ranks (even where [`DotRule`] fails, so that naming the
+/// output type never fails first and hides the rule's message); called only where
+/// [`DotRule`] holds.
+#[doc(hidden)]
+pub trait DotDims<R> {
+    /// The shape of the product.
+    type Output<T: Scalar>: Shape<Elem = T>;
+    /// Writes `a . b` into `out`; `a` and `b` are the operands' elements in row-major order.
+    fn dot_into<T: Scalar>(a: &[T], b: &[T], out: &mut Self::Output<T>);
+}
+
+impl<const N: usize, const N2: usize> DotDims<Dims1<N2>> for Dims1<N> {
+    type Output<T: Scalar> = T;
+    fn dot_into<T: Scalar>(a: &[T], b: &[T], out: &mut T) {
         *out = linalg::small::dot_slices(a, b);
     }
 }
 
-impl<T: Scalar, const M: usize, const K: usize, const K2: usize> Dot<[T; K2]> for [[T; K]; M]
-where
-    ShapeCheck: MatVecDims<M, K, K2>,
-{
-    type Output = [T; M];
-    fn dot_into(a: &Self, b: &[T; K2], out: &mut [T; M]) {
-        // K == K2 here (the bound above).
-        let b: &[T; K] = b.as_slice().try_into().expect("K == K2 by the MatVecDims bound");
+impl<const M: usize, const K: usize, const K2: usize> DotDims<Dims1<K2>> for Dims2<M, K> {
+    type Output<T: Scalar> = [T; M];
+    fn dot_into<T: Scalar>(a: &[T], b: &[T], out: &mut [T; M]) {
+        if K == 0 {
+            *out = [T::zero(); M];
+            return;
+        }
+        // K == K2 here (`Dot` requires `DotRule`), and `a` holds M rows of K.
+        let b: &[T; K] = b.try_into().expect("K == K2 by DotRule");
+        let a: &[[T; K]; M] = a.as_chunks::<K>().0.try_into().expect("a holds M rows of K");
         linalg::small::matvec(a, b, out);
     }
 }
 
-impl<T: Scalar, const K: usize, const K2: usize, const N: usize> Dot<[[T; N]; K2]> for [T; K]
-where
-    ShapeCheck: VecMatDims<K, K2, N>,
-{
-    type Output = [T; N];
-    fn dot_into(a: &Self, b: &[[T; N]; K2], out: &mut [T; N]) {
-        // K == K2 here (the bound above), so the slice is exactly `K2` rows.
-        let a: &[T; K2] = a.as_slice().try_into().expect("K == K2 by the VecMatDims bound");
+impl<const K: usize, const K2: usize, const N: usize> DotDims<Dims2<K2, N>> for Dims1<K> {
+    type Output<T: Scalar> = [T; N];
+    fn dot_into<T: Scalar>(a: &[T], b: &[T], out: &mut [T; N]) {
+        if N == 0 {
+            return;
+        }
+        // K == K2 here (`Dot` requires `DotRule`), and `b` holds K2 rows of N.
+        let a: &[T; K2] = a.try_into().expect("K == K2 by DotRule");
+        let b: &[[T; N]; K2] = b.as_chunks::<N>().0.try_into().expect("b holds K2 rows of N");
         linalg::small::vecmat(a, b, out);
     }
 }
 
-impl<T: Scalar, const M: usize, const K: usize, const K2: usize, const N: usize> Dot<[[T; N]; K2]>
-    for [[T; K]; M]
-where
-    ShapeCheck: MatMulDims<M, K, K2, N>,
-{
-    type Output = [[T; N]; M];
-    fn dot_into(a: &Self, b: &[[T; N]; K2], out: &mut [[T; N]; M]) {
-        if K2 == 0 {
+impl<const M: usize, const K: usize, const K2: usize, const N: usize> DotDims<Dims2<K2, N>> for Dims2<M, K> {
+    type Output<T: Scalar> = [[T; N]; M];
+    fn dot_into<T: Scalar>(a: &[T], b: &[T], out: &mut [[T; N]; M]) {
+        if K2 == 0 || N == 0 {
             *out = [[T::zero(); N]; M];
             return;
         }
-        // K == K2 here (the bound above): `a`'s rows are `K2` long.
-        let a: &[[T; K2]] = a.as_flattened().as_chunks::<K2>().0;
+        // K == K2 here (`Dot` requires `DotRule`): `a` holds M rows of K2, `b` K2 rows of N.
+        let a: &[[T; K2]] = a.as_chunks::<K2>().0;
+        let b: &[[T; N]; K2] = b.as_chunks::<N>().0.try_into().expect("b holds K2 rows of N");
         linalg::matmul_rows(a, b, out, false, None);
     }
 }
+
+include!("dot_rules.rs");
 
 impl<S: Shape> Tensor<S> {
     /// The product of vectors and matrices, inner dims checked at compile time.

@@ -1,22 +1,11 @@
 //! Layout: transpose, axis permutations, reshape, flatten, slices along the first axis.
 //!
-//! `permute_impls.rs` lists every permutation of ranks 3 to 5, one line each. It was
-//! written by this Python, which is the way to regenerate it:
-//!
-//! ```text
-//! import itertools
-//! def arr(ds):
-//!     s = "T"
-//!     for d in reversed(ds): s = f"[{s}; {d}]"
-//!     return s
-//! for r in (3, 4, 5):
-//!     dims = "ABCDE"[:r]
-//!     for p in itertools.permutations(range(r)):
-//!         print(f"permute_impl!(Permute{r}<{', '.join(map(str, p))}> for {arr(dims)} "
-//!               f"=> {arr([dims[i] for i in p])}; {', '.join(dims)});")
-//! ```
+//! `permute_impls.rs` lists every permutation of ranks 3 to 5; it is written by
+//! `src/constraint/generate.py`.
 
 use super::Tensor;
+use crate::constraint::ShapeCheck;
+use crate::constraint::message::Message;
 use crate::element::Element;
 use crate::shape::{MAX_RANK, Shape, strides};
 
@@ -47,48 +36,72 @@ fn permute_into<T: Copy>(src: &[T], dims: &[usize], perm: &[usize], dst: &mut [T
     }
 }
 
-/// `Self` with its axes reordered: output axis `k` is input axis `Pk`.
+/// A rank-3 tensor of dims `(D0, D1, D2)` with its axes reordered: output axis `k` is
+/// input axis `Pk`.
 #[diagnostic::on_unimplemented(
-    message = "`<{P0}, {P1}, {P2}>` is not a permutation of the 3 axes of `{Self}`",
-    label = "each axis must appear exactly once",
-    note = "a rank-3 tensor takes a reordering of `<0, 1, 2>`"
+    message = "`<{P0}, {P1}, {P2}>` is not a permutation of the axes of a tensor of shape ({D0}, {D1}, {D2})",
+    label = "each of the axes 0, 1, 2 must appear exactly once",
+    note = "a rank-3 tensor takes a reordering of `<0, 1, 2>`: `permute3::<2, 0, 1>()` moves the last axis first"
 )]
-pub trait Permute3<const P0: usize, const P1: usize, const P2: usize>: Shape {
-    /// The shape with its axes reordered.
-    type Output: Shape<Elem = Self::Elem>;
-}
-
-/// `Self` with its axes reordered: output axis `k` is input axis `Pk`.
-#[diagnostic::on_unimplemented(
-    message = "`<{P0}, {P1}, {P2}, {P3}>` is not a permutation of the 4 axes of `{Self}`",
-    label = "each axis must appear exactly once",
-    note = "a rank-4 tensor takes a reordering of `<0, 1, 2, 3>`"
-)]
-pub trait Permute4<const P0: usize, const P1: usize, const P2: usize, const P3: usize>: Shape {
-    /// The shape with its axes reordered.
-    type Output: Shape<Elem = Self::Elem>;
-}
-
-/// `Self` with its axes reordered: output axis `k` is input axis `Pk`.
-#[diagnostic::on_unimplemented(
-    message = "`<{P0}, {P1}, {P2}, {P3}, {P4}>` is not a permutation of the 5 axes of `{Self}`",
-    label = "each axis must appear exactly once",
-    note = "a rank-5 tensor takes a reordering of `<0, 1, 2, 3, 4>`"
-)]
-pub trait Permute5<const P0: usize, const P1: usize, const P2: usize, const P3: usize, const P4: usize>:
-    Shape
+pub trait Permute3<
+    const P0: usize,
+    const P1: usize,
+    const P2: usize,
+    const D0: usize,
+    const D1: usize,
+    const D2: usize,
+>
 {
     /// The shape with its axes reordered.
-    type Output: Shape<Elem = Self::Elem>;
+    type Output<T: Element>: Shape<Elem = T>;
 }
 
-macro_rules! permute_impl {
-    ($tr:ident<$($p:literal),*> for $in:ty => $out:ty; $($d:ident),*) => {
-        impl<T: Element, $(const $d: usize),*> $tr<$($p),*> for $in {
-            type Output = $out;
-        }
-    };
+/// A rank-4 tensor of dims `(D0, D1, D2, D3)` with its axes reordered: output axis `k` is
+/// input axis `Pk`.
+#[diagnostic::on_unimplemented(
+    message = "`<{P0}, {P1}, {P2}, {P3}>` is not a permutation of the axes of a tensor of shape ({D0}, {D1}, {D2}, {D3})",
+    label = "each of the axes 0 to 3 must appear exactly once",
+    note = "a rank-4 tensor takes a reordering of `<0, 1, 2, 3>`: `permute4::<0, 3, 1, 2>()` turns NHWC into NCHW"
+)]
+pub trait Permute4<
+    const P0: usize,
+    const P1: usize,
+    const P2: usize,
+    const P3: usize,
+    const D0: usize,
+    const D1: usize,
+    const D2: usize,
+    const D3: usize,
+>
+{
+    /// The shape with its axes reordered.
+    type Output<T: Element>: Shape<Elem = T>;
 }
+
+/// A rank-5 tensor of dims `(D0, .., D4)` with its axes reordered: output axis `k` is
+/// input axis `Pk`.
+#[diagnostic::on_unimplemented(
+    message = "`<{P0}, {P1}, {P2}, {P3}, {P4}>` is not a permutation of the axes of a tensor of shape ({D0}, {D1}, {D2}, {D3}, {D4})",
+    label = "each of the axes 0 to 4 must appear exactly once",
+    note = "a rank-5 tensor takes a reordering of `<0, 1, 2, 3, 4>`"
+)]
+pub trait Permute5<
+    const P0: usize,
+    const P1: usize,
+    const P2: usize,
+    const P3: usize,
+    const P4: usize,
+    const D0: usize,
+    const D1: usize,
+    const D2: usize,
+    const D3: usize,
+    const D4: usize,
+>
+{
+    /// The shape with its axes reordered.
+    type Output<T: Element>: Shape<Elem = T>;
+}
+
 include!("permute_impls.rs");
 
 impl<T: Element, const A: usize, const B: usize> Tensor<[[T; B]; A]> {
@@ -122,9 +135,9 @@ impl<T: Element, const A: usize, const B: usize, const C: usize> Tensor<[[[T; C]
     /// ```
     pub fn permute3<const P0: usize, const P1: usize, const P2: usize>(
         &self,
-    ) -> Tensor<<[[[T; C]; B]; A] as Permute3<P0, P1, P2>>::Output>
+    ) -> Tensor<<ShapeCheck as Permute3<P0, P1, P2, A, B, C>>::Output<T>>
     where
-        [[[T; C]; B]; A]: Permute3<P0, P1, P2>,
+        ShapeCheck: Permute3<P0, P1, P2, A, B, C>,
     {
         let mut out = Tensor::zeros();
         permute_into(self.as_slice(), Self::DIMS, &[P0, P1, P2], out.as_mut_slice());
@@ -139,9 +152,9 @@ impl<T: Element, const A: usize, const B: usize, const C: usize, const D: usize>
     #[allow(clippy::type_complexity)] // the output type is the point
     pub fn permute4<const P0: usize, const P1: usize, const P2: usize, const P3: usize>(
         &self,
-    ) -> Tensor<<[[[[T; D]; C]; B]; A] as Permute4<P0, P1, P2, P3>>::Output>
+    ) -> Tensor<<ShapeCheck as Permute4<P0, P1, P2, P3, A, B, C, D>>::Output<T>>
     where
-        [[[[T; D]; C]; B]; A]: Permute4<P0, P1, P2, P3>,
+        ShapeCheck: Permute4<P0, P1, P2, P3, A, B, C, D>,
     {
         let mut out = Tensor::zeros();
         permute_into(self.as_slice(), Self::DIMS, &[P0, P1, P2, P3], out.as_mut_slice());
@@ -156,9 +169,9 @@ impl<T: Element, const A: usize, const B: usize, const C: usize, const D: usize,
     #[allow(clippy::type_complexity)] // the output type is the point
     pub fn permute5<const P0: usize, const P1: usize, const P2: usize, const P3: usize, const P4: usize>(
         &self,
-    ) -> Tensor<<[[[[[T; E]; D]; C]; B]; A] as Permute5<P0, P1, P2, P3, P4>>::Output>
+    ) -> Tensor<<ShapeCheck as Permute5<P0, P1, P2, P3, P4, A, B, C, D, E>>::Output<T>>
     where
-        [[[[[T; E]; D]; C]; B]; A]: Permute5<P0, P1, P2, P3, P4>,
+        ShapeCheck: Permute5<P0, P1, P2, P3, P4, A, B, C, D, E>,
     {
         let mut out = Tensor::zeros();
         permute_into(self.as_slice(), Self::DIMS, &[P0, P1, P2, P3, P4], out.as_mut_slice());
@@ -180,10 +193,11 @@ impl<S: Shape> Tensor<S> {
     /// ```
     pub fn reshape<S2: Shape<Elem = S::Elem>>(&self) -> Tensor<S2> {
         const {
-            assert!(
-                S::NUMEL == S2::NUMEL,
-                "reshape: the source and target shapes hold different numbers of elements"
-            )
+            if S::NUMEL != S2::NUMEL {
+                let m = Message::new().str("cannot reshape a tensor of shape ").shape(S::DIMS).str(" (");
+                let m = m.num(S::NUMEL).str(" elements) to shape ").shape(S2::DIMS).str(" (").num(S2::NUMEL);
+                panic!("{}", m.str(" elements): a reshape keeps every element").as_str());
+            }
         };
         let mut out = Tensor::<S2>::zeros();
         out.as_mut_slice().copy_from_slice(self.as_slice());
@@ -199,29 +213,65 @@ impl<S: Shape> Tensor<S> {
     /// assert_eq!(x.flatten::<8>().shape(), &[8]);
     /// ```
     pub fn flatten<const N: usize>(&self) -> Tensor<[S::Elem; N]> {
-        const { assert!(S::NUMEL == N, "flatten: the vector length differs from the tensor's element count") };
+        const {
+            if S::NUMEL != N {
+                let m = Message::new().str("cannot flatten a tensor of shape ").shape(S::DIMS).str(" (");
+                let m = m.num(S::NUMEL).str(" elements) to a vector of ").num(N);
+                panic!("{}", m.str(": write `flatten::<").num(S::NUMEL).str(">()`").as_str());
+            }
+        };
         let mut out = Tensor::<[S::Elem; N]>::zeros();
         out.as_mut_slice().copy_from_slice(self.as_slice());
         out
     }
 }
 
-impl<E: Shape, const N: usize> Tensor<[E; N]> {
-    /// Entries `START .. START + LEN` along the first axis (numpy's `x[START:START+LEN]`),
-    /// bounds checked when the call is compiled.
-    ///
-    /// ```
-    /// # use shaped::Tensor2;
-    /// let x = Tensor2::<usize, 5, 2>::from_fn(|i| i[0]);
-    /// let y = x.slice::<1, 3>();
-    /// assert_eq!(y.as_array(), &[[1, 1], [2, 2], [3, 3]]);
-    /// ```
-    pub fn slice<const START: usize, const LEN: usize>(&self) -> Tensor<[E; LEN]> {
-        const { assert!(START <= N && LEN <= N - START, "slice: START + LEN runs past the end of the first axis") };
-        let mut out = Tensor::<[E; LEN]>::zeros();
-        out.as_array_mut().copy_from_slice(&self.as_array()[START..START + LEN]);
-        out
-    }
+/// The bounds of `slice::<START, LEN>` on an axis of `N` entries.
+struct SliceCheck<const N: usize, const START: usize, const LEN: usize>;
+
+impl<const N: usize, const START: usize, const LEN: usize> SliceCheck<N, START, LEN> {
+    const IN_BOUNDS: () = if START > N || LEN > N - START {
+        let m = Message::new()
+            .str("`slice::<")
+            .num(START)
+            .str(", ")
+            .num(LEN)
+            .str(">()` takes entries ")
+            .num(START);
+        let m = m.str(" to ").num(START.saturating_add(LEN)).str(" of the first axis, which has ").num(N);
+        panic!("{}", m.as_str());
+    };
+}
+
+// `slice` for each rank (a shape names its rank, so there is no impl for `[E; N]` with any
+// shape `E`).
+macro_rules! slice_impl {
+    ($($inner:ty; $($d:ident),*);* $(;)?) => {$(
+        impl<T: Element, const N: usize $(, const $d: usize)*> Tensor<[$inner; N]> {
+            /// Entries `START .. START + LEN` along the first axis (numpy's
+            /// `x[START:START+LEN]`), bounds checked when the call is compiled.
+            ///
+            /// ```
+            /// # use shaped::Tensor2;
+            /// let x = Tensor2::<usize, 5, 2>::from_fn(|i| i[0]);
+            /// let y = x.slice::<1, 3>();
+            /// assert_eq!(y.as_array(), &[[1, 1], [2, 2], [3, 3]]);
+            /// ```
+            pub fn slice<const START: usize, const LEN: usize>(&self) -> Tensor<[$inner; LEN]> {
+                let () = SliceCheck::<N, START, LEN>::IN_BOUNDS;
+                let mut out = Tensor::<[$inner; LEN]>::zeros();
+                out.as_array_mut().copy_from_slice(&self.as_array()[START..START + LEN]);
+                out
+            }
+        }
+    )*};
+}
+slice_impl! {
+    T;;
+    [T; D1]; D1;
+    [[T; D2]; D1]; D1, D2;
+    [[[T; D3]; D2]; D1]; D1, D2, D3;
+    [[[[T; D4]; D3]; D2]; D1]; D1, D2, D3, D4;
 }
 
 #[cfg(test)]

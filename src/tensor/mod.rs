@@ -6,9 +6,9 @@ mod layout;
 mod ops;
 mod reduce;
 
+pub use crate::shape::BroadcastTo;
 pub use dot::Dot;
 pub use layout::{Permute3, Permute4, Permute5};
-pub use ops::BroadcastTo;
 pub use reduce::ReduceAxis;
 
 use alloc::boxed::Box;
@@ -18,6 +18,7 @@ use crate::error::LengthError;
 use crate::zeroed::zeroed_box;
 use num_traits::One as _;
 
+use crate::constraint::IndexArity;
 use crate::shape::Shape;
 
 /// A tensor of shape `S`, a nested array type such as `[[f32; 3]; 2]`.
@@ -299,25 +300,9 @@ impl<S: Shape> AsRef<[S::Elem]> for Tensor<S> {
 }
 
 /// Index arity: a tensor of rank `R` is indexed by `[usize; R]`.
-#[diagnostic::on_unimplemented(
-    message = "a tensor of shape `{Self}` cannot be indexed by {R} indices",
-    label = "one index per axis is needed",
-    note = "index a rank-N tensor with `[usize; N]`, e.g. `t[[i, j]]` for a matrix"
-)]
 pub trait IndexRank<const R: usize>: Shape {}
 
-impl<T: Element + Shape> IndexRank<0> for T {}
-impl<T: Element + Shape, const A: usize> IndexRank<1> for [T; A] {}
-impl<T: Element + Shape, const A: usize, const B: usize> IndexRank<2> for [[T; B]; A] {}
-impl<T: Element + Shape, const A: usize, const B: usize, const C: usize> IndexRank<3> for [[[T; C]; B]; A] {}
-impl<T: Element + Shape, const A: usize, const B: usize, const C: usize, const D: usize> IndexRank<4>
-    for [[[[T; D]; C]; B]; A]
-{
-}
-impl<T: Element + Shape, const A: usize, const B: usize, const C: usize, const D: usize, const E: usize>
-    IndexRank<5> for [[[[[T; E]; D]; C]; B]; A]
-{
-}
+impl<S: Shape, const R: usize> IndexRank<R> for S where S::Dims: IndexArity<R> {}
 
 fn flat_index<S: Shape, const R: usize>(index: &[usize; R]) -> Option<usize> {
     let mut flat = 0;

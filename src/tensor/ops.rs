@@ -3,57 +3,20 @@
 use core::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Sub, SubAssign};
 
 use super::Tensor;
-use crate::element::{Element, Scalar};
+use crate::element::Scalar;
 use crate::nn::{Activation, Relu, Sigmoid, Tanh};
 use num_traits::Float as _;
 
-use crate::shape::Shape;
-
-/// `Self` can be combined element-wise with a tensor of shape `Target`: the shapes are
-/// equal, or `Self` has lower rank and equals the trailing dims of `Target` (numpy
-/// broadcasting, e.g. a `(10,)` bias added to a `(32, 10)` batch).
-///
-/// ```
-/// # use shaped::{Tensor1, Tensor2};
-/// let x = Tensor2::<f32, 2, 3>::ones();
-/// let b = Tensor1::<f32, 3>::from_array([1.0, 2.0, 3.0]);
-/// assert_eq!((&x + &b).as_array(), &[[2.0, 3.0, 4.0], [2.0, 3.0, 4.0]]);
-/// ```
-#[diagnostic::on_unimplemented(
-    message = "shapes do not match: cannot combine a tensor of shape `{Target}` element-wise with a tensor of shape `{Self}`",
-    label = "the right-hand shape `{Self}` does not broadcast to `{Target}`",
-    note = "element-wise operations need equal shapes, or a right-hand side of lower rank equal to the trailing dims of the left-hand side (numpy broadcasting)"
-)]
-pub trait BroadcastTo<Target: Shape>: Shape<Elem = Target::Elem> {}
-
-impl<S: Shape> BroadcastTo<S> for S {}
-
-macro_rules! broadcast {
-    ($($low:ty => $high:ty; $($d:ident),*);* $(;)?) => {$(
-        impl<T: Element, $(const $d: usize),*> BroadcastTo<$high> for $low {}
-    )*};
-}
-broadcast! {
-    [T; B] => [[T; B]; A]; A, B;
-    [T; C] => [[[T; C]; B]; A]; A, B, C;
-    [[T; C]; B] => [[[T; C]; B]; A]; A, B, C;
-    [T; D] => [[[[T; D]; C]; B]; A]; A, B, C, D;
-    [[T; D]; C] => [[[[T; D]; C]; B]; A]; A, B, C, D;
-    [[[T; D]; C]; B] => [[[[T; D]; C]; B]; A]; A, B, C, D;
-    [T; E] => [[[[[T; E]; D]; C]; B]; A]; A, B, C, D, E;
-    [[T; E]; D] => [[[[[T; E]; D]; C]; B]; A]; A, B, C, D, E;
-    [[[T; E]; D]; C] => [[[[[T; E]; D]; C]; B]; A]; A, B, C, D, E;
-    [[[[T; E]; D]; C]; B] => [[[[[T; E]; D]; C]; B]; A]; A, B, C, D, E;
-}
+use crate::shape::{BroadcastTo, Shape};
 
 impl<S: Shape> Tensor<S> {
     /// `self[i] = f(self[i], rhs[i])`, `rhs` repeated over the leading axes it lacks.
-    pub fn zip_assign<B: BroadcastTo<S>>(
+    pub fn zip_assign<B: Shape + BroadcastTo<S>>(
         &mut self,
         rhs: &Tensor<B>,
         mut f: impl FnMut(S::Elem, S::Elem) -> S::Elem,
     ) {
-        let r = rhs.as_slice();
+        let r = <B as BroadcastTo<S>>::elements(rhs.as_slice());
         if r.is_empty() {
             return;
         }
@@ -72,7 +35,7 @@ impl<S: Shape> Tensor<S> {
     /// let b = Tensor1::<f32, 3>::from_array([4.0, 2.0, 3.0]);
     /// assert_eq!(a.zip_with(&b, f32::max).as_array(), &[4.0, 5.0, 3.0]);
     /// ```
-    pub fn zip_with<B: BroadcastTo<S>>(
+    pub fn zip_with<B: Shape + BroadcastTo<S>>(
         &self,
         rhs: &Tensor<B>,
         f: impl FnMut(S::Elem, S::Elem) -> S::Elem,
@@ -85,7 +48,7 @@ impl<S: Shape> Tensor<S> {
 
 macro_rules! binary_op {
     ($Op:ident, $op:ident, $OpAssign:ident, $op_assign:ident, $sym:tt) => {
-        impl<'a, A: Shape, B: BroadcastTo<A>> $Op<&'a Tensor<B>> for &Tensor<A>
+        impl<'a, A: Shape, B: Shape + BroadcastTo<A>> $Op<&'a Tensor<B>> for &Tensor<A>
         where
             A::Elem: $Op<Output = A::Elem>,
         {
@@ -94,7 +57,7 @@ macro_rules! binary_op {
                 self.zip_with(rhs, |x, y| x $sym y)
             }
         }
-        impl<'a, A: Shape, B: BroadcastTo<A>> $Op<&'a Tensor<B>> for Tensor<A>
+        impl<'a, A: Shape, B: Shape + BroadcastTo<A>> $Op<&'a Tensor<B>> for Tensor<A>
         where
             A::Elem: $Op<Output = A::Elem>,
         {
@@ -105,7 +68,7 @@ macro_rules! binary_op {
                 self
             }
         }
-        impl<A: Shape, B: BroadcastTo<A>> $Op<Tensor<B>> for Tensor<A>
+        impl<A: Shape, B: Shape + BroadcastTo<A>> $Op<Tensor<B>> for Tensor<A>
         where
             A::Elem: $Op<Output = A::Elem>,
         {
@@ -114,7 +77,7 @@ macro_rules! binary_op {
                 self $sym &rhs
             }
         }
-        impl<A: Shape, B: BroadcastTo<A>> $Op<Tensor<B>> for &Tensor<A>
+        impl<A: Shape, B: Shape + BroadcastTo<A>> $Op<Tensor<B>> for &Tensor<A>
         where
             A::Elem: $Op<Output = A::Elem>,
         {
@@ -123,7 +86,7 @@ macro_rules! binary_op {
                 self $sym &rhs
             }
         }
-        impl<'a, A: Shape, B: BroadcastTo<A>> $OpAssign<&'a Tensor<B>> for Tensor<A>
+        impl<'a, A: Shape, B: Shape + BroadcastTo<A>> $OpAssign<&'a Tensor<B>> for Tensor<A>
         where
             A::Elem: $Op<Output = A::Elem>,
         {
@@ -131,7 +94,7 @@ macro_rules! binary_op {
                 self.zip_assign(rhs, |x, y| x $sym y);
             }
         }
-        impl<A: Shape, B: BroadcastTo<A>> $OpAssign<Tensor<B>> for Tensor<A>
+        impl<A: Shape, B: Shape + BroadcastTo<A>> $OpAssign<Tensor<B>> for Tensor<A>
         where
             A::Elem: $Op<Output = A::Elem>,
         {

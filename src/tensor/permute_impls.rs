@@ -1,152 +1,452 @@
-// Generated: every permutation of the axes of ranks 3, 4 and 5, one line each.
-// Regenerate with the Python snippet in `layout.rs`'s module docs if ranks change.
-permute_impl!(Permute3<0, 1, 2> for [[[T; C]; B]; A] => [[[T; C]; B]; A]; A, B, C);
-permute_impl!(Permute3<0, 2, 1> for [[[T; C]; B]; A] => [[[T; B]; C]; A]; A, B, C);
-permute_impl!(Permute3<1, 0, 2> for [[[T; C]; B]; A] => [[[T; C]; A]; B]; A, B, C);
-permute_impl!(Permute3<1, 2, 0> for [[[T; C]; B]; A] => [[[T; A]; C]; B]; A, B, C);
-permute_impl!(Permute3<2, 0, 1> for [[[T; C]; B]; A] => [[[T; B]; A]; C]; A, B, C);
-permute_impl!(Permute3<2, 1, 0> for [[[T; C]; B]; A] => [[[T; A]; B]; C]; A, B, C);
-permute_impl!(Permute4<0, 1, 2, 3> for [[[[T; D]; C]; B]; A] => [[[[T; D]; C]; B]; A]; A, B, C, D);
-permute_impl!(Permute4<0, 1, 3, 2> for [[[[T; D]; C]; B]; A] => [[[[T; C]; D]; B]; A]; A, B, C, D);
-permute_impl!(Permute4<0, 2, 1, 3> for [[[[T; D]; C]; B]; A] => [[[[T; D]; B]; C]; A]; A, B, C, D);
-permute_impl!(Permute4<0, 2, 3, 1> for [[[[T; D]; C]; B]; A] => [[[[T; B]; D]; C]; A]; A, B, C, D);
-permute_impl!(Permute4<0, 3, 1, 2> for [[[[T; D]; C]; B]; A] => [[[[T; C]; B]; D]; A]; A, B, C, D);
-permute_impl!(Permute4<0, 3, 2, 1> for [[[[T; D]; C]; B]; A] => [[[[T; B]; C]; D]; A]; A, B, C, D);
-permute_impl!(Permute4<1, 0, 2, 3> for [[[[T; D]; C]; B]; A] => [[[[T; D]; C]; A]; B]; A, B, C, D);
-permute_impl!(Permute4<1, 0, 3, 2> for [[[[T; D]; C]; B]; A] => [[[[T; C]; D]; A]; B]; A, B, C, D);
-permute_impl!(Permute4<1, 2, 0, 3> for [[[[T; D]; C]; B]; A] => [[[[T; D]; A]; C]; B]; A, B, C, D);
-permute_impl!(Permute4<1, 2, 3, 0> for [[[[T; D]; C]; B]; A] => [[[[T; A]; D]; C]; B]; A, B, C, D);
-permute_impl!(Permute4<1, 3, 0, 2> for [[[[T; D]; C]; B]; A] => [[[[T; C]; A]; D]; B]; A, B, C, D);
-permute_impl!(Permute4<1, 3, 2, 0> for [[[[T; D]; C]; B]; A] => [[[[T; A]; C]; D]; B]; A, B, C, D);
-permute_impl!(Permute4<2, 0, 1, 3> for [[[[T; D]; C]; B]; A] => [[[[T; D]; B]; A]; C]; A, B, C, D);
-permute_impl!(Permute4<2, 0, 3, 1> for [[[[T; D]; C]; B]; A] => [[[[T; B]; D]; A]; C]; A, B, C, D);
-permute_impl!(Permute4<2, 1, 0, 3> for [[[[T; D]; C]; B]; A] => [[[[T; D]; A]; B]; C]; A, B, C, D);
-permute_impl!(Permute4<2, 1, 3, 0> for [[[[T; D]; C]; B]; A] => [[[[T; A]; D]; B]; C]; A, B, C, D);
-permute_impl!(Permute4<2, 3, 0, 1> for [[[[T; D]; C]; B]; A] => [[[[T; B]; A]; D]; C]; A, B, C, D);
-permute_impl!(Permute4<2, 3, 1, 0> for [[[[T; D]; C]; B]; A] => [[[[T; A]; B]; D]; C]; A, B, C, D);
-permute_impl!(Permute4<3, 0, 1, 2> for [[[[T; D]; C]; B]; A] => [[[[T; C]; B]; A]; D]; A, B, C, D);
-permute_impl!(Permute4<3, 0, 2, 1> for [[[[T; D]; C]; B]; A] => [[[[T; B]; C]; A]; D]; A, B, C, D);
-permute_impl!(Permute4<3, 1, 0, 2> for [[[[T; D]; C]; B]; A] => [[[[T; C]; A]; B]; D]; A, B, C, D);
-permute_impl!(Permute4<3, 1, 2, 0> for [[[[T; D]; C]; B]; A] => [[[[T; A]; C]; B]; D]; A, B, C, D);
-permute_impl!(Permute4<3, 2, 0, 1> for [[[[T; D]; C]; B]; A] => [[[[T; B]; A]; C]; D]; A, B, C, D);
-permute_impl!(Permute4<3, 2, 1, 0> for [[[[T; D]; C]; B]; A] => [[[[T; A]; B]; C]; D]; A, B, C, D);
-permute_impl!(Permute5<0, 1, 2, 3, 4> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; E]; D]; C]; B]; A]; A, B, C, D, E);
-permute_impl!(Permute5<0, 1, 2, 4, 3> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; D]; E]; C]; B]; A]; A, B, C, D, E);
-permute_impl!(Permute5<0, 1, 3, 2, 4> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; E]; C]; D]; B]; A]; A, B, C, D, E);
-permute_impl!(Permute5<0, 1, 3, 4, 2> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; C]; E]; D]; B]; A]; A, B, C, D, E);
-permute_impl!(Permute5<0, 1, 4, 2, 3> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; D]; C]; E]; B]; A]; A, B, C, D, E);
-permute_impl!(Permute5<0, 1, 4, 3, 2> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; C]; D]; E]; B]; A]; A, B, C, D, E);
-permute_impl!(Permute5<0, 2, 1, 3, 4> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; E]; D]; B]; C]; A]; A, B, C, D, E);
-permute_impl!(Permute5<0, 2, 1, 4, 3> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; D]; E]; B]; C]; A]; A, B, C, D, E);
-permute_impl!(Permute5<0, 2, 3, 1, 4> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; E]; B]; D]; C]; A]; A, B, C, D, E);
-permute_impl!(Permute5<0, 2, 3, 4, 1> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; B]; E]; D]; C]; A]; A, B, C, D, E);
-permute_impl!(Permute5<0, 2, 4, 1, 3> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; D]; B]; E]; C]; A]; A, B, C, D, E);
-permute_impl!(Permute5<0, 2, 4, 3, 1> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; B]; D]; E]; C]; A]; A, B, C, D, E);
-permute_impl!(Permute5<0, 3, 1, 2, 4> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; E]; C]; B]; D]; A]; A, B, C, D, E);
-permute_impl!(Permute5<0, 3, 1, 4, 2> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; C]; E]; B]; D]; A]; A, B, C, D, E);
-permute_impl!(Permute5<0, 3, 2, 1, 4> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; E]; B]; C]; D]; A]; A, B, C, D, E);
-permute_impl!(Permute5<0, 3, 2, 4, 1> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; B]; E]; C]; D]; A]; A, B, C, D, E);
-permute_impl!(Permute5<0, 3, 4, 1, 2> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; C]; B]; E]; D]; A]; A, B, C, D, E);
-permute_impl!(Permute5<0, 3, 4, 2, 1> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; B]; C]; E]; D]; A]; A, B, C, D, E);
-permute_impl!(Permute5<0, 4, 1, 2, 3> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; D]; C]; B]; E]; A]; A, B, C, D, E);
-permute_impl!(Permute5<0, 4, 1, 3, 2> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; C]; D]; B]; E]; A]; A, B, C, D, E);
-permute_impl!(Permute5<0, 4, 2, 1, 3> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; D]; B]; C]; E]; A]; A, B, C, D, E);
-permute_impl!(Permute5<0, 4, 2, 3, 1> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; B]; D]; C]; E]; A]; A, B, C, D, E);
-permute_impl!(Permute5<0, 4, 3, 1, 2> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; C]; B]; D]; E]; A]; A, B, C, D, E);
-permute_impl!(Permute5<0, 4, 3, 2, 1> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; B]; C]; D]; E]; A]; A, B, C, D, E);
-permute_impl!(Permute5<1, 0, 2, 3, 4> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; E]; D]; C]; A]; B]; A, B, C, D, E);
-permute_impl!(Permute5<1, 0, 2, 4, 3> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; D]; E]; C]; A]; B]; A, B, C, D, E);
-permute_impl!(Permute5<1, 0, 3, 2, 4> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; E]; C]; D]; A]; B]; A, B, C, D, E);
-permute_impl!(Permute5<1, 0, 3, 4, 2> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; C]; E]; D]; A]; B]; A, B, C, D, E);
-permute_impl!(Permute5<1, 0, 4, 2, 3> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; D]; C]; E]; A]; B]; A, B, C, D, E);
-permute_impl!(Permute5<1, 0, 4, 3, 2> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; C]; D]; E]; A]; B]; A, B, C, D, E);
-permute_impl!(Permute5<1, 2, 0, 3, 4> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; E]; D]; A]; C]; B]; A, B, C, D, E);
-permute_impl!(Permute5<1, 2, 0, 4, 3> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; D]; E]; A]; C]; B]; A, B, C, D, E);
-permute_impl!(Permute5<1, 2, 3, 0, 4> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; E]; A]; D]; C]; B]; A, B, C, D, E);
-permute_impl!(Permute5<1, 2, 3, 4, 0> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; A]; E]; D]; C]; B]; A, B, C, D, E);
-permute_impl!(Permute5<1, 2, 4, 0, 3> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; D]; A]; E]; C]; B]; A, B, C, D, E);
-permute_impl!(Permute5<1, 2, 4, 3, 0> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; A]; D]; E]; C]; B]; A, B, C, D, E);
-permute_impl!(Permute5<1, 3, 0, 2, 4> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; E]; C]; A]; D]; B]; A, B, C, D, E);
-permute_impl!(Permute5<1, 3, 0, 4, 2> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; C]; E]; A]; D]; B]; A, B, C, D, E);
-permute_impl!(Permute5<1, 3, 2, 0, 4> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; E]; A]; C]; D]; B]; A, B, C, D, E);
-permute_impl!(Permute5<1, 3, 2, 4, 0> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; A]; E]; C]; D]; B]; A, B, C, D, E);
-permute_impl!(Permute5<1, 3, 4, 0, 2> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; C]; A]; E]; D]; B]; A, B, C, D, E);
-permute_impl!(Permute5<1, 3, 4, 2, 0> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; A]; C]; E]; D]; B]; A, B, C, D, E);
-permute_impl!(Permute5<1, 4, 0, 2, 3> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; D]; C]; A]; E]; B]; A, B, C, D, E);
-permute_impl!(Permute5<1, 4, 0, 3, 2> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; C]; D]; A]; E]; B]; A, B, C, D, E);
-permute_impl!(Permute5<1, 4, 2, 0, 3> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; D]; A]; C]; E]; B]; A, B, C, D, E);
-permute_impl!(Permute5<1, 4, 2, 3, 0> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; A]; D]; C]; E]; B]; A, B, C, D, E);
-permute_impl!(Permute5<1, 4, 3, 0, 2> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; C]; A]; D]; E]; B]; A, B, C, D, E);
-permute_impl!(Permute5<1, 4, 3, 2, 0> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; A]; C]; D]; E]; B]; A, B, C, D, E);
-permute_impl!(Permute5<2, 0, 1, 3, 4> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; E]; D]; B]; A]; C]; A, B, C, D, E);
-permute_impl!(Permute5<2, 0, 1, 4, 3> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; D]; E]; B]; A]; C]; A, B, C, D, E);
-permute_impl!(Permute5<2, 0, 3, 1, 4> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; E]; B]; D]; A]; C]; A, B, C, D, E);
-permute_impl!(Permute5<2, 0, 3, 4, 1> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; B]; E]; D]; A]; C]; A, B, C, D, E);
-permute_impl!(Permute5<2, 0, 4, 1, 3> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; D]; B]; E]; A]; C]; A, B, C, D, E);
-permute_impl!(Permute5<2, 0, 4, 3, 1> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; B]; D]; E]; A]; C]; A, B, C, D, E);
-permute_impl!(Permute5<2, 1, 0, 3, 4> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; E]; D]; A]; B]; C]; A, B, C, D, E);
-permute_impl!(Permute5<2, 1, 0, 4, 3> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; D]; E]; A]; B]; C]; A, B, C, D, E);
-permute_impl!(Permute5<2, 1, 3, 0, 4> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; E]; A]; D]; B]; C]; A, B, C, D, E);
-permute_impl!(Permute5<2, 1, 3, 4, 0> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; A]; E]; D]; B]; C]; A, B, C, D, E);
-permute_impl!(Permute5<2, 1, 4, 0, 3> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; D]; A]; E]; B]; C]; A, B, C, D, E);
-permute_impl!(Permute5<2, 1, 4, 3, 0> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; A]; D]; E]; B]; C]; A, B, C, D, E);
-permute_impl!(Permute5<2, 3, 0, 1, 4> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; E]; B]; A]; D]; C]; A, B, C, D, E);
-permute_impl!(Permute5<2, 3, 0, 4, 1> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; B]; E]; A]; D]; C]; A, B, C, D, E);
-permute_impl!(Permute5<2, 3, 1, 0, 4> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; E]; A]; B]; D]; C]; A, B, C, D, E);
-permute_impl!(Permute5<2, 3, 1, 4, 0> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; A]; E]; B]; D]; C]; A, B, C, D, E);
-permute_impl!(Permute5<2, 3, 4, 0, 1> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; B]; A]; E]; D]; C]; A, B, C, D, E);
-permute_impl!(Permute5<2, 3, 4, 1, 0> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; A]; B]; E]; D]; C]; A, B, C, D, E);
-permute_impl!(Permute5<2, 4, 0, 1, 3> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; D]; B]; A]; E]; C]; A, B, C, D, E);
-permute_impl!(Permute5<2, 4, 0, 3, 1> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; B]; D]; A]; E]; C]; A, B, C, D, E);
-permute_impl!(Permute5<2, 4, 1, 0, 3> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; D]; A]; B]; E]; C]; A, B, C, D, E);
-permute_impl!(Permute5<2, 4, 1, 3, 0> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; A]; D]; B]; E]; C]; A, B, C, D, E);
-permute_impl!(Permute5<2, 4, 3, 0, 1> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; B]; A]; D]; E]; C]; A, B, C, D, E);
-permute_impl!(Permute5<2, 4, 3, 1, 0> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; A]; B]; D]; E]; C]; A, B, C, D, E);
-permute_impl!(Permute5<3, 0, 1, 2, 4> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; E]; C]; B]; A]; D]; A, B, C, D, E);
-permute_impl!(Permute5<3, 0, 1, 4, 2> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; C]; E]; B]; A]; D]; A, B, C, D, E);
-permute_impl!(Permute5<3, 0, 2, 1, 4> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; E]; B]; C]; A]; D]; A, B, C, D, E);
-permute_impl!(Permute5<3, 0, 2, 4, 1> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; B]; E]; C]; A]; D]; A, B, C, D, E);
-permute_impl!(Permute5<3, 0, 4, 1, 2> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; C]; B]; E]; A]; D]; A, B, C, D, E);
-permute_impl!(Permute5<3, 0, 4, 2, 1> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; B]; C]; E]; A]; D]; A, B, C, D, E);
-permute_impl!(Permute5<3, 1, 0, 2, 4> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; E]; C]; A]; B]; D]; A, B, C, D, E);
-permute_impl!(Permute5<3, 1, 0, 4, 2> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; C]; E]; A]; B]; D]; A, B, C, D, E);
-permute_impl!(Permute5<3, 1, 2, 0, 4> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; E]; A]; C]; B]; D]; A, B, C, D, E);
-permute_impl!(Permute5<3, 1, 2, 4, 0> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; A]; E]; C]; B]; D]; A, B, C, D, E);
-permute_impl!(Permute5<3, 1, 4, 0, 2> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; C]; A]; E]; B]; D]; A, B, C, D, E);
-permute_impl!(Permute5<3, 1, 4, 2, 0> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; A]; C]; E]; B]; D]; A, B, C, D, E);
-permute_impl!(Permute5<3, 2, 0, 1, 4> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; E]; B]; A]; C]; D]; A, B, C, D, E);
-permute_impl!(Permute5<3, 2, 0, 4, 1> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; B]; E]; A]; C]; D]; A, B, C, D, E);
-permute_impl!(Permute5<3, 2, 1, 0, 4> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; E]; A]; B]; C]; D]; A, B, C, D, E);
-permute_impl!(Permute5<3, 2, 1, 4, 0> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; A]; E]; B]; C]; D]; A, B, C, D, E);
-permute_impl!(Permute5<3, 2, 4, 0, 1> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; B]; A]; E]; C]; D]; A, B, C, D, E);
-permute_impl!(Permute5<3, 2, 4, 1, 0> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; A]; B]; E]; C]; D]; A, B, C, D, E);
-permute_impl!(Permute5<3, 4, 0, 1, 2> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; C]; B]; A]; E]; D]; A, B, C, D, E);
-permute_impl!(Permute5<3, 4, 0, 2, 1> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; B]; C]; A]; E]; D]; A, B, C, D, E);
-permute_impl!(Permute5<3, 4, 1, 0, 2> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; C]; A]; B]; E]; D]; A, B, C, D, E);
-permute_impl!(Permute5<3, 4, 1, 2, 0> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; A]; C]; B]; E]; D]; A, B, C, D, E);
-permute_impl!(Permute5<3, 4, 2, 0, 1> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; B]; A]; C]; E]; D]; A, B, C, D, E);
-permute_impl!(Permute5<3, 4, 2, 1, 0> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; A]; B]; C]; E]; D]; A, B, C, D, E);
-permute_impl!(Permute5<4, 0, 1, 2, 3> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; D]; C]; B]; A]; E]; A, B, C, D, E);
-permute_impl!(Permute5<4, 0, 1, 3, 2> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; C]; D]; B]; A]; E]; A, B, C, D, E);
-permute_impl!(Permute5<4, 0, 2, 1, 3> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; D]; B]; C]; A]; E]; A, B, C, D, E);
-permute_impl!(Permute5<4, 0, 2, 3, 1> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; B]; D]; C]; A]; E]; A, B, C, D, E);
-permute_impl!(Permute5<4, 0, 3, 1, 2> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; C]; B]; D]; A]; E]; A, B, C, D, E);
-permute_impl!(Permute5<4, 0, 3, 2, 1> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; B]; C]; D]; A]; E]; A, B, C, D, E);
-permute_impl!(Permute5<4, 1, 0, 2, 3> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; D]; C]; A]; B]; E]; A, B, C, D, E);
-permute_impl!(Permute5<4, 1, 0, 3, 2> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; C]; D]; A]; B]; E]; A, B, C, D, E);
-permute_impl!(Permute5<4, 1, 2, 0, 3> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; D]; A]; C]; B]; E]; A, B, C, D, E);
-permute_impl!(Permute5<4, 1, 2, 3, 0> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; A]; D]; C]; B]; E]; A, B, C, D, E);
-permute_impl!(Permute5<4, 1, 3, 0, 2> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; C]; A]; D]; B]; E]; A, B, C, D, E);
-permute_impl!(Permute5<4, 1, 3, 2, 0> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; A]; C]; D]; B]; E]; A, B, C, D, E);
-permute_impl!(Permute5<4, 2, 0, 1, 3> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; D]; B]; A]; C]; E]; A, B, C, D, E);
-permute_impl!(Permute5<4, 2, 0, 3, 1> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; B]; D]; A]; C]; E]; A, B, C, D, E);
-permute_impl!(Permute5<4, 2, 1, 0, 3> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; D]; A]; B]; C]; E]; A, B, C, D, E);
-permute_impl!(Permute5<4, 2, 1, 3, 0> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; A]; D]; B]; C]; E]; A, B, C, D, E);
-permute_impl!(Permute5<4, 2, 3, 0, 1> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; B]; A]; D]; C]; E]; A, B, C, D, E);
-permute_impl!(Permute5<4, 2, 3, 1, 0> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; A]; B]; D]; C]; E]; A, B, C, D, E);
-permute_impl!(Permute5<4, 3, 0, 1, 2> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; C]; B]; A]; D]; E]; A, B, C, D, E);
-permute_impl!(Permute5<4, 3, 0, 2, 1> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; B]; C]; A]; D]; E]; A, B, C, D, E);
-permute_impl!(Permute5<4, 3, 1, 0, 2> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; C]; A]; B]; D]; E]; A, B, C, D, E);
-permute_impl!(Permute5<4, 3, 1, 2, 0> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; A]; C]; B]; D]; E]; A, B, C, D, E);
-permute_impl!(Permute5<4, 3, 2, 0, 1> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; B]; A]; C]; D]; E]; A, B, C, D, E);
-permute_impl!(Permute5<4, 3, 2, 1, 0> for [[[[[T; E]; D]; C]; B]; A] => [[[[[T; A]; B]; C]; D]; E]; A, B, C, D, E);
+// Generated by src/constraint/generate.py: edit that script, not this file.
+
+impl<const D0: usize, const D1: usize, const D2: usize> Permute3<0, 1, 2, D0, D1, D2> for ShapeCheck {
+    type Output<T: Element> = [[[T; D2]; D1]; D0];
+}
+impl<const D0: usize, const D1: usize, const D2: usize> Permute3<0, 2, 1, D0, D1, D2> for ShapeCheck {
+    type Output<T: Element> = [[[T; D1]; D2]; D0];
+}
+impl<const D0: usize, const D1: usize, const D2: usize> Permute3<1, 0, 2, D0, D1, D2> for ShapeCheck {
+    type Output<T: Element> = [[[T; D2]; D0]; D1];
+}
+impl<const D0: usize, const D1: usize, const D2: usize> Permute3<1, 2, 0, D0, D1, D2> for ShapeCheck {
+    type Output<T: Element> = [[[T; D0]; D2]; D1];
+}
+impl<const D0: usize, const D1: usize, const D2: usize> Permute3<2, 0, 1, D0, D1, D2> for ShapeCheck {
+    type Output<T: Element> = [[[T; D1]; D0]; D2];
+}
+impl<const D0: usize, const D1: usize, const D2: usize> Permute3<2, 1, 0, D0, D1, D2> for ShapeCheck {
+    type Output<T: Element> = [[[T; D0]; D1]; D2];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize> Permute4<0, 1, 2, 3, D0, D1, D2, D3> for ShapeCheck {
+    type Output<T: Element> = [[[[T; D3]; D2]; D1]; D0];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize> Permute4<0, 1, 3, 2, D0, D1, D2, D3> for ShapeCheck {
+    type Output<T: Element> = [[[[T; D2]; D3]; D1]; D0];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize> Permute4<0, 2, 1, 3, D0, D1, D2, D3> for ShapeCheck {
+    type Output<T: Element> = [[[[T; D3]; D1]; D2]; D0];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize> Permute4<0, 2, 3, 1, D0, D1, D2, D3> for ShapeCheck {
+    type Output<T: Element> = [[[[T; D1]; D3]; D2]; D0];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize> Permute4<0, 3, 1, 2, D0, D1, D2, D3> for ShapeCheck {
+    type Output<T: Element> = [[[[T; D2]; D1]; D3]; D0];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize> Permute4<0, 3, 2, 1, D0, D1, D2, D3> for ShapeCheck {
+    type Output<T: Element> = [[[[T; D1]; D2]; D3]; D0];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize> Permute4<1, 0, 2, 3, D0, D1, D2, D3> for ShapeCheck {
+    type Output<T: Element> = [[[[T; D3]; D2]; D0]; D1];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize> Permute4<1, 0, 3, 2, D0, D1, D2, D3> for ShapeCheck {
+    type Output<T: Element> = [[[[T; D2]; D3]; D0]; D1];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize> Permute4<1, 2, 0, 3, D0, D1, D2, D3> for ShapeCheck {
+    type Output<T: Element> = [[[[T; D3]; D0]; D2]; D1];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize> Permute4<1, 2, 3, 0, D0, D1, D2, D3> for ShapeCheck {
+    type Output<T: Element> = [[[[T; D0]; D3]; D2]; D1];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize> Permute4<1, 3, 0, 2, D0, D1, D2, D3> for ShapeCheck {
+    type Output<T: Element> = [[[[T; D2]; D0]; D3]; D1];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize> Permute4<1, 3, 2, 0, D0, D1, D2, D3> for ShapeCheck {
+    type Output<T: Element> = [[[[T; D0]; D2]; D3]; D1];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize> Permute4<2, 0, 1, 3, D0, D1, D2, D3> for ShapeCheck {
+    type Output<T: Element> = [[[[T; D3]; D1]; D0]; D2];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize> Permute4<2, 0, 3, 1, D0, D1, D2, D3> for ShapeCheck {
+    type Output<T: Element> = [[[[T; D1]; D3]; D0]; D2];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize> Permute4<2, 1, 0, 3, D0, D1, D2, D3> for ShapeCheck {
+    type Output<T: Element> = [[[[T; D3]; D0]; D1]; D2];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize> Permute4<2, 1, 3, 0, D0, D1, D2, D3> for ShapeCheck {
+    type Output<T: Element> = [[[[T; D0]; D3]; D1]; D2];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize> Permute4<2, 3, 0, 1, D0, D1, D2, D3> for ShapeCheck {
+    type Output<T: Element> = [[[[T; D1]; D0]; D3]; D2];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize> Permute4<2, 3, 1, 0, D0, D1, D2, D3> for ShapeCheck {
+    type Output<T: Element> = [[[[T; D0]; D1]; D3]; D2];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize> Permute4<3, 0, 1, 2, D0, D1, D2, D3> for ShapeCheck {
+    type Output<T: Element> = [[[[T; D2]; D1]; D0]; D3];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize> Permute4<3, 0, 2, 1, D0, D1, D2, D3> for ShapeCheck {
+    type Output<T: Element> = [[[[T; D1]; D2]; D0]; D3];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize> Permute4<3, 1, 0, 2, D0, D1, D2, D3> for ShapeCheck {
+    type Output<T: Element> = [[[[T; D2]; D0]; D1]; D3];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize> Permute4<3, 1, 2, 0, D0, D1, D2, D3> for ShapeCheck {
+    type Output<T: Element> = [[[[T; D0]; D2]; D1]; D3];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize> Permute4<3, 2, 0, 1, D0, D1, D2, D3> for ShapeCheck {
+    type Output<T: Element> = [[[[T; D1]; D0]; D2]; D3];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize> Permute4<3, 2, 1, 0, D0, D1, D2, D3> for ShapeCheck {
+    type Output<T: Element> = [[[[T; D0]; D1]; D2]; D3];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<0, 1, 2, 3, 4, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D4]; D3]; D2]; D1]; D0];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<0, 1, 2, 4, 3, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D3]; D4]; D2]; D1]; D0];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<0, 1, 3, 2, 4, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D4]; D2]; D3]; D1]; D0];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<0, 1, 3, 4, 2, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D2]; D4]; D3]; D1]; D0];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<0, 1, 4, 2, 3, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D3]; D2]; D4]; D1]; D0];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<0, 1, 4, 3, 2, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D2]; D3]; D4]; D1]; D0];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<0, 2, 1, 3, 4, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D4]; D3]; D1]; D2]; D0];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<0, 2, 1, 4, 3, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D3]; D4]; D1]; D2]; D0];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<0, 2, 3, 1, 4, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D4]; D1]; D3]; D2]; D0];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<0, 2, 3, 4, 1, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D1]; D4]; D3]; D2]; D0];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<0, 2, 4, 1, 3, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D3]; D1]; D4]; D2]; D0];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<0, 2, 4, 3, 1, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D1]; D3]; D4]; D2]; D0];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<0, 3, 1, 2, 4, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D4]; D2]; D1]; D3]; D0];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<0, 3, 1, 4, 2, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D2]; D4]; D1]; D3]; D0];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<0, 3, 2, 1, 4, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D4]; D1]; D2]; D3]; D0];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<0, 3, 2, 4, 1, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D1]; D4]; D2]; D3]; D0];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<0, 3, 4, 1, 2, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D2]; D1]; D4]; D3]; D0];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<0, 3, 4, 2, 1, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D1]; D2]; D4]; D3]; D0];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<0, 4, 1, 2, 3, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D3]; D2]; D1]; D4]; D0];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<0, 4, 1, 3, 2, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D2]; D3]; D1]; D4]; D0];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<0, 4, 2, 1, 3, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D3]; D1]; D2]; D4]; D0];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<0, 4, 2, 3, 1, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D1]; D3]; D2]; D4]; D0];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<0, 4, 3, 1, 2, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D2]; D1]; D3]; D4]; D0];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<0, 4, 3, 2, 1, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D1]; D2]; D3]; D4]; D0];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<1, 0, 2, 3, 4, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D4]; D3]; D2]; D0]; D1];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<1, 0, 2, 4, 3, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D3]; D4]; D2]; D0]; D1];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<1, 0, 3, 2, 4, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D4]; D2]; D3]; D0]; D1];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<1, 0, 3, 4, 2, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D2]; D4]; D3]; D0]; D1];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<1, 0, 4, 2, 3, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D3]; D2]; D4]; D0]; D1];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<1, 0, 4, 3, 2, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D2]; D3]; D4]; D0]; D1];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<1, 2, 0, 3, 4, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D4]; D3]; D0]; D2]; D1];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<1, 2, 0, 4, 3, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D3]; D4]; D0]; D2]; D1];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<1, 2, 3, 0, 4, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D4]; D0]; D3]; D2]; D1];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<1, 2, 3, 4, 0, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D0]; D4]; D3]; D2]; D1];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<1, 2, 4, 0, 3, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D3]; D0]; D4]; D2]; D1];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<1, 2, 4, 3, 0, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D0]; D3]; D4]; D2]; D1];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<1, 3, 0, 2, 4, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D4]; D2]; D0]; D3]; D1];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<1, 3, 0, 4, 2, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D2]; D4]; D0]; D3]; D1];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<1, 3, 2, 0, 4, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D4]; D0]; D2]; D3]; D1];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<1, 3, 2, 4, 0, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D0]; D4]; D2]; D3]; D1];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<1, 3, 4, 0, 2, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D2]; D0]; D4]; D3]; D1];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<1, 3, 4, 2, 0, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D0]; D2]; D4]; D3]; D1];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<1, 4, 0, 2, 3, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D3]; D2]; D0]; D4]; D1];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<1, 4, 0, 3, 2, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D2]; D3]; D0]; D4]; D1];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<1, 4, 2, 0, 3, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D3]; D0]; D2]; D4]; D1];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<1, 4, 2, 3, 0, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D0]; D3]; D2]; D4]; D1];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<1, 4, 3, 0, 2, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D2]; D0]; D3]; D4]; D1];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<1, 4, 3, 2, 0, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D0]; D2]; D3]; D4]; D1];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<2, 0, 1, 3, 4, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D4]; D3]; D1]; D0]; D2];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<2, 0, 1, 4, 3, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D3]; D4]; D1]; D0]; D2];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<2, 0, 3, 1, 4, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D4]; D1]; D3]; D0]; D2];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<2, 0, 3, 4, 1, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D1]; D4]; D3]; D0]; D2];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<2, 0, 4, 1, 3, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D3]; D1]; D4]; D0]; D2];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<2, 0, 4, 3, 1, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D1]; D3]; D4]; D0]; D2];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<2, 1, 0, 3, 4, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D4]; D3]; D0]; D1]; D2];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<2, 1, 0, 4, 3, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D3]; D4]; D0]; D1]; D2];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<2, 1, 3, 0, 4, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D4]; D0]; D3]; D1]; D2];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<2, 1, 3, 4, 0, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D0]; D4]; D3]; D1]; D2];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<2, 1, 4, 0, 3, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D3]; D0]; D4]; D1]; D2];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<2, 1, 4, 3, 0, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D0]; D3]; D4]; D1]; D2];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<2, 3, 0, 1, 4, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D4]; D1]; D0]; D3]; D2];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<2, 3, 0, 4, 1, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D1]; D4]; D0]; D3]; D2];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<2, 3, 1, 0, 4, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D4]; D0]; D1]; D3]; D2];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<2, 3, 1, 4, 0, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D0]; D4]; D1]; D3]; D2];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<2, 3, 4, 0, 1, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D1]; D0]; D4]; D3]; D2];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<2, 3, 4, 1, 0, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D0]; D1]; D4]; D3]; D2];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<2, 4, 0, 1, 3, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D3]; D1]; D0]; D4]; D2];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<2, 4, 0, 3, 1, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D1]; D3]; D0]; D4]; D2];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<2, 4, 1, 0, 3, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D3]; D0]; D1]; D4]; D2];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<2, 4, 1, 3, 0, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D0]; D3]; D1]; D4]; D2];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<2, 4, 3, 0, 1, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D1]; D0]; D3]; D4]; D2];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<2, 4, 3, 1, 0, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D0]; D1]; D3]; D4]; D2];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<3, 0, 1, 2, 4, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D4]; D2]; D1]; D0]; D3];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<3, 0, 1, 4, 2, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D2]; D4]; D1]; D0]; D3];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<3, 0, 2, 1, 4, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D4]; D1]; D2]; D0]; D3];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<3, 0, 2, 4, 1, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D1]; D4]; D2]; D0]; D3];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<3, 0, 4, 1, 2, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D2]; D1]; D4]; D0]; D3];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<3, 0, 4, 2, 1, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D1]; D2]; D4]; D0]; D3];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<3, 1, 0, 2, 4, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D4]; D2]; D0]; D1]; D3];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<3, 1, 0, 4, 2, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D2]; D4]; D0]; D1]; D3];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<3, 1, 2, 0, 4, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D4]; D0]; D2]; D1]; D3];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<3, 1, 2, 4, 0, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D0]; D4]; D2]; D1]; D3];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<3, 1, 4, 0, 2, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D2]; D0]; D4]; D1]; D3];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<3, 1, 4, 2, 0, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D0]; D2]; D4]; D1]; D3];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<3, 2, 0, 1, 4, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D4]; D1]; D0]; D2]; D3];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<3, 2, 0, 4, 1, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D1]; D4]; D0]; D2]; D3];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<3, 2, 1, 0, 4, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D4]; D0]; D1]; D2]; D3];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<3, 2, 1, 4, 0, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D0]; D4]; D1]; D2]; D3];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<3, 2, 4, 0, 1, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D1]; D0]; D4]; D2]; D3];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<3, 2, 4, 1, 0, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D0]; D1]; D4]; D2]; D3];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<3, 4, 0, 1, 2, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D2]; D1]; D0]; D4]; D3];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<3, 4, 0, 2, 1, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D1]; D2]; D0]; D4]; D3];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<3, 4, 1, 0, 2, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D2]; D0]; D1]; D4]; D3];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<3, 4, 1, 2, 0, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D0]; D2]; D1]; D4]; D3];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<3, 4, 2, 0, 1, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D1]; D0]; D2]; D4]; D3];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<3, 4, 2, 1, 0, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D0]; D1]; D2]; D4]; D3];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<4, 0, 1, 2, 3, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D3]; D2]; D1]; D0]; D4];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<4, 0, 1, 3, 2, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D2]; D3]; D1]; D0]; D4];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<4, 0, 2, 1, 3, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D3]; D1]; D2]; D0]; D4];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<4, 0, 2, 3, 1, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D1]; D3]; D2]; D0]; D4];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<4, 0, 3, 1, 2, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D2]; D1]; D3]; D0]; D4];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<4, 0, 3, 2, 1, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D1]; D2]; D3]; D0]; D4];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<4, 1, 0, 2, 3, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D3]; D2]; D0]; D1]; D4];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<4, 1, 0, 3, 2, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D2]; D3]; D0]; D1]; D4];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<4, 1, 2, 0, 3, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D3]; D0]; D2]; D1]; D4];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<4, 1, 2, 3, 0, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D0]; D3]; D2]; D1]; D4];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<4, 1, 3, 0, 2, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D2]; D0]; D3]; D1]; D4];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<4, 1, 3, 2, 0, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D0]; D2]; D3]; D1]; D4];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<4, 2, 0, 1, 3, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D3]; D1]; D0]; D2]; D4];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<4, 2, 0, 3, 1, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D1]; D3]; D0]; D2]; D4];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<4, 2, 1, 0, 3, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D3]; D0]; D1]; D2]; D4];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<4, 2, 1, 3, 0, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D0]; D3]; D1]; D2]; D4];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<4, 2, 3, 0, 1, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D1]; D0]; D3]; D2]; D4];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<4, 2, 3, 1, 0, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D0]; D1]; D3]; D2]; D4];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<4, 3, 0, 1, 2, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D2]; D1]; D0]; D3]; D4];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<4, 3, 0, 2, 1, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D1]; D2]; D0]; D3]; D4];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<4, 3, 1, 0, 2, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D2]; D0]; D1]; D3]; D4];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<4, 3, 1, 2, 0, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D0]; D2]; D1]; D3]; D4];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<4, 3, 2, 0, 1, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D1]; D0]; D2]; D3]; D4];
+}
+impl<const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> Permute5<4, 3, 2, 1, 0, D0, D1, D2, D3, D4> for ShapeCheck {
+    type Output<T: Element> = [[[[[T; D0]; D1]; D2]; D3]; D4];
+}

@@ -8,40 +8,81 @@
 
 use crate::class::Class;
 
+pub(crate) mod message;
+
 /// The type every shape rule is implemented for (when the rule holds).
 #[derive(Clone, Copy, Debug)]
 pub struct ShapeCheck;
 
+/// A shape's dims as the rules see them: one flat type per rank, dims as const parameters
+/// (see [`Shape::Dims`](crate::Shape::Dims)). A rule dispatches on these types to a trait
+/// of its own per rank, whose message can then print the shape as `(3, 4)`.
+macro_rules! dims_types {
+    ($($name:ident $(<$($d:ident),*>)?: $doc:literal;)*) => {$(
+        #[doc = $doc]
+        #[derive(Clone, Copy, Debug)]
+        pub struct $name$(<$(const $d: usize),*>)?;
+    )*};
+}
+dims_types! {
+    Dims0: "The dims of a scalar: `()`.";
+    Dims1<D0>: "The dims of a vector: `(D0,)`.";
+    Dims2<D0, D1>: "The dims of a matrix: `(D0, D1)`.";
+    Dims3<D0, D1, D2>: "The dims of a rank-3 tensor.";
+    Dims4<D0, D1, D2, D3>: "The dims of a rank-4 tensor.";
+    Dims5<D0, D1, D2, D3, D4>: "The dims of a rank-5 tensor.";
+}
+
+/// Both sides of an operation hold the same element type.
+#[diagnostic::on_unimplemented(
+    message = "the element types differ: `{T}` on the left, `{U}` on the right",
+    label = "expected `{T}` elements, found `{U}`",
+    note = "both sides of an operation need one element type: make both `{T}`"
+)]
+pub trait SameElement<T, U> {
+    /// The right-hand elements as left-hand ones (they are the same type).
+    fn cast(x: &[U]) -> &[T];
+}
+
+impl<T> SameElement<T, T> for ShapeCheck {
+    #[inline(always)]
+    fn cast(x: &[T]) -> &[T] {
+        x
+    }
+}
+
+include!("generated.rs");
+
 /// `M x K` times `K2 x N` is defined only when `K == K2`.
 #[diagnostic::on_unimplemented(
-    message = "cannot multiply a {M}x{K} matrix by a {K2}x{N} matrix: the inner dimensions {K} and {K2} differ",
-    label = "inner dimensions {K} and {K2} differ",
-    note = "`a.dot(&b)` needs as many columns in `a` as rows in `b`"
+    message = "cannot multiply a ({M}, {K}) matrix by a ({K2}, {N}) matrix: the inner dims {K} and {K2} differ",
+    label = "inner dims {K} and {K2} differ",
+    note = "`a.dot(&b)` needs as many columns in `a` as rows in `b`; to multiply by `b` transposed, write `a.dot(&b.transpose())`"
 )]
 pub trait MatMulDims<const M: usize, const K: usize, const K2: usize, const N: usize> {}
 impl<const M: usize, const K: usize, const N: usize> MatMulDims<M, K, K, N> for ShapeCheck {}
 
 /// `M x K` times a vector of `K2` is defined only when `K == K2`.
 #[diagnostic::on_unimplemented(
-    message = "cannot multiply a {M}x{K} matrix by a vector of length {K2}: the matrix has {K} columns",
+    message = "cannot multiply a ({M}, {K}) matrix by a ({K2},) vector: the matrix has {K} columns",
     label = "the vector must have {K} elements",
-    note = "`a.dot(&v)` needs as many columns in `a` as elements in `v`"
+    note = "`a.dot(&v)` needs as many columns in `a` as elements in `v`; for `v` times `a` (Keras's layout, rows of inputs), write `v.dot(&a)`"
 )]
 pub trait MatVecDims<const M: usize, const K: usize, const K2: usize> {}
 impl<const M: usize, const K: usize> MatVecDims<M, K, K> for ShapeCheck {}
 
 /// A vector of `K` times a `K2 x N` matrix is defined only when `K == K2`.
 #[diagnostic::on_unimplemented(
-    message = "cannot multiply a vector of length {K} by a {K2}x{N} matrix: the matrix has {K2} rows",
+    message = "cannot multiply a ({K},) vector by a ({K2}, {N}) matrix: the matrix has {K2} rows",
     label = "the matrix must have {K} rows",
-    note = "`v.dot(&b)` needs as many elements in `v` as rows in `b`"
+    note = "`v.dot(&b)` needs as many elements in `v` as rows in `b`; for `b` times `v`, write `b.dot(&v)`"
 )]
 pub trait VecMatDims<const K: usize, const K2: usize, const N: usize> {}
 impl<const K: usize, const N: usize> VecMatDims<K, K, N> for ShapeCheck {}
 
 /// The dot product of two vectors needs equal lengths.
 #[diagnostic::on_unimplemented(
-    message = "cannot take the dot product of a vector of length {N} and a vector of length {N2}",
+    message = "cannot take the dot product of a ({N},) vector and a ({N2},) vector: the lengths differ",
     label = "lengths {N} and {N2} differ",
     note = "`u.dot(&v)` needs vectors of one length"
 )]
