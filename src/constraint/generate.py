@@ -116,6 +116,30 @@ def index():
     return "".join(out)
 
 
+def samples_and_labels():
+    """Samples and labels of rank 2 and up: a network takes flat rows."""
+    out = []
+    for r in range(2, MAX_RANK + 1):
+        D = params("D", r)
+        out.append(f"/// A sample of rank {r} given to a network, which takes flat samples.\n")
+        out.append(f'#[diagnostic::on_unimplemented(\n'
+                   f'    message = "the network\'s first layer `{{L}}` takes samples of {{IN}} values, but this sample has shape {tup(D)}",\n'
+                   f'    label = "expected a flat sample of {{IN}} values",\n'
+                   f'    note = "a network takes flat samples: flatten each one first (`examples/mnist.rs` flattens 28x28 images to 784 values)"\n)]\n')
+        out.append(f"#[doc(hidden)]\npub trait SampleRank{r}<L, const IN: usize, {consts(D)}> {{}}\n")
+        out.append(f"impl<L, const IN: usize, {consts(D)}> SampleDims<L, IN> for {dims(D)}\n"
+                   f"where\n    ShapeCheck: SampleRank{r}<L, IN, {', '.join(D)}>,\n{{\n}}\n\n")
+        out.append(f"/// A label of rank {r}: labels are flat rows.\n")
+        out.append(f'#[diagnostic::on_unimplemented(\n'
+                   f'    message = "the last layer has {{N}} outputs, but each label has shape {tup(D)}",\n'
+                   f'    label = "expected a row of {{N}} values per label",\n'
+                   f'    note = "labels are flat rows of the last layer\'s width, one per sample"\n)]\n')
+        out.append(f"#[doc(hidden)]\npub trait LabelRank{r}<const N: usize, {consts(D)}> {{}}\n")
+        out.append(f"impl<const N: usize, {consts(D)}> LabelDims<N> for {dims(D)}\n"
+                   f"where\n    ShapeCheck: LabelRank{r}<N, {', '.join(D)}>,\n{{\n}}\n\n")
+    return "".join(out)
+
+
 def axes():
     out = [HEADER]
     out.append("""/// Dispatches an axis to the rule for the tensor's rank.
@@ -178,6 +202,12 @@ def dot():
                        f'    label = "`dot` is not defined for a rank-{rl} and a rank-{rr} tensor",\n'
                        f'    note = "{note}"\n)]\n')
             out.append(f"#[doc(hidden)]\npub trait {name}{generics(L, R)} {{}}\n")
+            if R:
+                # An impl for a right-hand shape no program can have (every dim usize::MAX:
+                # too large for any target), so that method lookup, which runs before the
+                # argument's type is known, does not reject `dot` outright (an E0599 with
+                # no message) and the call reaches the rule above.
+                out.append(f"impl{generics(L)} {name}<{', '.join(L + ['{usize::MAX}'] * len(R))}> for ShapeCheck {{}}\n")
             args = ", ".join(L + R)
             out.append(f"impl{generics(L, R)} DotRule<{dims(R)}> for {dims(L)}\n"
                        f"where\n    ShapeCheck: {name}{'<' + args + '>' if args else ''},\n{{\n}}\n")
@@ -202,7 +232,7 @@ def permute():
 
 
 files = {
-    "src/constraint/generated.rs": broadcast() + index(),
+    "src/constraint/generated.rs": broadcast() + index() + samples_and_labels(),
     "src/tensor/axis_rules.rs": axes(),
     "src/tensor/dot_rules.rs": dot(),
     "src/tensor/permute_impls.rs": permute(),

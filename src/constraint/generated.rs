@@ -601,3 +601,115 @@ where
 {
 }
 
+/// A sample of rank 2 given to a network, which takes flat samples.
+#[diagnostic::on_unimplemented(
+    message = "the network's first layer `{L}` takes samples of {IN} values, but this sample has shape ({D0}, {D1})",
+    label = "expected a flat sample of {IN} values",
+    note = "a network takes flat samples: flatten each one first (`examples/mnist.rs` flattens 28x28 images to 784 values)"
+)]
+#[doc(hidden)]
+pub trait SampleRank2<L, const IN: usize, const D0: usize, const D1: usize> {}
+impl<L, const IN: usize, const D0: usize, const D1: usize> SampleDims<L, IN> for Dims2<D0, D1>
+where
+    ShapeCheck: SampleRank2<L, IN, D0, D1>,
+{
+}
+
+/// A label of rank 2: labels are flat rows.
+#[diagnostic::on_unimplemented(
+    message = "the last layer has {N} outputs, but each label has shape ({D0}, {D1})",
+    label = "expected a row of {N} values per label",
+    note = "labels are flat rows of the last layer's width, one per sample"
+)]
+#[doc(hidden)]
+pub trait LabelRank2<const N: usize, const D0: usize, const D1: usize> {}
+impl<const N: usize, const D0: usize, const D1: usize> LabelDims<N> for Dims2<D0, D1>
+where
+    ShapeCheck: LabelRank2<N, D0, D1>,
+{
+}
+
+/// A sample of rank 3 given to a network, which takes flat samples.
+#[diagnostic::on_unimplemented(
+    message = "the network's first layer `{L}` takes samples of {IN} values, but this sample has shape ({D0}, {D1}, {D2})",
+    label = "expected a flat sample of {IN} values",
+    note = "a network takes flat samples: flatten each one first (`examples/mnist.rs` flattens 28x28 images to 784 values)"
+)]
+#[doc(hidden)]
+pub trait SampleRank3<L, const IN: usize, const D0: usize, const D1: usize, const D2: usize> {}
+impl<L, const IN: usize, const D0: usize, const D1: usize, const D2: usize> SampleDims<L, IN> for Dims3<D0, D1, D2>
+where
+    ShapeCheck: SampleRank3<L, IN, D0, D1, D2>,
+{
+}
+
+/// A label of rank 3: labels are flat rows.
+#[diagnostic::on_unimplemented(
+    message = "the last layer has {N} outputs, but each label has shape ({D0}, {D1}, {D2})",
+    label = "expected a row of {N} values per label",
+    note = "labels are flat rows of the last layer's width, one per sample"
+)]
+#[doc(hidden)]
+pub trait LabelRank3<const N: usize, const D0: usize, const D1: usize, const D2: usize> {}
+impl<const N: usize, const D0: usize, const D1: usize, const D2: usize> LabelDims<N> for Dims3<D0, D1, D2>
+where
+    ShapeCheck: LabelRank3<N, D0, D1, D2>,
+{
+}
+
+/// A sample of rank 4 given to a network, which takes flat samples.
+#[diagnostic::on_unimplemented(
+    message = "the network's first layer `{L}` takes samples of {IN} values, but this sample has shape ({D0}, {D1}, {D2}, {D3})",
+    label = "expected a flat sample of {IN} values",
+    note = "a network takes flat samples: flatten each one first (`examples/mnist.rs` flattens 28x28 images to 784 values)"
+)]
+#[doc(hidden)]
+pub trait SampleRank4<L, const IN: usize, const D0: usize, const D1: usize, const D2: usize, const D3: usize> {}
+impl<L, const IN: usize, const D0: usize, const D1: usize, const D2: usize, const D3: usize> SampleDims<L, IN> for Dims4<D0, D1, D2, D3>
+where
+    ShapeCheck: SampleRank4<L, IN, D0, D1, D2, D3>,
+{
+}
+
+/// A label of rank 4: labels are flat rows.
+#[diagnostic::on_unimplemented(
+    message = "the last layer has {N} outputs, but each label has shape ({D0}, {D1}, {D2}, {D3})",
+    label = "expected a row of {N} values per label",
+    note = "labels are flat rows of the last layer's width, one per sample"
+)]
+#[doc(hidden)]
+pub trait LabelRank4<const N: usize, const D0: usize, const D1: usize, const D2: usize, const D3: usize> {}
+impl<const N: usize, const D0: usize, const D1: usize, const D2: usize, const D3: usize> LabelDims<N> for Dims4<D0, D1, D2, D3>
+where
+    ShapeCheck: LabelRank4<N, D0, D1, D2, D3>,
+{
+}
+
+/// A sample of rank 5 given to a network, which takes flat samples.
+#[diagnostic::on_unimplemented(
+    message = "the network's first layer `{L}` takes samples of {IN} values, but this sample has shape ({D0}, {D1}, {D2}, {D3}, {D4})",
+    label = "expected a flat sample of {IN} values",
+    note = "a network takes flat samples: flatten each one first (`examples/mnist.rs` flattens 28x28 images to 784 values)"
+)]
+#[doc(hidden)]
+pub trait SampleRank5<L, const IN: usize, const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> {}
+impl<L, const IN: usize, const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> SampleDims<L, IN> for Dims5<D0, D1, D2, D3, D4>
+where
+    ShapeCheck: SampleRank5<L, IN, D0, D1, D2, D3, D4>,
+{
+}
+
+/// A label of rank 5: labels are flat rows.
+#[diagnostic::on_unimplemented(
+    message = "the last layer has {N} outputs, but each label has shape ({D0}, {D1}, {D2}, {D3}, {D4})",
+    label = "expected a row of {N} values per label",
+    note = "labels are flat rows of the last layer's width, one per sample"
+)]
+#[doc(hidden)]
+pub trait LabelRank5<const N: usize, const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> {}
+impl<const N: usize, const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> LabelDims<N> for Dims5<D0, D1, D2, D3, D4>
+where
+    ShapeCheck: LabelRank5<N, D0, D1, D2, D3, D4>,
+{
+}
+

@@ -7,6 +7,7 @@
 //! that is generic over shapes.
 
 use crate::class::Class;
+use crate::shape::Shape;
 
 pub(crate) mod message;
 
@@ -47,6 +48,39 @@ pub trait SameElement<T, U> {
 impl<T> SameElement<T, T> for ShapeCheck {
     #[inline(always)]
     fn cast(x: &[T]) -> &[T] {
+        x
+    }
+}
+
+/// A type no tensor holds.
+///
+/// It exists for a second impl of [`SameElement`], for any left-hand type: with a single
+/// impl, rustc would infer the right-hand element type from the left-hand one (while it
+/// looks up a method, before the argument's type is known) and report a type mismatch
+/// instead of the message.
+#[derive(Clone, Copy, Debug)]
+pub struct NotAnElement<T>(core::marker::PhantomData<T>);
+
+impl<T> SameElement<T, NotAnElement<T>> for ShapeCheck {
+    fn cast(_: &[NotAnElement<T>]) -> &[T] {
+        unreachable!("no tensor holds NotAnElement, which is not an `Element`")
+    }
+}
+
+/// A scalar operand has the tensor's element type.
+#[diagnostic::on_unimplemented(
+    message = "a tensor of `{T}` cannot be combined with a scalar of type `{U}`",
+    label = "expected a `{T}` scalar",
+    note = "write the scalar in the tensor's element type: `1.0`, not `1`, for a float tensor"
+)]
+pub trait ScalarOperand<T, U> {
+    /// The scalar as the tensor's element type (the same type).
+    fn cast(x: U) -> T;
+}
+
+impl<T> ScalarOperand<T, T> for ShapeCheck {
+    #[inline(always)]
+    fn cast(x: T) -> T {
         x
     }
 }
@@ -98,95 +132,241 @@ impl<const N: usize> VecDotDims<N, N> for ShapeCheck {}
 pub trait Connects<L, const IN: usize, const PREV: usize> {}
 impl<L, const N: usize> Connects<L, N, N> for ShapeCheck {}
 
+/// A value of type `Self` is a sample for a network whose first layer `L` takes `IN`
+/// values of type `T`: an array `[T; IN]` (or a `T` when `IN == 1`).
+///
+/// The rule dispatches on the sample's shape, so a sample of the right width but the
+/// wrong element type, a 2-D image, a `Tensor` or a whole batch each get their own message.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a sample for the network's first layer `{L}`, which takes `[{T}; {IN}]`",
+    label = "expected a sample `[{T}; {IN}]`",
+    note = "a sample is an array of the first layer's input width: pass a `Tensor` as `x.as_array()`, and give a batch of samples to `predict_batch`"
+)]
+pub trait Sample<L, T, const IN: usize> {
+    /// The sample as the layer's input.
+    fn view(x: &Self) -> &[T; IN];
+    /// A batch of samples as the layer's inputs.
+    fn view_batch(x: &[Self]) -> &[[T; IN]]
+    where
+        Self: Sized;
+}
+
+impl<L, T, const IN: usize, X: Shape> Sample<L, T, IN> for X
+where
+    ShapeCheck: SampleElement<L, T, X::Elem>,
+    X::Dims: SampleDims<L, IN>,
+{
+    #[inline(always)]
+    fn view(x: &X) -> &[T; IN] {
+        let flat = <ShapeCheck as SampleElement<L, T, X::Elem>>::cast(x.flat());
+        flat.try_into().expect("a sample holds IN values by SampleDims")
+    }
+    #[inline(always)]
+    fn view_batch(x: &[X]) -> &[[T; IN]] {
+        let flat = <ShapeCheck as SampleElement<L, T, X::Elem>>::cast(X::flatten_slice(x));
+        // IN > 0: a `Dense` with no inputs does not build.
+        flat.as_chunks::<IN>().0
+    }
+}
+
+/// The sample holds the network's element type.
+#[diagnostic::on_unimplemented(
+    message = "the network computes in `{T}`, but this sample holds `{U}`",
+    label = "expected `{T}` values, found `{U}`",
+    note = "convert the samples to `{T}` first (pixels as bytes: `x as {T} / 255.0`, as `examples/mnist.rs` does)"
+)]
+pub trait SampleElement<L, T, U> {
+    /// The sample's elements as the network's (they are the same type).
+    fn cast(x: &[U]) -> &[T];
+}
+
+impl<L, T> SampleElement<L, T, T> for ShapeCheck {
+    #[inline(always)]
+    fn cast(x: &[T]) -> &[T] {
+        x
+    }
+}
+
+/// A sample of dims `Self` fits a first layer `L` of `IN` inputs (dispatch on the rank).
+#[doc(hidden)]
+pub trait SampleDims<L, const IN: usize> {}
+
+impl<L, const IN: usize, const N: usize> SampleDims<L, IN> for Dims1<N> where
+    ShapeCheck: SampleLength<L, IN, N>
+{
+}
+impl<L, const IN: usize> SampleDims<L, IN> for Dims0 where ShapeCheck: SampleLength<L, IN, 1> {}
+
 /// A sample has as many values as the network's first layer has inputs.
 #[diagnostic::on_unimplemented(
-    message = "the network's first layer `{L}` takes samples of {IN} values, but this sample is `{X}`",
+    message = "the network's first layer `{L}` takes samples of {IN} values, but this sample has {N}",
     label = "expected samples of {IN} values",
     note = "samples given to a network must have the width of its first layer's input"
 )]
-pub trait SampleWidth<L, T, const IN: usize, X> {
-    /// The sample as the layer's input.
-    fn view(x: &X) -> &[T; IN];
-    /// A batch of samples as the layer's inputs.
-    fn view_batch(x: &[X]) -> &[[T; IN]];
-}
+pub trait SampleLength<L, const IN: usize, const N: usize> {}
+impl<L, const IN: usize> SampleLength<L, IN, IN> for ShapeCheck {}
 
-impl<L, T, const IN: usize> SampleWidth<L, T, IN, [T; IN]> for ShapeCheck {
-    #[inline(always)]
-    fn view(x: &[T; IN]) -> &[T; IN] {
-        x
-    }
-    #[inline(always)]
-    fn view_batch(x: &[[T; IN]]) -> &[[T; IN]] {
-        x
-    }
-}
-
-/// A type with no values.
-///
-/// It exists for a second impl of [`SampleWidth`]: with a single impl, rustc would infer
-/// the sample's type from it and report a plain type mismatch instead of the message.
-#[derive(Clone, Copy, Debug)]
-pub enum NotASample {}
-
-impl<L, T, const IN: usize> SampleWidth<L, T, IN, NotASample> for ShapeCheck {
-    fn view(x: &NotASample) -> &[T; IN] {
-        match *x {}
-    }
-    fn view_batch(_: &[NotASample]) -> &[[T; IN]] {
-        &[]
-    }
-}
-
-/// Labels of type `Y` fit a last layer of `N` outputs: one-hot or target rows of `N`.
+/// A `Tensor` given where a network takes a sample array.
 #[diagnostic::on_unimplemented(
-    message = "the last layer has {N} outputs, but the labels are `{Y}`",
+    message = "the network takes samples as arrays, not as `Tensor<{S}>`",
+    label = "expected an array `[{T}; {IN}]`",
+    note = "pass the tensor's array: `x.as_array()`"
+)]
+pub trait SampleNotTensor<L, T, const IN: usize, S> {}
+
+/// A whole batch given where a network takes one sample.
+#[diagnostic::on_unimplemented(
+    message = "this takes one sample `[{T}; {IN}]`, not a batch `Vec<{X}>`",
+    label = "expected one sample",
+    note = "for a batch of samples, call `predict_batch` (or `predict` on each sample)"
+)]
+pub trait SampleNotBatch<L, T, const IN: usize, X> {}
+
+#[cfg(feature = "alloc")]
+impl<L, T, const IN: usize, S: Shape> Sample<L, T, IN> for crate::tensor::Tensor<S>
+where
+    ShapeCheck: SampleNotTensor<L, T, IN, S>,
+{
+    fn view(_: &Self) -> &[T; IN] {
+        unreachable!("SampleNotTensor has no impl")
+    }
+    fn view_batch(_: &[Self]) -> &[[T; IN]] {
+        unreachable!("SampleNotTensor has no impl")
+    }
+}
+
+#[cfg(feature = "alloc")]
+impl<L, T, const IN: usize, X> Sample<L, T, IN> for alloc::vec::Vec<X>
+where
+    ShapeCheck: SampleNotBatch<L, T, IN, X>,
+{
+    fn view(_: &Self) -> &[T; IN] {
+        unreachable!("SampleNotBatch has no impl")
+    }
+    fn view_batch(_: &[Self]) -> &[[T; IN]] {
+        unreachable!("SampleNotBatch has no impl")
+    }
+}
+
+/// Labels of type `Self` are targets for a last layer of `N` outputs of type `T`: rows
+/// `[T; N]` (or a `T` when `N == 1`), as the one-hot labels of categorical
+/// cross-entropy or the targets of a regression.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` are not labels for this loss, which takes rows `[{T}; {N}]` (one-hot classes or targets)",
+    label = "expected labels `[{T}; {N}]`",
+    note = "categorical cross-entropy, binary cross-entropy and the regression losses take a row of the last layer's width per sample; for class indices `Class<N>`, use `SparseCategoricalCrossentropy`"
+)]
+pub trait DenseLabels<T, const N: usize> {
+    /// The label as a row of `N` targets.
+    fn targets(y: &Self) -> &[T; N];
+}
+
+impl<T, const N: usize, Y: Shape> DenseLabels<T, N> for Y
+where
+    ShapeCheck: LabelElement<T, Y::Elem>,
+    Y::Dims: LabelDims<N>,
+{
+    #[inline(always)]
+    fn targets(y: &Y) -> &[T; N] {
+        let flat = <ShapeCheck as LabelElement<T, Y::Elem>>::cast(y.flat());
+        flat.try_into().expect("a label holds N values by LabelDims")
+    }
+}
+
+impl<T, const N: usize, const C: usize> DenseLabels<T, N> for Class<C>
+where
+    ShapeCheck: OneHotNotClass<T, N, C>,
+{
+    fn targets(_: &Self) -> &[T; N] {
+        unreachable!("OneHotNotClass has no impl")
+    }
+}
+
+/// The labels hold the network's element type.
+#[diagnostic::on_unimplemented(
+    message = "the network computes in `{T}`, but the labels hold `{U}`",
+    label = "expected `{T}` labels, found `{U}`",
+    note = "convert the labels to `{T}`, the network's element type"
+)]
+pub trait LabelElement<T, U> {
+    /// The labels' elements as the network's (they are the same type).
+    fn cast(x: &[U]) -> &[T];
+}
+
+impl<T> LabelElement<T, T> for ShapeCheck {
+    #[inline(always)]
+    fn cast(x: &[T]) -> &[T] {
+        x
+    }
+}
+
+/// Labels of dims `Self` fit a last layer of `N` outputs (dispatch on the rank).
+#[doc(hidden)]
+pub trait LabelDims<const N: usize> {}
+
+impl<const N: usize, const M: usize> LabelDims<N> for Dims1<M> where ShapeCheck: LabelWidth<N, M> {}
+impl<const N: usize> LabelDims<N> for Dims0 where ShapeCheck: LabelWidth<N, 1> {}
+
+/// A label row has the last layer's width.
+#[diagnostic::on_unimplemented(
+    message = "the last layer has {N} outputs, but the labels have {M} values each",
     label = "labels of the wrong width for {N} outputs",
     note = "the width of the last layer must equal the number of classes (or target values) of the labels"
 )]
-pub trait DenseLabels<T, const N: usize, Y> {
-    /// The label as a row of `N` targets.
-    fn targets(y: &Y) -> &[T; N];
-}
+pub trait LabelWidth<const N: usize, const M: usize> {}
+impl<const N: usize> LabelWidth<N, N> for ShapeCheck {}
 
-impl<T, const N: usize> DenseLabels<T, N, [T; N]> for ShapeCheck {
-    #[inline(always)]
-    fn targets(y: &[T; N]) -> &[T; N] {
-        y
-    }
-}
-
-/// A type with no values: a second impl of the label traits, so that rustc reports the
-/// message above instead of inferring the labels' type from a single impl.
-#[derive(Clone, Copy, Debug)]
-pub enum NotALabel {}
-
-impl<T, const N: usize> DenseLabels<T, N, NotALabel> for ShapeCheck {
-    fn targets(y: &NotALabel) -> &[T; N] {
-        match *y {}
-    }
-}
-
-/// Labels of type `Y` are class indices out of `N`, the last layer's width.
+/// Class indices given to a loss that takes one-hot rows.
 #[diagnostic::on_unimplemented(
-    message = "the last layer has {N} outputs, but the labels are `{Y}`",
-    label = "labels of the wrong class count for {N} outputs",
-    note = "sparse labels must be `Class<N>` with N the width of the last layer"
+    message = "this loss takes one-hot rows `[{T}; {N}]`, not class indices `Class<{C}>`",
+    label = "expected one-hot labels `[{T}; {N}]`",
+    note = "for class indices use `SparseCategoricalCrossentropy`; or turn them into one-hot rows with `to_categorical`"
 )]
-pub trait SparseLabels<const N: usize, Y> {
+pub trait OneHotNotClass<T, const N: usize, const C: usize> {}
+
+/// Labels of type `Self` are class indices out of `N`, the last layer's width: `Class<N>`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` are not labels for sparse categorical cross-entropy, which takes class indices `Class<{N}>`",
+    label = "expected labels `Class<{N}>`",
+    note = "sparse labels are `Class<N>` with N the width of the last layer (`Class::new(i)` checks the range)"
+)]
+pub trait SparseLabels<const N: usize> {
     /// The class index.
-    fn class(y: &Y) -> usize;
+    fn class(y: &Self) -> usize;
 }
 
-impl<const N: usize> SparseLabels<N, Class<N>> for ShapeCheck {
+impl<const N: usize, const C: usize> SparseLabels<N> for Class<C>
+where
+    ShapeCheck: ClassCount<N, C>,
+{
     #[inline(always)]
-    fn class(y: &Class<N>) -> usize {
+    fn class(y: &Class<C>) -> usize {
         y.index()
     }
 }
 
-impl<const N: usize> SparseLabels<N, NotALabel> for ShapeCheck {
-    fn class(y: &NotALabel) -> usize {
-        match *y {}
+impl<const N: usize, Y: Shape> SparseLabels<N> for Y
+where
+    ShapeCheck: SparseNotDense<N, Y>,
+{
+    fn class(_: &Self) -> usize {
+        unreachable!("SparseNotDense has no impl")
     }
 }
+
+/// The class count of the labels equals the last layer's width.
+#[diagnostic::on_unimplemented(
+    message = "the last layer has {N} outputs, but the labels are `Class<{C}>`",
+    label = "labels of {C} classes for {N} outputs",
+    note = "sparse labels must be `Class<N>` with N the width of the last layer"
+)]
+pub trait ClassCount<const N: usize, const C: usize> {}
+impl<const N: usize> ClassCount<N, N> for ShapeCheck {}
+
+/// One-hot rows, or numbers, given to the sparse loss.
+#[diagnostic::on_unimplemented(
+    message = "sparse categorical cross-entropy takes class indices `Class<{N}>`, not `{Y}`",
+    label = "expected labels `Class<{N}>`",
+    note = "for one-hot rows use `CategoricalCrossentropy`; integer labels become `Class<{N}>` with `Class::new(i)` (or `to_classes`)"
+)]
+pub trait SparseNotDense<const N: usize, Y> {}

@@ -4,8 +4,8 @@ use crate::constraint::message::Message;
 use core::marker::PhantomData;
 
 use super::activation::Activation;
-use super::layers::{Accepts, LayerInfo, Layers, TakesSample};
-use crate::constraint::{Connects, SampleWidth, ShapeCheck};
+use super::layers::{Accepts, LayerInfo, Layers, Stack, TakesSample};
+use crate::constraint::{Connects, Sample, ShapeCheck};
 use crate::element::Scalar;
 use crate::linalg;
 use crate::zeroed::Zeroable;
@@ -63,10 +63,14 @@ fn same_width<T: Copy, const A: usize, const B: usize>(x: &[T; A]) -> &[T; B] {
     x.as_slice().try_into().expect("widths checked at compile time")
 }
 
+impl<T: Scalar, const IN: usize, const OUT: usize, A: Activation> Stack<T> for Dense<IN, OUT, A> {
+    type Weights = DenseParams<T, IN, OUT>;
+}
+
 impl<T: Scalar, const IN: usize, const OUT: usize, A: Activation> Layers<T> for Dense<IN, OUT, A> {
+    type Params = DenseParams<T, IN, OUT>;
     type Input = [T; IN];
     type Output = [T; OUT];
-    type Params = DenseParams<T, IN, OUT>;
     type Last = A;
     const PARAMS: usize = IN * OUT + OUT;
     const DEPTH: usize = 1;
@@ -145,14 +149,14 @@ where
 
 impl<T: Scalar, X, const IN: usize, const OUT: usize, A: Activation> TakesSample<T, X> for Dense<IN, OUT, A>
 where
-    ShapeCheck: SampleWidth<Self, T, IN, X>,
+    X: Sample<Self, T, IN>,
 {
     #[inline(always)]
     fn view(x: &X) -> &[T; IN] {
-        <ShapeCheck as SampleWidth<Self, T, IN, X>>::view(x)
+        X::view(x)
     }
     #[inline(always)]
     fn view_batch(x: &[X]) -> &[[T; IN]] {
-        <ShapeCheck as SampleWidth<Self, T, IN, X>>::view_batch(x)
+        X::view_batch(x)
     }
 }

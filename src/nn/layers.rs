@@ -65,6 +65,22 @@ impl<N: Layers<T>, T: Scalar> linalg::Job for Forward<'_, N, T> {
     }
 }
 
+/// A layer or a tuple of layers, as far as its weights go: what a network type must be
+/// before its widths are checked ([`Layers`] checks them).
+///
+/// `Sequential<N>` needs only this, so a network whose widths do not connect is reported
+/// once, by the call that builds it (`Sequential::new`), with the message of the rule it
+/// breaks.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a network: a network is a layer or a tuple of 1 to 12 layers",
+    label = "not a layer or a tuple of 1 to 12 layers",
+    note = "for more than 12 layers, nest tuples: `(L1, L2, (L3, L4, ..))` runs the same layers in the same order"
+)]
+pub trait Stack<T: Scalar>: Sized + 'static {
+    /// The weights, as [`Layers::Params`] (the same type).
+    type Weights: Zeroable + Copy + Send + Sync + 'static;
+}
+
 /// A layer or a stack of layers, run on samples of scalar type `T`: the inference half
 /// of a network (training adds [`Backprop`](crate::train::Backprop)).
 ///
@@ -72,7 +88,7 @@ impl<N: Layers<T>, T: Scalar> linalg::Job for Forward<'_, N, T> {
 /// connect: `(Dense<784, 512, Relu>, Dense<512, 10, Softmax>)` is the chapter-2 network.
 /// Everything is an associated function of the type: the weights are passed in, so they
 /// can live in a `Box`, a `static` or on the stack.
-pub trait Layers<T: Scalar>: Sized + 'static {
+pub trait Layers<T: Scalar>: Stack<T, Weights = <Self as Layers<T>>::Params> {
     /// One input sample (`[T; IN]` of the first layer).
     type Input: Vector<T>;
     /// One output sample (`[T; OUT]` of the last layer).

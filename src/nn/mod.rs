@@ -25,7 +25,7 @@ mod weights;
 
 pub use activation::{Activation, Linear, Relu, Sigmoid, Softmax, Tanh};
 pub use dense::{Dense, DenseParams};
-pub use layers::{Accepts, LayerInfo, Layers, TakesSample, Vector};
+pub use layers::{Accepts, LayerInfo, Layers, Stack, TakesSample, Vector};
 pub use model::ModelRef;
 #[cfg(feature = "alloc")]
 pub use sequential::Sequential;

@@ -1,6 +1,6 @@
 //! Models: a network type together with its weights.
 
-use super::layers::{Layers, TakesSample, Vector};
+use super::layers::{Layers, Stack, TakesSample, Vector};
 use super::summary::Summary;
 use crate::element::Scalar;
 
@@ -19,23 +19,29 @@ use crate::element::Scalar;
 /// let p = model.predict(&[1.0, 2.0]);
 /// assert!((p[0] + p[1] - 1.0).abs() < 1e-6);
 /// ```
-pub struct ModelRef<'a, N: Layers<T>, T: Scalar = f32> {
-    params: &'a N::Params,
+pub struct ModelRef<'a, N: Stack<T>, T: Scalar = f32> {
+    params: &'a N::Weights,
 }
 
-impl<N: Layers<T>, T: Scalar> Clone for ModelRef<'_, N, T> {
+impl<N: Stack<T>, T: Scalar> Clone for ModelRef<'_, N, T> {
     fn clone(&self) -> Self {
         *self
     }
 }
-impl<N: Layers<T>, T: Scalar> Copy for ModelRef<'_, N, T> {}
+impl<N: Stack<T>, T: Scalar> Copy for ModelRef<'_, N, T> {}
 
-impl<'a, N: Layers<T>, T: Scalar> ModelRef<'a, N, T> {
+// `new` asks for `N: Layers<T>` itself, so that widths that do not connect are one error.
+impl<'a, N: Stack<T>, T: Scalar> ModelRef<'a, N, T> {
     /// The network `N` with these weights.
-    pub const fn new(params: &'a N::Params) -> Self {
+    pub const fn new(params: &'a N::Params) -> Self
+    where
+        N: Layers<T>,
+    {
         ModelRef { params }
     }
+}
 
+impl<'a, N: Layers<T>, T: Scalar> ModelRef<'a, N, T> {
     /// The weights.
     pub fn params(&self) -> &'a N::Params {
         self.params

@@ -5,7 +5,7 @@ use alloc::vec::Vec;
 use core::fmt;
 use rand::Rng;
 
-use super::layers::{Layers, TakesSample, Vector};
+use super::layers::{Layers, Stack, TakesSample, Vector};
 use super::model::ModelRef;
 use super::summary::{Grouped, Summary};
 use crate::element::Scalar;
@@ -22,31 +22,44 @@ use crate::element::Scalar;
 /// assert!((probs.iter().sum::<f32>() - 1.0).abs() < 1e-5);
 /// assert_eq!(Sequential::<Chapter2>::PARAMS, 407_050);
 /// ```
-pub struct Sequential<N: Layers<T>, T: Scalar = f32> {
-    params: Box<N::Params>,
+pub struct Sequential<N: Stack<T>, T: Scalar = f32> {
+    params: Box<N::Weights>,
 }
 
-impl<N: Layers<T>, T: Scalar> Sequential<N, T> {
-    /// Number of parameters of the network.
-    pub const PARAMS: usize = N::PARAMS;
-
+// The constructors ask for `N: Layers<T>` themselves (not the impl), so that a network
+// whose widths do not connect is one error at `new`, with the rule's message.
+impl<N: Stack<T>, T: Scalar> Sequential<N, T> {
     /// The network with Keras's default initialisation (glorot_uniform kernels, zero
     /// biases) drawn from `rng`. The weights are created in place on the heap.
-    pub fn new<R: Rng + ?Sized>(rng: &mut R) -> Self {
+    pub fn new<R: Rng + ?Sized>(rng: &mut R) -> Self
+    where
+        N: Layers<T>,
+    {
         let mut params = crate::zeroed::zeroed_box::<N::Params>();
         N::init(&mut params, rng);
         Sequential { params }
     }
 
     /// The network with all weights zero.
-    pub fn zeros() -> Self {
+    pub fn zeros() -> Self
+    where
+        N: Layers<T>,
+    {
         Sequential { params: crate::zeroed::zeroed_box() }
     }
 
     /// The network with the given weights.
-    pub fn from_params(params: Box<N::Params>) -> Self {
+    pub fn from_params(params: Box<N::Params>) -> Self
+    where
+        N: Layers<T>,
+    {
         Sequential { params }
     }
+}
+
+impl<N: Layers<T>, T: Scalar> Sequential<N, T> {
+    /// Number of parameters of the network.
+    pub const PARAMS: usize = N::PARAMS;
 
     /// The weights: `model.params().0.kernel` is the first layer's kernel.
     pub fn params(&self) -> &N::Params {

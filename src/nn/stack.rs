@@ -1,9 +1,13 @@
 //! Stacks of layers: a pair `(A, B)` runs `B` on `A`'s output, flat tuples of 3 to 12
 //! stacks are pairs nested to the right, and `(A,)` is `A`.
 
-use super::layers::{Accepts, LayerInfo, Layers, TakesSample, Vector};
+use super::layers::{Accepts, LayerInfo, Layers, Stack, TakesSample, Vector};
 use crate::element::Scalar;
 use rand::Rng;
+
+impl<T: Scalar, A: Stack<T>, B: Stack<T>> Stack<T> for (A, B) {
+    type Weights = (A::Weights, B::Weights);
+}
 
 /// Two stacks in sequence, the second taking the first's output.
 impl<T: Scalar, A: Layers<T>, B: Accepts<T, A::Output>> Layers<T> for (A, B) {
@@ -81,10 +85,14 @@ impl<T: Scalar, X, A: TakesSample<T, X>, B: Accepts<T, A::Output>> TakesSample<T
 }
 
 /// A one-layer stack `(A,)` is `A` (its weights are `A`'s, not a tuple of them).
+impl<T: Scalar, A: Stack<T>> Stack<T> for (A,) {
+    type Weights = A::Weights;
+}
+
 impl<T: Scalar, A: Layers<T>> Layers<T> for (A,) {
+    type Params = A::Params;
     type Input = A::Input;
     type Output = A::Output;
-    type Params = A::Params;
     type Last = A::Last;
     const PARAMS: usize = A::PARAMS;
     const DEPTH: usize = A::DEPTH;
@@ -143,6 +151,13 @@ impl<T: Scalar, X, A: TakesSample<T, X>> TakesSample<T, X> for (A,) {
 /// Flat tuples of 3 to 12 stacks: `(L1, L2, L3)` is `(L1, (L2, L3))`.
 macro_rules! flat_tuple {
     ($first:ident $(, $rest:ident)+) => {
+        impl<T: Scalar, $first, $($rest),+> Stack<T> for ($first, $($rest),+)
+        where
+            ($first, ($($rest,)+)): Stack<T>,
+        {
+            type Weights = <($first, ($($rest,)+)) as Stack<T>>::Weights;
+        }
+
         impl<T: Scalar, $first, $($rest),+> Layers<T> for ($first, $($rest),+)
         where
             ($first, ($($rest,)+)): Layers<T>,

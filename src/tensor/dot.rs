@@ -21,9 +21,9 @@ pub trait Dot<Rhs: Shape>: Shape {
 
 impl<S: Shape, B: Shape> Dot<B> for S
 where
+    ShapeCheck: SameElement<S::Elem, B::Elem>,
     S::Elem: Scalar,
     S::Dims: DotRule<B::Dims> + DotDims<B::Dims>,
-    ShapeCheck: SameElement<S::Elem, B::Elem>,
 {
     type Output = <S::Dims as DotDims<B::Dims>>::Output<S::Elem>;
     #[inline]

@@ -8,6 +8,7 @@
 )]
 #[doc(hidden)]
 pub trait DotRanks01<const R0: usize> {}
+impl DotRanks01<{usize::MAX}> for ShapeCheck {}
 impl<const R0: usize> DotRule<Dims1<R0>> for Dims0
 where
     ShapeCheck: DotRanks01<R0>,
@@ -28,6 +29,7 @@ impl<const R0: usize> DotDims<Dims1<R0>> for Dims0 {
 )]
 #[doc(hidden)]
 pub trait DotRanks02<const R0: usize, const R1: usize> {}
+impl DotRanks02<{usize::MAX}, {usize::MAX}> for ShapeCheck {}
 impl<const R0: usize, const R1: usize> DotRule<Dims2<R0, R1>> for Dims0
 where
     ShapeCheck: DotRanks02<R0, R1>,
@@ -48,6 +50,7 @@ impl<const R0: usize, const R1: usize> DotDims<Dims2<R0, R1>> for Dims0 {
 )]
 #[doc(hidden)]
 pub trait DotRanks03<const R0: usize, const R1: usize, const R2: usize> {}
+impl DotRanks03<{usize::MAX}, {usize::MAX}, {usize::MAX}> for ShapeCheck {}
 impl<const R0: usize, const R1: usize, const R2: usize> DotRule<Dims3<R0, R1, R2>> for Dims0
 where
     ShapeCheck: DotRanks03<R0, R1, R2>,
@@ -68,6 +71,7 @@ impl<const R0: usize, const R1: usize, const R2: usize> DotDims<Dims3<R0, R1, R2
 )]
 #[doc(hidden)]
 pub trait DotRanks04<const R0: usize, const R1: usize, const R2: usize, const R3: usize> {}
+impl DotRanks04<{usize::MAX}, {usize::MAX}, {usize::MAX}, {usize::MAX}> for ShapeCheck {}
 impl<const R0: usize, const R1: usize, const R2: usize, const R3: usize> DotRule<Dims4<R0, R1, R2, R3>> for Dims0
 where
     ShapeCheck: DotRanks04<R0, R1, R2, R3>,
@@ -88,6 +92,7 @@ impl<const R0: usize, const R1: usize, const R2: usize, const R3: usize> DotDims
 )]
 #[doc(hidden)]
 pub trait DotRanks05<const R0: usize, const R1: usize, const R2: usize, const R3: usize, const R4: usize> {}
+impl DotRanks05<{usize::MAX}, {usize::MAX}, {usize::MAX}, {usize::MAX}, {usize::MAX}> for ShapeCheck {}
 impl<const R0: usize, const R1: usize, const R2: usize, const R3: usize, const R4: usize> DotRule<Dims5<R0, R1, R2, R3, R4>> for Dims0
 where
     ShapeCheck: DotRanks05<R0, R1, R2, R3, R4>,
@@ -128,6 +133,7 @@ impl<const L0: usize> DotDims<Dims0> for Dims1<L0> {
 )]
 #[doc(hidden)]
 pub trait DotRanks13<const L0: usize, const R0: usize, const R1: usize, const R2: usize> {}
+impl<const L0: usize> DotRanks13<L0, {usize::MAX}, {usize::MAX}, {usize::MAX}> for ShapeCheck {}
 impl<const L0: usize, const R0: usize, const R1: usize, const R2: usize> DotRule<Dims3<R0, R1, R2>> for Dims1<L0>
 where
     ShapeCheck: DotRanks13<L0, R0, R1, R2>,
@@ -148,6 +154,7 @@ impl<const L0: usize, const R0: usize, const R1: usize, const R2: usize> DotDims
 )]
 #[doc(hidden)]
 pub trait DotRanks14<const L0: usize, const R0: usize, const R1: usize, const R2: usize, const R3: usize> {}
+impl<const L0: usize> DotRanks14<L0, {usize::MAX}, {usize::MAX}, {usize::MAX}, {usize::MAX}> for ShapeCheck {}
 impl<const L0: usize, const R0: usize, const R1: usize, const R2: usize, const R3: usize> DotRule<Dims4<R0, R1, R2, R3>> for Dims1<L0>
 where
     ShapeCheck: DotRanks14<L0, R0, R1, R2, R3>,
@@ -168,6 +175,7 @@ impl<const L0: usize, const R0: usize, const R1: usize, const R2: usize, const R
 )]
 #[doc(hidden)]
 pub trait DotRanks15<const L0: usize, const R0: usize, const R1: usize, const R2: usize, const R3: usize, const R4: usize> {}
+impl<const L0: usize> DotRanks15<L0, {usize::MAX}, {usize::MAX}, {usize::MAX}, {usize::MAX}, {usize::MAX}> for ShapeCheck {}
 impl<const L0: usize, const R0: usize, const R1: usize, const R2: usize, const R3: usize, const R4: usize> DotRule<Dims5<R0, R1, R2, R3, R4>> for Dims1<L0>
 where
     ShapeCheck: DotRanks15<L0, R0, R1, R2, R3, R4>,
@@ -208,6 +216,7 @@ impl<const L0: usize, const L1: usize> DotDims<Dims0> for Dims2<L0, L1> {
 )]
 #[doc(hidden)]
 pub trait DotRanks23<const L0: usize, const L1: usize, const R0: usize, const R1: usize, const R2: usize> {}
+impl<const L0: usize, const L1: usize> DotRanks23<L0, L1, {usize::MAX}, {usize::MAX}, {usize::MAX}> for ShapeCheck {}
 impl<const L0: usize, const L1: usize, const R0: usize, const R1: usize, const R2: usize> DotRule<Dims3<R0, R1, R2>> for Dims2<L0, L1>
 where
     ShapeCheck: DotRanks23<L0, L1, R0, R1, R2>,
@@ -228,6 +237,7 @@ impl<const L0: usize, const L1: usize, const R0: usize, const R1: usize, const R
 )]
 #[doc(hidden)]
 pub trait DotRanks24<const L0: usize, const L1: usize, const R0: usize, const R1: usize, const R2: usize, const R3: usize> {}
+impl<const L0: usize, const L1: usize> DotRanks24<L0, L1, {usize::MAX}, {usize::MAX}, {usize::MAX}, {usize::MAX}> for ShapeCheck {}
 impl<const L0: usize, const L1: usize, const R0: usize, const R1: usize, const R2: usize, const R3: usize> DotRule<Dims4<R0, R1, R2, R3>> for Dims2<L0, L1>
 where
     ShapeCheck: DotRanks24<L0, L1, R0, R1, R2, R3>,
@@ -248,6 +258,7 @@ impl<const L0: usize, const L1: usize, const R0: usize, const R1: usize, const R
 )]
 #[doc(hidden)]
 pub trait DotRanks25<const L0: usize, const L1: usize, const R0: usize, const R1: usize, const R2: usize, const R3: usize, const R4: usize> {}
+impl<const L0: usize, const L1: usize> DotRanks25<L0, L1, {usize::MAX}, {usize::MAX}, {usize::MAX}, {usize::MAX}, {usize::MAX}> for ShapeCheck {}
 impl<const L0: usize, const L1: usize, const R0: usize, const R1: usize, const R2: usize, const R3: usize, const R4: usize> DotRule<Dims5<R0, R1, R2, R3, R4>> for Dims2<L0, L1>
 where
     ShapeCheck: DotRanks25<L0, L1, R0, R1, R2, R3, R4>,
@@ -288,6 +299,7 @@ impl<const L0: usize, const L1: usize, const L2: usize> DotDims<Dims0> for Dims3
 )]
 #[doc(hidden)]
 pub trait DotRanks31<const L0: usize, const L1: usize, const L2: usize, const R0: usize> {}
+impl<const L0: usize, const L1: usize, const L2: usize> DotRanks31<L0, L1, L2, {usize::MAX}> for ShapeCheck {}
 impl<const L0: usize, const L1: usize, const L2: usize, const R0: usize> DotRule<Dims1<R0>> for Dims3<L0, L1, L2>
 where
     ShapeCheck: DotRanks31<L0, L1, L2, R0>,
@@ -308,6 +320,7 @@ impl<const L0: usize, const L1: usize, const L2: usize, const R0: usize> DotDims
 )]
 #[doc(hidden)]
 pub trait DotRanks32<const L0: usize, const L1: usize, const L2: usize, const R0: usize, const R1: usize> {}
+impl<const L0: usize, const L1: usize, const L2: usize> DotRanks32<L0, L1, L2, {usize::MAX}, {usize::MAX}> for ShapeCheck {}
 impl<const L0: usize, const L1: usize, const L2: usize, const R0: usize, const R1: usize> DotRule<Dims2<R0, R1>> for Dims3<L0, L1, L2>
 where
     ShapeCheck: DotRanks32<L0, L1, L2, R0, R1>,
@@ -328,6 +341,7 @@ impl<const L0: usize, const L1: usize, const L2: usize, const R0: usize, const R
 )]
 #[doc(hidden)]
 pub trait DotRanks33<const L0: usize, const L1: usize, const L2: usize, const R0: usize, const R1: usize, const R2: usize> {}
+impl<const L0: usize, const L1: usize, const L2: usize> DotRanks33<L0, L1, L2, {usize::MAX}, {usize::MAX}, {usize::MAX}> for ShapeCheck {}
 impl<const L0: usize, const L1: usize, const L2: usize, const R0: usize, const R1: usize, const R2: usize> DotRule<Dims3<R0, R1, R2>> for Dims3<L0, L1, L2>
 where
     ShapeCheck: DotRanks33<L0, L1, L2, R0, R1, R2>,
@@ -348,6 +362,7 @@ impl<const L0: usize, const L1: usize, const L2: usize, const R0: usize, const R
 )]
 #[doc(hidden)]
 pub trait DotRanks34<const L0: usize, const L1: usize, const L2: usize, const R0: usize, const R1: usize, const R2: usize, const R3: usize> {}
+impl<const L0: usize, const L1: usize, const L2: usize> DotRanks34<L0, L1, L2, {usize::MAX}, {usize::MAX}, {usize::MAX}, {usize::MAX}> for ShapeCheck {}
 impl<const L0: usize, const L1: usize, const L2: usize, const R0: usize, const R1: usize, const R2: usize, const R3: usize> DotRule<Dims4<R0, R1, R2, R3>> for Dims3<L0, L1, L2>
 where
     ShapeCheck: DotRanks34<L0, L1, L2, R0, R1, R2, R3>,
@@ -368,6 +383,7 @@ impl<const L0: usize, const L1: usize, const L2: usize, const R0: usize, const R
 )]
 #[doc(hidden)]
 pub trait DotRanks35<const L0: usize, const L1: usize, const L2: usize, const R0: usize, const R1: usize, const R2: usize, const R3: usize, const R4: usize> {}
+impl<const L0: usize, const L1: usize, const L2: usize> DotRanks35<L0, L1, L2, {usize::MAX}, {usize::MAX}, {usize::MAX}, {usize::MAX}, {usize::MAX}> for ShapeCheck {}
 impl<const L0: usize, const L1: usize, const L2: usize, const R0: usize, const R1: usize, const R2: usize, const R3: usize, const R4: usize> DotRule<Dims5<R0, R1, R2, R3, R4>> for Dims3<L0, L1, L2>
 where
     ShapeCheck: DotRanks35<L0, L1, L2, R0, R1, R2, R3, R4>,
@@ -408,6 +424,7 @@ impl<const L0: usize, const L1: usize, const L2: usize, const L3: usize> DotDims
 )]
 #[doc(hidden)]
 pub trait DotRanks41<const L0: usize, const L1: usize, const L2: usize, const L3: usize, const R0: usize> {}
+impl<const L0: usize, const L1: usize, const L2: usize, const L3: usize> DotRanks41<L0, L1, L2, L3, {usize::MAX}> for ShapeCheck {}
 impl<const L0: usize, const L1: usize, const L2: usize, const L3: usize, const R0: usize> DotRule<Dims1<R0>> for Dims4<L0, L1, L2, L3>
 where
     ShapeCheck: DotRanks41<L0, L1, L2, L3, R0>,
@@ -428,6 +445,7 @@ impl<const L0: usize, const L1: usize, const L2: usize, const L3: usize, const R
 )]
 #[doc(hidden)]
 pub trait DotRanks42<const L0: usize, const L1: usize, const L2: usize, const L3: usize, const R0: usize, const R1: usize> {}
+impl<const L0: usize, const L1: usize, const L2: usize, const L3: usize> DotRanks42<L0, L1, L2, L3, {usize::MAX}, {usize::MAX}> for ShapeCheck {}
 impl<const L0: usize, const L1: usize, const L2: usize, const L3: usize, const R0: usize, const R1: usize> DotRule<Dims2<R0, R1>> for Dims4<L0, L1, L2, L3>
 where
     ShapeCheck: DotRanks42<L0, L1, L2, L3, R0, R1>,
@@ -448,6 +466,7 @@ impl<const L0: usize, const L1: usize, const L2: usize, const L3: usize, const R
 )]
 #[doc(hidden)]
 pub trait DotRanks43<const L0: usize, const L1: usize, const L2: usize, const L3: usize, const R0: usize, const R1: usize, const R2: usize> {}
+impl<const L0: usize, const L1: usize, const L2: usize, const L3: usize> DotRanks43<L0, L1, L2, L3, {usize::MAX}, {usize::MAX}, {usize::MAX}> for ShapeCheck {}
 impl<const L0: usize, const L1: usize, const L2: usize, const L3: usize, const R0: usize, const R1: usize, const R2: usize> DotRule<Dims3<R0, R1, R2>> for Dims4<L0, L1, L2, L3>
 where
     ShapeCheck: DotRanks43<L0, L1, L2, L3, R0, R1, R2>,
@@ -468,6 +487,7 @@ impl<const L0: usize, const L1: usize, const L2: usize, const L3: usize, const R
 )]
 #[doc(hidden)]
 pub trait DotRanks44<const L0: usize, const L1: usize, const L2: usize, const L3: usize, const R0: usize, const R1: usize, const R2: usize, const R3: usize> {}
+impl<const L0: usize, const L1: usize, const L2: usize, const L3: usize> DotRanks44<L0, L1, L2, L3, {usize::MAX}, {usize::MAX}, {usize::MAX}, {usize::MAX}> for ShapeCheck {}
 impl<const L0: usize, const L1: usize, const L2: usize, const L3: usize, const R0: usize, const R1: usize, const R2: usize, const R3: usize> DotRule<Dims4<R0, R1, R2, R3>> for Dims4<L0, L1, L2, L3>
 where
     ShapeCheck: DotRanks44<L0, L1, L2, L3, R0, R1, R2, R3>,
@@ -488,6 +508,7 @@ impl<const L0: usize, const L1: usize, const L2: usize, const L3: usize, const R
 )]
 #[doc(hidden)]
 pub trait DotRanks45<const L0: usize, const L1: usize, const L2: usize, const L3: usize, const R0: usize, const R1: usize, const R2: usize, const R3: usize, const R4: usize> {}
+impl<const L0: usize, const L1: usize, const L2: usize, const L3: usize> DotRanks45<L0, L1, L2, L3, {usize::MAX}, {usize::MAX}, {usize::MAX}, {usize::MAX}, {usize::MAX}> for ShapeCheck {}
 impl<const L0: usize, const L1: usize, const L2: usize, const L3: usize, const R0: usize, const R1: usize, const R2: usize, const R3: usize, const R4: usize> DotRule<Dims5<R0, R1, R2, R3, R4>> for Dims4<L0, L1, L2, L3>
 where
     ShapeCheck: DotRanks45<L0, L1, L2, L3, R0, R1, R2, R3, R4>,
@@ -528,6 +549,7 @@ impl<const L0: usize, const L1: usize, const L2: usize, const L3: usize, const L
 )]
 #[doc(hidden)]
 pub trait DotRanks51<const L0: usize, const L1: usize, const L2: usize, const L3: usize, const L4: usize, const R0: usize> {}
+impl<const L0: usize, const L1: usize, const L2: usize, const L3: usize, const L4: usize> DotRanks51<L0, L1, L2, L3, L4, {usize::MAX}> for ShapeCheck {}
 impl<const L0: usize, const L1: usize, const L2: usize, const L3: usize, const L4: usize, const R0: usize> DotRule<Dims1<R0>> for Dims5<L0, L1, L2, L3, L4>
 where
     ShapeCheck: DotRanks51<L0, L1, L2, L3, L4, R0>,
@@ -548,6 +570,7 @@ impl<const L0: usize, const L1: usize, const L2: usize, const L3: usize, const L
 )]
 #[doc(hidden)]
 pub trait DotRanks52<const L0: usize, const L1: usize, const L2: usize, const L3: usize, const L4: usize, const R0: usize, const R1: usize> {}
+impl<const L0: usize, const L1: usize, const L2: usize, const L3: usize, const L4: usize> DotRanks52<L0, L1, L2, L3, L4, {usize::MAX}, {usize::MAX}> for ShapeCheck {}
 impl<const L0: usize, const L1: usize, const L2: usize, const L3: usize, const L4: usize, const R0: usize, const R1: usize> DotRule<Dims2<R0, R1>> for Dims5<L0, L1, L2, L3, L4>
 where
     ShapeCheck: DotRanks52<L0, L1, L2, L3, L4, R0, R1>,
@@ -568,6 +591,7 @@ impl<const L0: usize, const L1: usize, const L2: usize, const L3: usize, const L
 )]
 #[doc(hidden)]
 pub trait DotRanks53<const L0: usize, const L1: usize, const L2: usize, const L3: usize, const L4: usize, const R0: usize, const R1: usize, const R2: usize> {}
+impl<const L0: usize, const L1: usize, const L2: usize, const L3: usize, const L4: usize> DotRanks53<L0, L1, L2, L3, L4, {usize::MAX}, {usize::MAX}, {usize::MAX}> for ShapeCheck {}
 impl<const L0: usize, const L1: usize, const L2: usize, const L3: usize, const L4: usize, const R0: usize, const R1: usize, const R2: usize> DotRule<Dims3<R0, R1, R2>> for Dims5<L0, L1, L2, L3, L4>
 where
     ShapeCheck: DotRanks53<L0, L1, L2, L3, L4, R0, R1, R2>,
@@ -588,6 +612,7 @@ impl<const L0: usize, const L1: usize, const L2: usize, const L3: usize, const L
 )]
 #[doc(hidden)]
 pub trait DotRanks54<const L0: usize, const L1: usize, const L2: usize, const L3: usize, const L4: usize, const R0: usize, const R1: usize, const R2: usize, const R3: usize> {}
+impl<const L0: usize, const L1: usize, const L2: usize, const L3: usize, const L4: usize> DotRanks54<L0, L1, L2, L3, L4, {usize::MAX}, {usize::MAX}, {usize::MAX}, {usize::MAX}> for ShapeCheck {}
 impl<const L0: usize, const L1: usize, const L2: usize, const L3: usize, const L4: usize, const R0: usize, const R1: usize, const R2: usize, const R3: usize> DotRule<Dims4<R0, R1, R2, R3>> for Dims5<L0, L1, L2, L3, L4>
 where
     ShapeCheck: DotRanks54<L0, L1, L2, L3, L4, R0, R1, R2, R3>,
@@ -608,6 +633,7 @@ impl<const L0: usize, const L1: usize, const L2: usize, const L3: usize, const L
 )]
 #[doc(hidden)]
 pub trait DotRanks55<const L0: usize, const L1: usize, const L2: usize, const L3: usize, const L4: usize, const R0: usize, const R1: usize, const R2: usize, const R3: usize, const R4: usize> {}
+impl<const L0: usize, const L1: usize, const L2: usize, const L3: usize, const L4: usize> DotRanks55<L0, L1, L2, L3, L4, {usize::MAX}, {usize::MAX}, {usize::MAX}, {usize::MAX}, {usize::MAX}> for ShapeCheck {}
 impl<const L0: usize, const L1: usize, const L2: usize, const L3: usize, const L4: usize, const R0: usize, const R1: usize, const R2: usize, const R3: usize, const R4: usize> DotRule<Dims5<R0, R1, R2, R3, R4>> for Dims5<L0, L1, L2, L3, L4>
 where
     ShapeCheck: DotRanks55<L0, L1, L2, L3, L4, R0, R1, R2, R3, R4>,

@@ -7,6 +7,7 @@ use crate::element::Scalar;
 use crate::nn::{Activation, Relu, Sigmoid, Tanh};
 use num_traits::Float as _;
 
+use crate::constraint::{ScalarOperand, ShapeCheck};
 use crate::shape::{BroadcastTo, Shape};
 
 impl<S: Shape> Tensor<S> {
@@ -110,34 +111,67 @@ binary_op!(Mul, mul, MulAssign, mul_assign, *);
 binary_op!(Div, div, DivAssign, div_assign, /);
 
 macro_rules! scalar_op {
-    ($t:ty: $($Op:ident, $op:ident, $OpAssign:ident, $op_assign:ident, $sym:tt);*) => {$(
-        impl<A: Shape<Elem = $t>> $Op<$t> for &Tensor<A> {
+    ([$($g:tt)*] $t:ty; $Op:ident, $op:ident, $OpAssign:ident, $op_assign:ident, $sym:tt) => {
+        impl<A: Shape, $($g)*> $Op<$t> for &Tensor<A>
+        where
+            ShapeCheck: ScalarOperand<A::Elem, $t>,
+            A::Elem: $Op<Output = A::Elem>,
+        {
             type Output = Tensor<A>;
             fn $op(self, rhs: $t) -> Tensor<A> {
+                let rhs = <ShapeCheck as ScalarOperand<A::Elem, $t>>::cast(rhs);
                 self.map(|x| x $sym rhs)
             }
         }
-        impl<A: Shape<Elem = $t>> $Op<$t> for Tensor<A> {
+        impl<A: Shape, $($g)*> $Op<$t> for Tensor<A>
+        where
+            ShapeCheck: ScalarOperand<A::Elem, $t>,
+            A::Elem: $Op<Output = A::Elem>,
+        {
             type Output = Tensor<A>;
             fn $op(mut self, rhs: $t) -> Tensor<A> {
+                let rhs = <ShapeCheck as ScalarOperand<A::Elem, $t>>::cast(rhs);
                 self.map_inplace(|x| x $sym rhs);
                 self
             }
         }
-        impl<A: Shape<Elem = $t>> $OpAssign<$t> for Tensor<A> {
+        impl<A: Shape, $($g)*> $OpAssign<$t> for Tensor<A>
+        where
+            ShapeCheck: ScalarOperand<A::Elem, $t>,
+            A::Elem: $Op<Output = A::Elem>,
+        {
             fn $op_assign(&mut self, rhs: $t) {
+                let rhs = <ShapeCheck as ScalarOperand<A::Elem, $t>>::cast(rhs);
                 self.map_inplace(|x| x $sym rhs);
             }
         }
-    )*};
+    };
 }
 macro_rules! scalar_ops {
-    ($($t:ty),*) => {$(
-        scalar_op!($t: Add, add, AddAssign, add_assign, +; Sub, sub, SubAssign, sub_assign, -;
-                   Mul, mul, MulAssign, mul_assign, *; Div, div, DivAssign, div_assign, /);
-    )*};
+    ([$($g:tt)*] $t:ty) => {
+        scalar_op!([$($g)*] $t; Add, add, AddAssign, add_assign, +);
+        scalar_op!([$($g)*] $t; Sub, sub, SubAssign, sub_assign, -);
+        scalar_op!([$($g)*] $t; Mul, mul, MulAssign, mul_assign, *);
+        scalar_op!([$($g)*] $t; Div, div, DivAssign, div_assign, /);
+    };
 }
-scalar_ops!(f32, f64, i32, i64);
+scalar_ops!([] f32);
+scalar_ops!([] f64);
+
+/// The integer types a tensor may be combined with as a scalar (`i32`, `i64`).
+///
+/// The integer operators are one impl over this trait, not one per type, so that an
+/// integer literal next to a float tensor (`&x + 1`) reaches [`ScalarOperand`]'s message
+/// ("write `1.0`") instead of a list of every `Add` impl.
+pub trait IntegerScalar: Copy + sealed::Sealed {}
+impl IntegerScalar for i32 {}
+impl IntegerScalar for i64 {}
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for i32 {}
+    impl Sealed for i64 {}
+}
+scalar_ops!([I: IntegerScalar] I);
 
 impl<S: Shape> core::ops::Neg for &Tensor<S>
 where

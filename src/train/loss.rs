@@ -2,7 +2,7 @@
 
 use core::fmt::Debug;
 
-use crate::constraint::{DenseLabels, ShapeCheck, SparseLabels};
+use crate::constraint::{DenseLabels, SparseLabels};
 use crate::element::Scalar;
 use crate::nn::{Activation, Sigmoid, Softmax};
 
@@ -101,14 +101,14 @@ impl<A: Activation> PairsWith<A> for MeanAbsoluteError {}
 
 impl<T: Scalar, const N: usize, Y> Objective<T, [T; N], Y, Softmax> for CategoricalCrossentropy
 where
-    ShapeCheck: DenseLabels<T, N, Y>,
+    Y: DenseLabels<T, N>,
 {
     fn loss(y: &[T; N], label: &Y) -> T {
-        let t = <ShapeCheck as DenseLabels<T, N, Y>>::targets(label);
+        let t = Y::targets(label);
         y.iter().zip(t).fold(T::zero(), |s, (&p, &t)| s - t * clip(p).ln())
     }
     fn loss_and_grad(y: &[T; N], label: &Y, dz: &mut [T; N], scale: T) -> T {
-        let t = <ShapeCheck as DenseLabels<T, N, Y>>::targets(label);
+        let t = Y::targets(label);
         let total = t.iter().fold(T::zero(), |s, &v| s + v);
         for ((d, &p), &t) in dz.iter_mut().zip(y).zip(t) {
             *d = scale * (p * total - t);
@@ -116,21 +116,21 @@ where
         Self::loss(y, label)
     }
     fn accuracy(y: &[T; N], label: &Y) -> T {
-        let t = <ShapeCheck as DenseLabels<T, N, Y>>::targets(label);
+        let t = Y::targets(label);
         if argmax(y) == argmax(t) { T::one() } else { T::zero() }
     }
 }
 
 impl<T: Scalar, const N: usize, Y> Objective<T, [T; N], Y, Softmax> for SparseCategoricalCrossentropy
 where
-    ShapeCheck: SparseLabels<N, Y>,
+    Y: SparseLabels<N>,
 {
     fn loss(y: &[T; N], label: &Y) -> T {
-        let c = <ShapeCheck as SparseLabels<N, Y>>::class(label);
+        let c = Y::class(label);
         -clip(y[c]).ln()
     }
     fn loss_and_grad(y: &[T; N], label: &Y, dz: &mut [T; N], scale: T) -> T {
-        let c = <ShapeCheck as SparseLabels<N, Y>>::class(label);
+        let c = Y::class(label);
         for (d, &p) in dz.iter_mut().zip(y) {
             *d = scale * p;
         }
@@ -138,16 +138,16 @@ where
         Self::loss(y, label)
     }
     fn accuracy(y: &[T; N], label: &Y) -> T {
-        if argmax(y) == <ShapeCheck as SparseLabels<N, Y>>::class(label) { T::one() } else { T::zero() }
+        if argmax(y) == Y::class(label) { T::one() } else { T::zero() }
     }
 }
 
 impl<T: Scalar, const N: usize, Y> Objective<T, [T; N], Y, Sigmoid> for BinaryCrossentropy
 where
-    ShapeCheck: DenseLabels<T, N, Y>,
+    Y: DenseLabels<T, N>,
 {
     fn loss(y: &[T; N], label: &Y) -> T {
-        let t = <ShapeCheck as DenseLabels<T, N, Y>>::targets(label);
+        let t = Y::targets(label);
         let s = y.iter().zip(t).fold(T::zero(), |s, (&p, &t)| {
             let p = clip(p);
             s - (t * p.ln() + (T::one() - t) * (T::one() - p).ln())
@@ -155,7 +155,7 @@ where
         s / T::from_f64(N as f64)
     }
     fn loss_and_grad(y: &[T; N], label: &Y, dz: &mut [T; N], scale: T) -> T {
-        let t = <ShapeCheck as DenseLabels<T, N, Y>>::targets(label);
+        let t = Y::targets(label);
         let k = scale / T::from_f64(N as f64);
         for ((d, &p), &t) in dz.iter_mut().zip(y).zip(t) {
             *d = k * (p - t);
@@ -163,7 +163,7 @@ where
         Self::loss(y, label)
     }
     fn accuracy(y: &[T; N], label: &Y) -> T {
-        let t = <ShapeCheck as DenseLabels<T, N, Y>>::targets(label);
+        let t = Y::targets(label);
         let half = T::from_f64(0.5);
         let right = y.iter().zip(t).filter(|&(&p, &t)| (p > half) == (t > half)).count();
         T::from_f64(right as f64 / N as f64)
@@ -172,15 +172,15 @@ where
 
 impl<T: Scalar, const N: usize, Y, A: Activation> Objective<T, [T; N], Y, A> for MeanSquaredError
 where
-    ShapeCheck: DenseLabels<T, N, Y>,
+    Y: DenseLabels<T, N>,
 {
     fn loss(y: &[T; N], label: &Y) -> T {
-        let t = <ShapeCheck as DenseLabels<T, N, Y>>::targets(label);
+        let t = Y::targets(label);
         let s = y.iter().zip(t).fold(T::zero(), |s, (&p, &t)| s + (p - t) * (p - t));
         s / T::from_f64(N as f64)
     }
     fn loss_and_grad(y: &[T; N], label: &Y, dz: &mut [T; N], scale: T) -> T {
-        let t = <ShapeCheck as DenseLabels<T, N, Y>>::targets(label);
+        let t = Y::targets(label);
         let k = scale * T::from_f64(2.0 / N as f64);
         for ((d, &p), &t) in dz.iter_mut().zip(y).zip(t) {
             *d = k * (p - t);
@@ -189,22 +189,22 @@ where
         <Self as Objective<T, [T; N], Y, A>>::loss(y, label)
     }
     fn accuracy(y: &[T; N], label: &Y) -> T {
-        let t = <ShapeCheck as DenseLabels<T, N, Y>>::targets(label);
+        let t = Y::targets(label);
         if argmax(y) == argmax(t) { T::one() } else { T::zero() }
     }
 }
 
 impl<T: Scalar, const N: usize, Y, A: Activation> Objective<T, [T; N], Y, A> for MeanAbsoluteError
 where
-    ShapeCheck: DenseLabels<T, N, Y>,
+    Y: DenseLabels<T, N>,
 {
     fn loss(y: &[T; N], label: &Y) -> T {
-        let t = <ShapeCheck as DenseLabels<T, N, Y>>::targets(label);
+        let t = Y::targets(label);
         let s = y.iter().zip(t).fold(T::zero(), |s, (&p, &t)| s + (p - t).abs());
         s / T::from_f64(N as f64)
     }
     fn loss_and_grad(y: &[T; N], label: &Y, dz: &mut [T; N], scale: T) -> T {
-        let t = <ShapeCheck as DenseLabels<T, N, Y>>::targets(label);
+        let t = Y::targets(label);
         let k = scale / T::from_f64(N as f64);
         for ((d, &p), &t) in dz.iter_mut().zip(y).zip(t) {
             let diff = p - t;
@@ -220,7 +220,7 @@ where
         <Self as Objective<T, [T; N], Y, A>>::loss(y, label)
     }
     fn accuracy(y: &[T; N], label: &Y) -> T {
-        let t = <ShapeCheck as DenseLabels<T, N, Y>>::targets(label);
+        let t = Y::targets(label);
         if argmax(y) == argmax(t) { T::one() } else { T::zero() }
     }
 }

@@ -32,4 +32,10 @@ fn main() {
     let _ = r.evaluate(&x, &vec![[2.0f32]; 8]);
     let r = r.into_model().compile(Sgd::default(), MeanAbsoluteError, &[]).unwrap();
     let _ = r.evaluate(&x, &vec![[2.0f32]; 8]);
+    // A one-output regression takes plain numbers as labels, as Keras's `y` of shape (n,).
+    let _ = r.evaluate(&x, &vec![2.0f32; 8]);
+    // A one-input network takes plain numbers as samples.
+    let s = Sequential::<(Dense<1, 4, Relu>, Dense<4, 1, Linear>)>::new(&mut rng);
+    let _: [f32; 1] = s.predict(&0.5f32);
+    let _ = s.predict_batch(&[0.5f32, 1.5]);
 }

@@ -1,0 +1,7 @@
+use shaped::Tensor2;
+
+fn main() {
+    let a = Tensor2::<f32, 2, 3>::ones();
+    let b = Tensor2::<f64, 3, 4>::ones();
+    let _ = a.dot(&b);
+}
