@@ -102,9 +102,10 @@ def index():
         example = "t[[]]" if r == 0 else "t[[" + ", ".join("ijklm"[:r]) + "]]"
         what = "a scalar tensor" if r == 0 else f"a tensor of shape {tup(D)}"
         out.append(f"/// A tensor of rank {r} is indexed by {r} indices.\n")
+        count = "1 index" if r == 1 else f"{r} indices"
         out.append(f'#[diagnostic::on_unimplemented(\n'
-                   f'    message = "{what} takes {r} indices, not {{N}}",\n'
-                   f'    label = "expected {r} indices, `{example}`",\n'
+                   f'    message = "{what} takes {count}, not {{N}}",\n'
+                   f'    label = "expected {count}, `{example}`",\n'
                    f'    note = "index a rank-N tensor with `[usize; N]`, one index per axis"\n)]\n')
         out.append(f"#[doc(hidden)]\npub trait {name}<const N: usize{', ' + consts(D) if D else ''}> {{}}\n")
         out.append(f"impl{generics(D)} {name}<{', '.join([str(r)] + D)}> for ShapeCheck {{}}\n")

@@ -523,8 +523,8 @@ where
 
 /// A tensor of rank 1 is indexed by 1 indices.
 #[diagnostic::on_unimplemented(
-    message = "a tensor of shape ({D0},) takes 1 indices, not {N}",
-    label = "expected 1 indices, `t[[i]]`",
+    message = "a tensor of shape ({D0},) takes 1 index, not {N}",
+    label = "expected 1 index, `t[[i]]`",
     note = "index a rank-N tensor with `[usize; N]`, one index per axis"
 )]
 #[doc(hidden)]

@@ -5,11 +5,31 @@
 //! broken rule is an error in the user's words, in `cargo check` and the editor alike.
 //! Users meet these traits in error messages; they write them only as bounds in code
 //! that is generic over shapes.
+//!
+//! # How a rule reaches its message
+//!
+//! A message can print a shape as `(3, 4)` only if the failing trait has the dims as
+//! const parameters. So every shape has a flat [`Shape::Dims`] type (`Dims2<3, 4>`), a
+//! rule first dispatches on it (an impl per rank, or per pair of ranks, written by
+//! `generate.py`) and then fails in a trait of that rank, whose message names the dims.
+//! rustc reports the innermost failing bound only when exactly one impl matched at each
+//! step; the few "second impls" below (for types or dims no program has) exist to keep
+//! it from guessing a type from a single impl instead.
+//!
+//! # What needs a build
+//!
+//! `reshape`, `flatten`, `slice` and a `Dense` with no inputs or outputs need arithmetic
+//! on the dims (element counts, bounds), which stable Rust cannot express in a bound.
+//! They are `const` checks, evaluated when the call is compiled to code: `cargo build`
+//! and `cargo test` report them, `cargo check` does not. Their messages name the shapes
+//! and counts all the same (written by a `const fn` message writer). Every other rule is a trait bound,
+//! seen by `cargo check` and the editor.
 
 use crate::class::Class;
 use crate::shape::Shape;
 
-pub(crate) mod message;
+mod message;
+pub(crate) use message::Message;
 
 /// The type every shape rule is implemented for (when the rule holds).
 #[derive(Clone, Copy, Debug)]
@@ -82,6 +102,14 @@ impl<T> ScalarOperand<T, T> for ShapeCheck {
     #[inline(always)]
     fn cast(x: T) -> T {
         x
+    }
+}
+
+/// An `i32` scalar (an integer literal) with an `i64` tensor.
+impl ScalarOperand<i64, i32> for ShapeCheck {
+    #[inline(always)]
+    fn cast(x: i32) -> i64 {
+        i64::from(x)
     }
 }
 
@@ -309,8 +337,8 @@ impl<const N: usize> LabelDims<N> for Dims0 where ShapeCheck: LabelWidth<N, 1> {
 
 /// A label row has the last layer's width.
 #[diagnostic::on_unimplemented(
-    message = "the last layer has {N} outputs, but the labels have {M} values each",
-    label = "labels of the wrong width for {N} outputs",
+    message = "the last layer is {N} wide, but the labels have {M} values each",
+    label = "expected labels of {N} values",
     note = "the width of the last layer must equal the number of classes (or target values) of the labels"
 )]
 pub trait LabelWidth<const N: usize, const M: usize> {}

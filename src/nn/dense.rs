@@ -1,6 +1,6 @@
 //! The fully connected layer.
 
-use crate::constraint::message::Message;
+use crate::constraint::Message;
 use core::marker::PhantomData;
 
 use super::activation::Activation;

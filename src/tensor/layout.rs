@@ -4,8 +4,8 @@
 //! `src/constraint/generate.py`.
 
 use super::Tensor;
+use crate::constraint::Message;
 use crate::constraint::ShapeCheck;
-use crate::constraint::message::Message;
 use crate::element::Element;
 use crate::shape::{MAX_RANK, Shape, strides};
 

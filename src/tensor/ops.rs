@@ -158,20 +158,12 @@ macro_rules! scalar_ops {
 scalar_ops!([] f32);
 scalar_ops!([] f64);
 
-/// The integer types a tensor may be combined with as a scalar (`i32`, `i64`).
-///
-/// The integer operators are one impl over this trait, not one per type, so that an
-/// integer literal next to a float tensor (`&x + 1`) reaches [`ScalarOperand`]'s message
-/// ("write `1.0`") instead of a list of every `Add` impl.
-pub trait IntegerScalar: Copy + sealed::Sealed {}
-impl IntegerScalar for i32 {}
-impl IntegerScalar for i64 {}
-mod sealed {
-    pub trait Sealed {}
-    impl Sealed for i32 {}
-    impl Sealed for i64 {}
-}
-scalar_ops!([I: IntegerScalar] I);
+// One integer impl only (`i32`, which also serves `i64` tensors): an integer literal then
+// has one candidate, so beside a float tensor (`&x + 1`) it reaches [`ScalarOperand`]'s
+// message ("write `1.0`"), where two candidates would give rustc's list of every `Add` impl.
+// (A generic `impl<I: Integer> Add<I>` would also match tensor operands and hide the
+// broadcasting messages.)
+scalar_ops!([] i32);
 
 impl<S: Shape> core::ops::Neg for &Tensor<S>
 where
