@@ -8,7 +8,7 @@ use core::fmt;
 /// ```
 /// use shaped::Tensor2;
 /// let err = Tensor2::<f32, 2, 3>::from_flat(&[1.0; 5]).unwrap_err();
-/// assert_eq!(err.to_string(), "expected 6 elements for shape [2, 3], found 5");
+/// assert_eq!(err.to_string(), "expected 6 elements for shape (2, 3), found 5");
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LengthError {
@@ -22,7 +22,7 @@ pub struct LengthError {
 
 impl fmt::Display for LengthError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "expected {} elements for shape {:?}, found {}", self.expected, self.dims, self.found)
+        write!(f, "expected {} elements for shape {}, found {}", self.expected, crate::shape::ShapeDisplay(self.dims), self.found)
     }
 }
 

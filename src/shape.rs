@@ -178,6 +178,29 @@ array_shape!(4: [[[T; D3]; D2]; D1] => Dims4<D0, D1, D2, D3>);
 array_shape!(5: [[[[T; D4]; D3]; D2]; D1] => Dims5<D0, D1, D2, D3, D4>);
 
 /// Row-major strides (in elements) of a shape's axes.
+/// Dims printed the way numpy and Keras print a shape: `(2, 3)`, `(10,)`, `()`.
+///
+/// ```
+/// use shaped::shape::ShapeDisplay;
+/// assert_eq!(ShapeDisplay(&[2, 3]).to_string(), "(2, 3)");
+/// assert_eq!(ShapeDisplay(&[10]).to_string(), "(10,)");
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct ShapeDisplay<'a>(pub &'a [usize]);
+
+impl Display for ShapeDisplay<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("(")?;
+        for (i, d) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{d}")?;
+        }
+        f.write_str(if self.0.len() == 1 { ",)" } else { ")" })
+    }
+}
+
 #[cfg(feature = "alloc")]
 pub(crate) fn strides(dims: &[usize]) -> [usize; MAX_RANK] {
     let mut s = [0; MAX_RANK];

@@ -50,7 +50,7 @@ fn constructors() {
         Err(LengthError { dims: &[2, 2], expected: 4, found: 3 })
     );
     let e: Box<dyn std::error::Error> = Box::new(Tensor1::<u8, 2>::from_flat(&[1, 2, 3]).unwrap_err());
-    assert_eq!(e.to_string(), "expected 2 elements for shape [2], found 3");
+    assert_eq!(e.to_string(), "expected 2 elements for shape (2,), found 3");
     let s = Tensor0::<f64>::from_array(4.5);
     assert_eq!((s.ndim(), s.shape(), s.value()), (0, &[][..], 4.5));
     assert_eq!(Tensor5::<u8, 1, 2, 3, 4, 5>::DIMS, &[1, 2, 3, 4, 5]);
@@ -63,7 +63,7 @@ fn constructors() {
 }
 
 #[test]
-#[should_panic(expected = "index [2, 0] is out of range for shape [2, 3]")]
+#[should_panic(expected = "index [2, 0] is out of range for shape (2, 3)")]
 fn index_out_of_range_panics_with_shape() {
     let t = Tensor2::<f32, 2, 3>::zeros();
     let _ = t[[2, 0]];

@@ -102,7 +102,7 @@ impl fmt::Display for WeightsError {
             }
             WeightsError::LayerShape { layer, expected, found } => write!(
                 f,
-                "layer {layer}: the file's weights are {}x{}, the model's layer is {}x{}",
+                "layer {layer}: the file's kernel is ({}, {}), the model's layer has a ({}, {}) kernel",
                 found.0, found.1, expected.0, expected.1
             ),
             WeightsError::Activation { layer, expected, found } => write!(
@@ -177,7 +177,7 @@ impl<N: Layers<T>, T: Scalar> Sequential<N, T> {
     /// // A network of other widths refuses the file, and keeps its own weights.
     /// let mut wrong = Sequential::<(Dense<4, 9, Relu>, Dense<9, 2, Softmax>)>::zeros();
     /// let err = wrong.load_weights(&path).unwrap_err();
-    /// assert_eq!(err.to_string(), "layer 0: the file's weights are 4x8, the model's layer is 4x9");
+    /// assert_eq!(err.to_string(), "layer 0: the file's kernel is (4, 8), the model's layer has a (4, 9) kernel");
     /// # Ok::<(), shaped::nn::WeightsError>(())
     /// ```
     pub fn save_weights(&self, path: impl AsRef<Path>) -> Result<(), WeightsError> {

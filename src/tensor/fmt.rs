@@ -126,10 +126,10 @@ impl<S: Shape> fmt::Display for Tensor<S> {
 }
 
 impl<S: Shape> fmt::Debug for Tensor<S> {
-    /// `Tensor<float32, [2, 3]> [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]`, summarized past 1000
+    /// `Tensor<float32, (2, 3)> [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]`, summarized past 1000
     /// elements.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Tensor<{}, {:?}> ", S::Elem::DTYPE, S::DIMS)?;
+        write!(f, "Tensor<{}, {}> ", S::Elem::DTYPE, crate::shape::ShapeDisplay(S::DIMS))?;
         write_tensor(f, self.as_slice(), S::DIMS, Style::Debug)
     }
 }
@@ -161,6 +161,6 @@ mod tests {
     #[test]
     fn debug_names_dtype_and_shape() {
         let m = Tensor2::<f32, 2, 2>::from_array([[1.0, 2.0], [3.0, 4.0]]);
-        assert_eq!(format!("{m:?}"), "Tensor<float32, [2, 2]> [[1.0, 2.0], [3.0, 4.0]]");
+        assert_eq!(format!("{m:?}"), "Tensor<float32, (2, 2)> [[1.0, 2.0], [3.0, 4.0]]");
     }
 }
