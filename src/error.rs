@@ -22,7 +22,13 @@ pub struct LengthError {
 
 impl fmt::Display for LengthError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "expected {} elements for shape {}, found {}", self.expected, crate::shape::ShapeDisplay(self.dims), self.found)
+        write!(
+            f,
+            "expected {} elements for shape {}, found {}",
+            self.expected,
+            crate::shape::ShapeDisplay(self.dims),
+            self.found
+        )
     }
 }
 

@@ -104,7 +104,11 @@ impl fmt::Display for IdxError {
                 write!(f, "IDX file longer than the {expected} bytes its header declares")
             }
             IdxError::TooLarge { dims } => {
-                write!(f, "IDX header declares shape {}, more than {MAX_IDX_BYTES} bytes", crate::shape::ShapeDisplay(dims))
+                write!(
+                    f,
+                    "IDX header declares shape {}, more than {MAX_IDX_BYTES} bytes",
+                    crate::shape::ShapeDisplay(dims)
+                )
             }
             IdxError::SampleShape { file, expected } => write!(
                 f,

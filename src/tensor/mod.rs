@@ -322,7 +322,9 @@ impl<S: IndexRank<R>, const R: usize> core::ops::Index<[usize; R]> for Tensor<S>
     fn index(&self, index: [usize; R]) -> &S::Elem {
         match self.get(index) {
             Some(x) => x,
-            None => panic!("index {:?} is out of range for shape {}", index, crate::shape::ShapeDisplay(S::DIMS)),
+            None => {
+                panic!("index {:?} is out of range for shape {}", index, crate::shape::ShapeDisplay(S::DIMS))
+            }
         }
     }
 }
@@ -333,7 +335,9 @@ impl<S: IndexRank<R>, const R: usize> core::ops::IndexMut<[usize; R]> for Tensor
     fn index_mut(&mut self, index: [usize; R]) -> &mut S::Elem {
         match flat_index::<S, R>(&index) {
             Some(i) => &mut self.as_mut_slice()[i],
-            None => panic!("index {:?} is out of range for shape {}", index, crate::shape::ShapeDisplay(S::DIMS)),
+            None => {
+                panic!("index {:?} is out of range for shape {}", index, crate::shape::ShapeDisplay(S::DIMS))
+            }
         }
     }
 }
