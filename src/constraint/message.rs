@@ -48,6 +48,7 @@ impl Message {
     }
 
     /// Appends a shape as users write it: `(3, 4)`, `(10,)`, `()`.
+    #[cfg_attr(not(feature = "alloc"), allow(dead_code))] // tensors need `alloc`
     pub(crate) const fn shape(mut self, dims: &[usize]) -> Self {
         self = self.str("(");
         let mut i = 0;
