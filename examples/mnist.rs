@@ -2,6 +2,9 @@
 //!
 //! `cargo run --release --example mnist`
 //!
+//! `-- --save PATH` also writes the trained weights (`save_weights`); the committed
+//! `data/chapter2.weights`, which the `no_std` classifier embeds, was made this way.
+//!
 //! ```python
 //! model = keras.Sequential([
 //!     layers.Dense(512, activation="relu"),
@@ -65,5 +68,15 @@ fn main() -> Result<(), Box<dyn Error>> {
         flop / 1e9,
         flop / 1e9 / fit_time.as_secs_f64()
     );
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match (arg.as_str(), args.next()) {
+            ("--save", Some(path)) => {
+                model.model().save_weights(&path)?;
+                println!("weights saved to {path}");
+            }
+            _ => return Err(format!("unknown argument `{arg}` (expected `--save PATH`)").into()),
+        }
+    }
     Ok(())
 }

@@ -6,13 +6,13 @@
 
 /// A message written at compile time into a fixed buffer (longer text is cut).
 pub(crate) struct Message {
-    buf: [u8; 240],
+    buf: [u8; 480],
     len: usize,
 }
 
 impl Message {
     pub(crate) const fn new() -> Self {
-        Self { buf: [0; 240], len: 0 }
+        Self { buf: [0; 480], len: 0 }
     }
 
     /// Appends `s`.
@@ -100,7 +100,7 @@ mod tests {
             m = m.str("é");
         }
         assert_eq!(m.as_str(), "é".repeat(100));
-        let m = Message::new().str(&"x".repeat(239)).str("é");
-        assert_eq!(m.as_str().len(), 239);
+        let m = Message::new().str(&"x".repeat(479)).str("é");
+        assert_eq!(m.as_str().len(), 479);
     }
 }

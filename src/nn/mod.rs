@@ -14,6 +14,7 @@
 
 pub(crate) mod activation;
 mod dense;
+pub mod embed;
 mod layers;
 mod model;
 #[cfg(feature = "alloc")]
