@@ -7,10 +7,16 @@
 //! - a batch of 128 through 784-512-10: `Sequential::predict_batch` (both cores) against
 //!   a single-threaded pipeline of direct matrixmultiply calls.
 //!
+//! - the `no_std` MNIST classifier (`ensure_no_std/src/mnist.rs`, weights compiled in
+//!   with `include_weights!`) against the same weights in a heap `Sequential`, doing
+//!   the same work (scale the bytes, predict, argmax).
+//!
 //! `cargo bench --bench inference`; with `RUSTFLAGS="-C target-cpu=native"` for the
 //! native figures. BENCHMARKS.md records the ratios.
 
 mod baseline;
+#[path = "../ensure_no_std/src/mnist.rs"]
+mod mnist;
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -160,12 +166,28 @@ fn bench_chapter2(c: &mut Criterion) {
     g.finish();
 }
 
+fn bench_embedded(c: &mut Criterion) {
+    let mut heap = Sequential::<mnist::Chapter2>::zeros();
+    heap.load_weights(concat!(env!("CARGO_MANIFEST_DIR"), "/../data/chapter2.weights")).unwrap();
+    let image: [u8; 784] = core::array::from_fn(|i| ((i * 37) % 256) as u8);
+    let heap_classify = |image: &[u8; 784]| {
+        let x: [f32; 784] = core::array::from_fn(|i| image[i] as f32 / 255.0);
+        let p = heap.predict(&x);
+        (0..10).fold(0, |b, i| if p[i] > p[b] { i } else { b }) as u8
+    };
+    assert_eq!(heap_classify(&image), mnist::classify(&image));
+    let mut g = c.benchmark_group("inference/784-512-10/classify a u8 image");
+    g.bench_function("embedded static (no_std)", |b| b.iter(|| mnist::classify(black_box(&image))));
+    g.bench_function("heap Sequential", |b| b.iter(|| heap_classify(black_box(&image))));
+    g.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default()
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(2))
         .sample_size(30);
-    targets = bench_small, bench_chapter2
+    targets = bench_small, bench_chapter2, bench_embedded
 }
 criterion_main!(benches);

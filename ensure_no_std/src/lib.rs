@@ -1,10 +1,15 @@
 //! Heap-free inference with neither `std` nor `alloc`: a network type, weights in a
 //! `static`, and `predict`.
 //!
+//! [`mnist::classify`] is the chapter-2 MNIST classifier with its trained weights
+//! compiled in (`include_weights!`); [`classify`] is a small network with literal weights.
+//!
 //! The crate defines its own panic handler, so if anything in its dependency graph
 //! linked `std`, the build would fail with a duplicate `panic_impl` lang item: building
 //! it (`cargo build -p shaped-ensure-no-std`, as CI does) is the check.
 #![no_std]
+
+pub mod mnist;
 
 use shaped::nn::{Dense, DenseParams, Layers, ModelRef, Relu, Softmax, Tanh};
 
