@@ -14,7 +14,7 @@ use common::crc32;
 use std::io::Write;
 
 use shaped::data::{Encoding, decode_idx, decode_idx_samples};
-use shaped::nn::{Dense, Relu, Sequential, Softmax};
+use shaped::nn::{Convention, Dense, LoadOptions, Relu, Sequential, Softmax};
 use shaped::rand::rngs::StdRng;
 use shaped::rand::{RngExt, SeedableRng};
 
@@ -143,6 +143,33 @@ fn weights_input(model: &mut Sequential<Net>, keep: &Sequential<Net>, bytes: &[u
     false
 }
 
+/// The safetensors reader on one input: on an error the model keeps its weights; on
+/// success they are finite; memory stays within a small multiple of the file's size.
+fn safetensors_input(
+    model: &mut Sequential<Net>,
+    keep: &Sequential<Net>,
+    bytes: &[u8],
+    convention: Convention,
+) -> bool {
+    let options = LoadOptions::new(convention).ignore_extra(true);
+    let (peak, result) = peak_bytes_during(|| model.read_safetensors(bytes, options));
+    let bound = 64 * 1024 + 16 * bytes.len();
+    assert!(peak <= bound, "safetensors: peak {peak} bytes for a {}-byte file", bytes.len());
+    match result {
+        Err(_) => assert_eq!(model.params(), keep.params(), "a failed load changed the model"),
+        Ok(()) => {
+            let mut flat = Vec::new();
+            <Net as shaped::nn::Layers<f32>>::visit_params(model.params(), &mut |a| {
+                flat.extend_from_slice(a)
+            });
+            assert!(flat.iter().all(|w| w.is_finite()));
+            *model = keep.clone();
+            return true;
+        }
+    }
+    false
+}
+
 /// One test for every loader: the memory measure counts all threads.
 #[test]
 fn loaders_survive_mutated_inputs() {
@@ -192,11 +219,23 @@ fn loaders_survive_mutated_inputs() {
         loaded[2] += weights_input(&mut model, &keep, &bytes) as u64;
     }
     let weights = started.elapsed() - plain - gz;
+
+    let torch = keep.to_safetensors(Convention::PyTorch).unwrap();
+    let keras = keep.to_safetensors(Convention::Keras).unwrap();
+    let mut safetensors_loaded = 0;
+    for k in 0..iters {
+        let (seed, convention) =
+            if k % 2 == 0 { (&torch, Convention::PyTorch) } else { (&keras, Convention::Keras) };
+        safetensors_loaded +=
+            safetensors_input(&mut model, &keep, &mutate(seed, &mut rng), convention) as u64;
+    }
+    let safetensors = started.elapsed() - plain - gz - weights;
+    let loaded = [loaded[0], loaded[1], loaded[2], safetensors_loaded];
     println!(
-        "{iters} inputs per loader: IDX plain {plain:?}, IDX gzip {gz:?}, weights {weights:?}; loaded {loaded:?}"
+        "{iters} inputs per loader: IDX plain {plain:?}, IDX gzip {gz:?}, weights {weights:?}, safetensors {safetensors:?}; loaded {loaded:?}"
     );
     // Mutations that change only data bytes keep a file loadable; a few percent must be.
-    for (name, n) in ["IDX plain", "IDX gzip", "weights"].iter().zip(loaded) {
+    for (name, n) in ["IDX plain", "IDX gzip", "weights", "safetensors"].iter().zip(loaded) {
         assert!(n * 100 >= iters, "{name}: only {n} of {iters} mutated inputs loaded");
     }
 }

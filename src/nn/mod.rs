@@ -17,6 +17,8 @@ mod dense;
 pub mod embed;
 mod layers;
 mod model;
+#[cfg(feature = "safetensors")]
+mod safetensors;
 #[cfg(feature = "alloc")]
 mod sequential;
 mod stack;
@@ -28,6 +30,8 @@ pub use activation::{Activation, Linear, Relu, Sigmoid, Softmax, Tanh};
 pub use dense::{Dense, DenseParams};
 pub use layers::{Accepts, LayerInfo, Layers, Stack, TakesSample, Vector};
 pub use model::ModelRef;
+#[cfg(feature = "safetensors")]
+pub use safetensors::{Convention, LoadOptions, SafetensorsError};
 #[cfg(feature = "alloc")]
 pub use sequential::Sequential;
 pub use summary::Summary;

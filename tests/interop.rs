@@ -1,0 +1,108 @@
+//! Networks from PyTorch and Keras, through safetensors files those tools wrote
+//! (`tests/fixtures/make_safetensors.py` made them and printed the outputs in `*_io.txt`),
+//! and files of ours that Python reads.
+
+use std::path::PathBuf;
+
+use shaped::nn::{Convention, Dense, Layers, Relu, Sequential, Sigmoid, Softmax, Tanh};
+use shaped::rand::{SeedableRng, rngs::StdRng};
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+}
+
+/// The samples of an `_io.txt` fixture: (inputs, outputs the Python side printed).
+fn samples(name: &str) -> Vec<(Vec<f64>, Vec<f64>)> {
+    let text = std::fs::read_to_string(fixture(name)).unwrap();
+    let numbers = |s: &str| s.split_whitespace().map(|v| v.parse::<f64>().unwrap()).collect::<Vec<_>>();
+    text.lines()
+        .map(|line| {
+            let (x, y) = line.split_once(" | ").unwrap();
+            (numbers(x), numbers(y))
+        })
+        .collect()
+}
+
+/// Our outputs agree with Python's within 1e-5 relative (and 1e-7 absolute, for
+/// probabilities near zero).
+fn agrees<
+    N: shaped::Network + Layers<f32, Input = [f32; IN], Output = [f32; OUT]>,
+    const IN: usize,
+    const OUT: usize,
+>(
+    model: &Sequential<N>,
+    io: &str,
+) {
+    let samples = samples(io);
+    assert!(samples.len() >= 8);
+    for (x, expected) in samples {
+        let x: [f32; IN] = core::array::from_fn(|i| x[i] as f32);
+        let y = model.predict(&x);
+        for (a, b) in y.iter().zip(&expected) {
+            let (a, b) = (*a as f64, *b);
+            assert!((a - b).abs() <= 1e-5 * b.abs() + 1e-7, "{io}: {a} vs {b} (Python)");
+        }
+    }
+}
+
+#[test]
+fn a_pytorch_model_predicts_as_pytorch_did() {
+    type Mlp = (Dense<4, 16, Relu>, Dense<16, 3, Softmax>);
+    let mut model = Sequential::<Mlp>::zeros();
+    model.load_safetensors(fixture("torch_mlp.safetensors"), Convention::PyTorch).unwrap();
+    agrees(&model, "torch_mlp_io.txt");
+}
+
+#[test]
+fn bfloat16_pytorch_weights_load_and_predict_as_pytorch_did() {
+    type Deep = (Dense<5, 8, Tanh>, Dense<8, 8, Relu>, Dense<8, 1, Sigmoid>);
+    let mut model = Sequential::<Deep>::zeros();
+    model.load_safetensors(fixture("torch_deep_bf16.safetensors"), Convention::PyTorch).unwrap();
+    agrees(&model, "torch_deep_bf16_io.txt");
+}
+
+#[test]
+fn a_keras_model_predicts_as_keras_did() {
+    type Mlp = (Dense<4, 16, Relu>, Dense<16, 3, Softmax>);
+    let mut model = Sequential::<Mlp>::zeros();
+    model.load_safetensors(fixture("keras_mlp.safetensors"), Convention::Keras).unwrap();
+    agrees(&model, "keras_mlp_io.txt");
+    // The same file in the other convention is refused, naming what it holds.
+    let err = model.load_safetensors(fixture("keras_mlp.safetensors"), Convention::PyTorch).unwrap_err();
+    assert!(err.to_string().contains("/kernel`"), "{err}");
+}
+
+type Written = (Dense<3, 4, Relu>, Dense<4, 2, Softmax>);
+
+fn written_model() -> Sequential<Written> {
+    Sequential::<Written>::new(&mut StdRng::seed_from_u64(5))
+}
+
+/// Writes the files the Python script checks (run once with SHAPED_WRITE_FIXTURES=1).
+#[test]
+fn files_we_write_are_the_committed_ones() {
+    let model = written_model();
+    let keras = model.to_safetensors(Convention::Keras).unwrap();
+    let torch = model.to_safetensors(Convention::PyTorch).unwrap();
+    if std::env::var_os("SHAPED_WRITE_FIXTURES").is_some() {
+        std::fs::write(fixture("shaped_written.safetensors"), &keras).unwrap();
+        std::fs::write(fixture("shaped_written_torch.safetensors"), &torch).unwrap();
+        let mut arrays = String::new();
+        let p = model.params();
+        let row = |v: &[f32]| v.iter().map(|x| format!("{x:?}")).collect::<Vec<_>>().join(" ");
+        arrays += &format!("dense/kernel | 3 4 | {}\n", row(p.0.kernel.as_flattened()));
+        arrays += &format!("dense/bias | 4 | {}\n", row(&p.0.bias));
+        arrays += &format!("dense_1/kernel | 4 2 | {}\n", row(p.1.kernel.as_flattened()));
+        arrays += &format!("dense_1/bias | 2 | {}\n", row(&p.1.bias));
+        std::fs::write(fixture("shaped_written.txt"), arrays).unwrap();
+        let mut io = String::new();
+        for k in 0..8 {
+            let x = [k as f32 / 4.0 - 1.0, 0.5, (k * k) as f32 / 10.0];
+            io += &format!("{} | {}\n", row(&x), row(&model.predict(&x)));
+        }
+        std::fs::write(fixture("shaped_written_torch_io.txt"), io).unwrap();
+    }
+    // The committed files are what we write today, so the script's check of them holds.
+    assert_eq!(std::fs::read(fixture("shaped_written.safetensors")).unwrap(), keras);
+    assert_eq!(std::fs::read(fixture("shaped_written_torch.safetensors")).unwrap(), torch);
+}
