@@ -406,7 +406,10 @@ fn bad_settings_are_refused_at_compile_and_the_model_comes_back() {
     let before = *model.params();
     fn refused<O: Optimizer>(model: Sequential<Blob>, o: O) -> (SettingError, Sequential<Blob>) {
         let e = model.compile(o, CategoricalCrossentropy, &[]).err().expect("must be refused");
-        (e.error, e.model)
+        match e.error {
+            shaped::train::CompileProblem::Setting(s) => (s, e.model),
+            other => panic!("refused for another reason: {other}"),
+        }
     }
     let (e, model) = refused(model, RmsProp { learning_rate: f64::NAN, ..RmsProp::default() });
     assert_eq!(e.setting, "learning_rate");

@@ -37,3 +37,5 @@ pub use sequential::Sequential;
 pub use summary::Summary;
 #[cfg(feature = "std")]
 pub use weights::WeightsError;
+#[cfg(feature = "std")]
+pub(crate) use weights::write_weights_file;

@@ -153,6 +153,56 @@ impl<'a> Cursor<'a> {
     }
 }
 
+/// Writes weights of network `N` in the format above.
+fn write_params<N: Layers<T>, T: Scalar, W: Write>(params: &N::Params, w: &mut W) -> std::io::Result<()> {
+    let mut crc = Crc32::new();
+    let mut put = |w: &mut W, bytes: &[u8]| -> std::io::Result<()> {
+        crc = crc.update(bytes);
+        w.write_all(bytes)
+    };
+    let size = core::mem::size_of::<T>() as u32;
+    put(w, MAGIC)?;
+    put(w, &size.to_le_bytes())?;
+    put(w, &(N::DEPTH as u32).to_le_bytes())?;
+    let mut result = Ok(());
+    N::describe(&mut |l: LayerInfo| {
+        if result.is_ok() {
+            result = put(w, &(l.inputs as u32).to_le_bytes())
+                .and_then(|()| put(w, &(l.outputs as u32).to_le_bytes()))
+                .and_then(|()| put(w, &[l.activation.len() as u8]))
+                .and_then(|()| put(w, l.activation.as_bytes()));
+        }
+    });
+    result?;
+    let mut result = Ok(());
+    N::visit_params(params, &mut |a| {
+        for &v in a {
+            if result.is_err() {
+                return;
+            }
+            result = if size == 4 {
+                put(w, &(v.to_f64() as f32).to_le_bytes())
+            } else {
+                put(w, &v.to_f64().to_le_bytes())
+            };
+        }
+    });
+    result?;
+    w.write_all(&crc.value().to_le_bytes())?;
+    Ok(())
+}
+
+/// Writes weights of network `N` to the file `path` (a checkpoint of `fit`).
+pub(crate) fn write_weights_file<N: Layers<T>, T: Scalar>(
+    params: &N::Params,
+    path: &Path,
+) -> std::io::Result<()> {
+    let file = std::fs::File::create(path)?;
+    let mut w = std::io::BufWriter::new(file);
+    write_params::<N, T, _>(params, &mut w)?;
+    w.flush()
+}
+
 /// Bytes of this network's weight file: (version 1, version 2).
 fn file_sizes<N: Layers<T>, T: Scalar>() -> (usize, usize) {
     let mut names = 0;
@@ -190,40 +240,7 @@ impl<N: Layers<T>, T: Scalar> Sequential<N, T> {
 
     /// Writes the weights to any writer.
     pub fn write_weights<W: Write>(&self, w: &mut W) -> Result<(), WeightsError> {
-        let mut crc = Crc32::new();
-        let mut put = |w: &mut W, bytes: &[u8]| -> std::io::Result<()> {
-            crc = crc.update(bytes);
-            w.write_all(bytes)
-        };
-        let size = core::mem::size_of::<T>() as u32;
-        put(w, MAGIC)?;
-        put(w, &size.to_le_bytes())?;
-        put(w, &(N::DEPTH as u32).to_le_bytes())?;
-        let mut result = Ok(());
-        N::describe(&mut |l: LayerInfo| {
-            if result.is_ok() {
-                result = put(w, &(l.inputs as u32).to_le_bytes())
-                    .and_then(|()| put(w, &(l.outputs as u32).to_le_bytes()))
-                    .and_then(|()| put(w, &[l.activation.len() as u8]))
-                    .and_then(|()| put(w, l.activation.as_bytes()));
-            }
-        });
-        result?;
-        let mut result = Ok(());
-        N::visit_params(self.params(), &mut |a| {
-            for &v in a {
-                if result.is_err() {
-                    return;
-                }
-                result = if size == 4 {
-                    put(w, &(v.to_f64() as f32).to_le_bytes())
-                } else {
-                    put(w, &v.to_f64().to_le_bytes())
-                };
-            }
-        });
-        result?;
-        w.write_all(&crc.value().to_le_bytes())?;
+        write_params::<N, T, W>(self.params(), w)?;
         Ok(())
     }
 

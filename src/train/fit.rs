@@ -8,19 +8,52 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 
 use super::backprop::Backprop;
-use super::history::{Evaluation, History, TrainError, progress_line};
+use super::callbacks::{Callback, Control};
+use super::history::{Evaluation, History, TrainError};
 use super::loss::{Loss, Objective, PairsWith};
 use super::optim::{Optimizer, SettingError};
-use super::options::{FitOptions, Metric, Validation};
-use super::step::Trainer;
+use super::options::{FitOptions, Metric, MetricSet, Validation};
+use super::progress::Progress;
+use super::step::{StepSums, Trainer};
 use crate::element::Scalar;
 use crate::nn::{Layers, ModelRef, Sequential, Summary, TakesSample, Vector};
 
-/// [`Sequential::compile`] refused the optimizer's settings. The model comes back as it
-/// was, in `model`.
+/// Why [`Sequential::compile`] refused.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum CompileProblem {
+    /// An optimizer setting out of range.
+    Setting(SettingError),
+    /// A metric that means nothing with this loss and output width (accuracy of a
+    /// one-output regression: its argmax always matches).
+    Metric {
+        /// The metric.
+        metric: Metric,
+        /// Keras's name of the loss.
+        loss: &'static str,
+        /// The last layer's width.
+        outputs: usize,
+    },
+}
+
+impl core::fmt::Display for CompileProblem {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            CompileProblem::Setting(e) => core::fmt::Display::fmt(e, f),
+            CompileProblem::Metric { metric, loss, outputs } => write!(
+                f,
+                "metric `{}` means nothing for {loss} on {outputs} output(s): the argmax of one value always matches; use Metric::MeanAbsoluteError (Keras's \"mae\") for a regression",
+                metric.name()
+            ),
+        }
+    }
+}
+
+/// [`Sequential::compile`] refused the optimizer's settings or a metric. The model comes
+/// back as it was, in `model`.
 pub struct CompileError<N: Layers<T>, T: Scalar = f32> {
-    /// The setting out of range.
-    pub error: SettingError,
+    /// What was refused.
+    pub error: CompileProblem,
     /// The model, unchanged.
     pub model: Sequential<N, T>,
 }
@@ -40,7 +73,10 @@ impl<N: Layers<T>, T: Scalar> core::fmt::Display for CompileError<N, T> {
 
 impl<N: Layers<T>, T: Scalar> std::error::Error for CompileError<N, T> {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&self.error)
+        match &self.error {
+            CompileProblem::Setting(e) => Some(e),
+            CompileProblem::Metric { .. } => None,
+        }
     }
 }
 
@@ -51,7 +87,7 @@ impl<N: Layers<T>, T: Scalar> std::error::Error for CompileError<N, T> {
 pub struct Compiled<N: Layers<T>, O: Optimizer, L: Loss, T: Scalar = f32> {
     model: Sequential<N, T>,
     optimizer: O,
-    metrics: Vec<Metric>,
+    metrics: MetricSet,
     /// The optimizer's slots, array by array in the order of `Layers::zip_params`.
     state: Vec<T>,
     _loss: L,
@@ -82,12 +118,17 @@ impl<N: Layers<T>, T: Scalar> Sequential<N, T> {
         metrics: &[Metric],
     ) -> Result<Compiled<N, O, L, T>, CompileError<N, T>> {
         if let Err(error) = optimizer.validate() {
+            return Err(CompileError { error: CompileProblem::Setting(error), model: self });
+        }
+        let outputs = <N::Output as Vector<T>>::LEN;
+        if metrics.contains(&Metric::Accuracy) && !L::accuracy_meaningful(outputs) {
+            let error = CompileProblem::Metric { metric: Metric::Accuracy, loss: L::NAME, outputs };
             return Err(CompileError { error, model: self });
         }
         Ok(Compiled {
             model: self,
             optimizer,
-            metrics: metrics.to_vec(),
+            metrics: MetricSet::of(metrics),
             state: alloc::vec![T::zero(); O::SLOTS * N::PARAMS],
             _loss: loss,
         })
@@ -151,8 +192,11 @@ impl<N: Layers<T>, O: Optimizer, L: Loss, T: Scalar> Compiled<N, O, L, T> {
         Summary::new()
     }
 
-    fn accuracy_on(&self) -> bool {
-        self.metrics.contains(&Metric::Accuracy)
+    /// Zeroes the optimizer's state (moments, momentum) and its step count, as a freshly
+    /// compiled one, keeping its settings and the weights.
+    pub fn reset_optimizer(&mut self) {
+        self.state.fill(T::zero());
+        self.optimizer.reset();
     }
 
     /// Keras's `evaluate(x, y)`: the mean loss and the compiled metrics.
@@ -161,7 +205,7 @@ impl<N: Layers<T>, O: Optimizer, L: Loss, T: Scalar> Compiled<N, O, L, T> {
         N: TakesSample<T, X>,
         L: Objective<T, N::Output, Y, N::Last>,
     {
-        evaluate_with::<N, L, T, X, Y>(self.model.params(), x, y, self.accuracy_on())
+        evaluate_with::<N, L, T, X, Y>(self.model.params(), x, y, self.metrics)
     }
 }
 
@@ -182,13 +226,14 @@ impl<N: Backprop<T>, O: Optimizer, L: Loss, T: Scalar> Compiled<N, O, L, T> {
         self.fit_with(x, y, FitOptions::new(epochs, batch_size))
     }
 
-    /// `fit` with Keras's other options: validation, seed, verbosity.
+    /// Keras's `fit` with its keyword arguments ([`FitOptions`]): shuffles the samples
+    /// each epoch (unless told not to), prints a progress bar or line per epoch (see
+    /// [`Verbosity`](super::Verbosity)), validates after each epoch if asked, and returns
+    /// the history.
     ///
-    /// Training splits each batch over the machine's cores where that pays (a step of at
-    /// least about 5 M multiply-adds a thread and 16 rows a thread; see
-    /// [`FitOptions::threads`] and [`crate::parallel::threads`]); the result does not
-    /// depend on timing, only on the seed and the number of threads. Nothing is allocated
-    /// per batch.
+    /// A NaN or infinite loss, gradient or update stops training with an error; the
+    /// weights and the optimizer are those from before that batch, and the error holds
+    /// the history so far.
     pub fn fit_with<X: Sync, Y: Sync>(
         &mut self,
         x: &[X],
@@ -199,20 +244,48 @@ impl<N: Backprop<T>, O: Optimizer, L: Loss, T: Scalar> Compiled<N, O, L, T> {
         N: TakesSample<T, X>,
         L: Objective<T, N::Output, Y, N::Last>,
     {
-        let ((train_x, train_y), val) = split_validation(x, y, &options)?;
+        self.fit_with_callbacks(x, y, options, &mut [])
+    }
+
+    /// [`fit_with`](Self::fit_with) with callbacks (Keras's `callbacks=[...]`): each sees
+    /// every batch and epoch, may stop training after an epoch, and may replace the
+    /// weights when training ends ([`EarlyStopping`](super::EarlyStopping) with
+    /// `restore_best_weights`).
+    ///
+    /// ```
+    /// use shaped::nn::{Dense, Relu, Sequential, Softmax};
+    /// use shaped::rand::{SeedableRng, rngs::StdRng};
+    /// use shaped::train::{CategoricalCrossentropy, EarlyStopping, FitOptions, Metric, RmsProp};
+    /// type Net = (Dense<2, 8, Relu>, Dense<8, 2, Softmax>);
+    /// let x = vec![[0.0f32, 1.0], [1.0, 0.0], [1.0, 1.0], [0.0, 0.0]];
+    /// let y = vec![[1.0f32, 0.0], [1.0, 0.0], [0.0, 1.0], [0.0, 1.0]];
+    /// let mut model = Sequential::<Net>::new(&mut StdRng::seed_from_u64(0))
+    ///     .compile(RmsProp::default(), CategoricalCrossentropy, &[Metric::Accuracy])?;
+    /// let mut stop = EarlyStopping::new("loss").patience(2).restore_best_weights(true);
+    /// let history = model.fit_with_callbacks(&x, &y, FitOptions::new(100, 4).verbose(0), &mut [&mut stop])?;
+    /// assert!(history.epochs() <= 100);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn fit_with_callbacks<X: Sync, Y: Sync>(
+        &mut self,
+        x: &[X],
+        y: &[Y],
+        options: FitOptions<'_, X, Y>,
+        callbacks: &mut [&mut dyn Callback<N::Params>],
+    ) -> Result<History, TrainError>
+    where
+        N: TakesSample<T, X>,
+        L: Objective<T, N::Output, Y, N::Last>,
+    {
+        let ((train_x, train_y), val) = split_validation(x, y, options.batch_size, options.validation)?;
         let n = train_x.len();
         let batch = options.batch_size.min(n);
         let steps = n.div_ceil(batch);
-        let threads = match options.threads {
-            Some(t) => t.min(batch),
-            None => {
-                let work = batch.saturating_mul(N::PARAMS).saturating_mul(3);
-                crate::parallel::threads_for(work, batch, crate::parallel::FIT_WORK_PER_THREAD)
-            }
-        };
-        let accuracy_on = self.accuracy_on();
+        let threads = self.threads_for(batch, options.threads);
+        let metrics = self.metrics;
         let mut rng = StdRng::seed_from_u64(options.seed);
         let mut history = History::default();
+        let mut progress = Progress::new(options.verbose, options.output, options.epochs, steps);
 
         let Compiled { model, optimizer, state, .. } = self;
         let trainer = Trainer::<N, L, T, Y>::new(
@@ -222,14 +295,18 @@ impl<N: Backprop<T>, O: Optimizer, L: Loss, T: Scalar> Compiled<N, O, L, T> {
             train_y,
             batch,
             threads,
-            accuracy_on,
+            metrics,
         );
         let work = |k: usize, size: usize| trainer.run_share(k, size);
         crate::parallel::with_team(threads, &work, |team| {
             for epoch in 1..=options.epochs {
                 let began = Instant::now();
-                trainer.shuffle(&mut rng);
-                let (mut loss, mut accuracy) = (0.0, 0.0);
+                progress.epoch_begin(epoch);
+                if options.shuffle {
+                    trainer.shuffle(&mut rng);
+                }
+                let mut totals = StepSums::default();
+                let mut seen = 0;
                 for step in 0..steps {
                     let len = batch.min(n - step * batch);
                     trainer.set_batch(step * batch, len);
@@ -249,41 +326,119 @@ impl<N: Backprop<T>, O: Optimizer, L: Loss, T: Scalar> Compiled<N, O, L, T> {
                         let history = Box::new(core::mem::take(&mut history));
                         return Err(TrainError::NonFiniteWeights { epoch, batch: step + 1, history });
                     }
-                    (loss, accuracy) = (loss + sums.loss, accuracy + sums.accuracy);
+                    totals = totals.plus(&sums);
+                    seen += len;
+                    let running = totals.mean(metrics, seen);
+                    progress.batch_end(step + 1, &running);
+                    for cb in callbacks.iter_mut() {
+                        cb.on_batch_end(epoch, step + 1, &running);
+                    }
                 }
-                let elapsed = began.elapsed();
                 let validation = match val {
                     Some((vx, vy)) => {
-                        Some(evaluate_with::<N, L, T, X, Y>(&trainer.params(), vx, vy, accuracy_on)?)
+                        Some(evaluate_with::<N, L, T, X, Y>(&trainer.params(), vx, vy, metrics)?)
                     }
                     None => None,
                 };
-                let accuracy = accuracy_on.then_some(accuracy / n as f64);
-                history.record(loss / n as f64, accuracy, validation, elapsed);
-                if options.verbose {
-                    let line = progress_line(steps, elapsed, accuracy, loss / n as f64, validation);
-                    std::println!("Epoch {epoch}/{}\n{line}", options.epochs);
+                let elapsed = began.elapsed();
+                let train = totals.mean(metrics, n);
+                history.record(train, validation, elapsed);
+                progress.epoch_end(&train, validation.as_ref(), elapsed);
+                let weights = trainer.params();
+                let mut stop = false;
+                for cb in callbacks.iter_mut() {
+                    stop |= cb.on_epoch_end(epoch, &history, &weights) == Control::Stop;
+                }
+                if stop {
+                    break;
                 }
             }
             Ok(())
         })?;
+        let weights = model.params_box_mut();
+        for cb in callbacks.iter_mut() {
+            cb.on_train_end(weights);
+        }
         Ok(history)
+    }
+
+    /// Keras's `train_on_batch`: one gradient step on all of `x` as one batch (in order,
+    /// no shuffle), returning the loss and metrics computed in that step (before the
+    /// update, as Keras reports them). The same as one epoch of `fit` with
+    /// `batch_size = x.len()`.
+    pub fn train_on_batch<X: Sync, Y: Sync>(&mut self, x: &[X], y: &[Y]) -> Result<Evaluation, TrainError>
+    where
+        N: TakesSample<T, X>,
+        L: Objective<T, N::Output, Y, N::Last>,
+    {
+        check_lengths(x, y)?;
+        let n = x.len();
+        let threads = self.threads_for(n, None);
+        let metrics = self.metrics;
+        let Compiled { model, optimizer, state, .. } = self;
+        let trainer = Trainer::<N, L, T, Y>::new(
+            model.params_box_mut(),
+            state.len(),
+            N::view_batch(x),
+            y,
+            n,
+            threads,
+            metrics,
+        );
+        let work = |k: usize, size: usize| trainer.run_share(k, size);
+        crate::parallel::with_team(threads, &work, |team| {
+            trainer.set_batch(0, n);
+            team.step();
+            let sums = trainer.sums();
+            let mean = sums.loss / n as f64;
+            if !mean.is_finite() || !sums.finite {
+                return Err(TrainError::NonFiniteLoss {
+                    epoch: 1,
+                    batch: 1,
+                    loss: mean,
+                    history: Box::default(),
+                });
+            }
+            if !trainer.update(optimizer, state) {
+                return Err(TrainError::NonFiniteWeights { epoch: 1, batch: 1, history: Box::default() });
+            }
+            Ok(StepSums::default().plus(&sums).mean(metrics, n))
+        })
+    }
+
+    /// Keras's `test_on_batch`: the loss and metrics on `x` as one batch, no update.
+    pub fn test_on_batch<X: Sync, Y>(&self, x: &[X], y: &[Y]) -> Result<Evaluation, TrainError>
+    where
+        N: TakesSample<T, X>,
+        L: Objective<T, N::Output, Y, N::Last>,
+    {
+        self.evaluate(x, y)
+    }
+
+    /// Threads for steps of `batch` samples: `forced`, or as many as pay.
+    fn threads_for(&self, batch: usize, forced: Option<usize>) -> usize {
+        match forced {
+            Some(t) => t.min(batch),
+            None => {
+                let work = batch.saturating_mul(N::PARAMS).saturating_mul(3);
+                crate::parallel::threads_for(work, batch, crate::parallel::FIT_WORK_PER_THREAD)
+            }
+        }
     }
 }
 
-/// Training data and validation data, as the options say; every length checked before
-/// any weight changes.
 #[allow(clippy::type_complexity)] // two pairs of slices
 fn split_validation<'a, X, Y>(
     x: &'a [X],
     y: &'a [Y],
-    options: &FitOptions<'a, X, Y>,
+    batch_size: usize,
+    validation: Validation<'a, X, Y>,
 ) -> Result<((&'a [X], &'a [Y]), Option<(&'a [X], &'a [Y])>), TrainError> {
     check_lengths(x, y)?;
-    if options.batch_size == 0 {
+    if batch_size == 0 {
         return Err(TrainError::ZeroBatchSize);
     }
-    match options.validation {
+    match validation {
         Validation::None => Ok(((x, y), None)),
         Validation::Data(vx, vy) => {
             // Refused now, not after a first epoch of training.
@@ -317,7 +472,7 @@ fn evaluate_with<N, L, T, X: Sync, Y>(
     params: &N::Params,
     x: &[X],
     y: &[Y],
-    accuracy_on: bool,
+    metrics: MetricSet,
 ) -> Result<Evaluation, TrainError>
 where
     T: Scalar,
@@ -328,19 +483,22 @@ where
     const CHUNK: usize = 2048;
     let model = ModelRef::<N, T>::new(params);
     let mut out = alloc::vec![N::Output::zeros(); CHUNK.min(x.len())];
-    let (mut loss, mut acc) = (0.0f64, 0.0f64);
+    let (mut loss, mut acc, mut mae, mut mse) = (0.0f64, 0.0f64, 0.0f64, 0.0f64);
     for (xc, yc) in x.chunks(CHUNK).zip(y.chunks(CHUNK)) {
         let out = &mut out[..xc.len()];
         model.predict_batch_into(xc, out);
         for (p, t) in out.iter().zip(yc) {
             loss += L::loss(p, t).to_f64();
-            if accuracy_on {
+            if metrics.accuracy {
                 acc += L::accuracy(p, t).to_f64();
+            }
+            if metrics.mae || metrics.mse {
+                let (a, s) = L::errors(p, t);
+                (mae, mse) = (mae + a.to_f64(), mse + s.to_f64());
             }
         }
     }
-    let n = x.len() as f64;
-    Ok(Evaluation { loss: loss / n, accuracy: accuracy_on.then_some(acc / n) })
+    Ok(metrics.mean(x.len() as f64, loss, acc, mae, mse))
 }
 
 #[cfg(test)]

@@ -1,12 +1,14 @@
 //! What training reports: the history, evaluations, errors, and the progress line.
 
 use alloc::boxed::Box;
+use alloc::format;
+use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 use std::time::Duration;
 
 /// Why training or evaluation stopped.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub enum TrainError {
     /// The samples and the labels differ in number.
     LengthMismatch {
@@ -73,86 +75,156 @@ impl fmt::Display for TrainError {
     }
 }
 
+/// Short, as `fn main() -> Result<..>` prints it: the message, not the history it carries.
+impl fmt::Debug for TrainError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "TrainError(\"{self}\")")
+    }
+}
+
 impl std::error::Error for TrainError {}
 
-/// Loss and metrics per epoch, as Keras's `History.history`.
+/// Loss and metrics per epoch, as Keras's `History.history`. A metric's list is empty if
+/// it was not compiled in (or, for the `val_` lists, without validation).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct History {
     /// Mean training loss of each epoch.
     pub loss: Vec<f64>,
-    /// Training accuracy of each epoch (empty without [`Metric::Accuracy`](super::Metric::Accuracy)).
+    /// Training accuracy of each epoch.
     pub accuracy: Vec<f64>,
-    /// Validation loss after each epoch (empty without validation data).
+    /// Training mean absolute error of each epoch (`mae`).
+    pub mae: Vec<f64>,
+    /// Training mean squared error of each epoch (`mse`).
+    pub mse: Vec<f64>,
+    /// Validation loss of each epoch.
     pub val_loss: Vec<f64>,
-    /// Validation accuracy after each epoch.
+    /// Validation accuracy of each epoch.
     pub val_accuracy: Vec<f64>,
-    /// Wall time of each epoch's training.
+    /// Validation mean absolute error of each epoch.
+    pub val_mae: Vec<f64>,
+    /// Validation mean squared error of each epoch.
+    pub val_mse: Vec<f64>,
+    /// Wall time of each epoch (training and validation).
     pub epoch_time: Vec<Duration>,
 }
 
 impl History {
-    /// Appends one epoch.
-    pub(super) fn record(
-        &mut self,
-        loss: f64,
-        accuracy: Option<f64>,
-        validation: Option<Evaluation>,
-        time: Duration,
-    ) {
-        self.loss.push(loss);
-        self.accuracy.extend(accuracy);
+    pub(super) fn record(&mut self, train: Evaluation, validation: Option<Evaluation>, time: Duration) {
+        self.loss.push(train.loss);
+        self.accuracy.extend(train.accuracy);
+        self.mae.extend(train.mae);
+        self.mse.extend(train.mse);
         if let Some(v) = validation {
             self.val_loss.push(v.loss);
             self.val_accuracy.extend(v.accuracy);
+            self.val_mae.extend(v.mae);
+            self.val_mse.extend(v.mse);
         }
         self.epoch_time.push(time);
     }
+
+    /// Number of epochs recorded.
+    pub fn epochs(&self) -> usize {
+        self.loss.len()
+    }
+
+    /// The recorded series, in Keras's column order (alphabetical, `val_` last), each
+    /// with its name: only the non-empty ones.
+    pub fn series(&self) -> Vec<(&'static str, &[f64])> {
+        [
+            ("accuracy", &self.accuracy),
+            ("loss", &self.loss),
+            ("mae", &self.mae),
+            ("mse", &self.mse),
+            ("val_accuracy", &self.val_accuracy),
+            ("val_loss", &self.val_loss),
+            ("val_mae", &self.val_mae),
+            ("val_mse", &self.val_mse),
+        ]
+        .into_iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(n, v)| (n, v.as_slice()))
+        .collect()
+    }
+
+    /// The value of `name` (`"val_loss"`, `"accuracy"`, ...) at each epoch, if recorded.
+    pub fn get(&self, name: &str) -> Option<&[f64]> {
+        self.series().into_iter().find(|(n, _)| *n == name).map(|(_, v)| v)
+    }
+
+    /// The history as Keras's `CSVLogger` writes it: a header `epoch,accuracy,loss,...`
+    /// and a row per epoch (epochs from 0, as Keras counts them).
+    pub fn to_csv(&self) -> String {
+        let series = self.series();
+        let mut out = String::from("epoch");
+        for (name, _) in &series {
+            out.push(',');
+            out.push_str(name);
+        }
+        out.push('\n');
+        for epoch in 0..self.epochs() {
+            out.push_str(&format!("{epoch}"));
+            for (_, values) in &series {
+                out.push(',');
+                if let Some(v) = values.get(epoch) {
+                    out.push_str(&format!("{v}"));
+                }
+            }
+            out.push('\n');
+        }
+        out
+    }
+
+    /// Writes [`to_csv`](Self::to_csv) to `path`.
+    pub fn save_csv(&self, path: impl AsRef<std::path::Path>) -> std::io::Result<()> {
+        std::fs::write(path, self.to_csv())
+    }
+
+    /// The loss and each metric per epoch as an SVG picture, training and validation
+    /// side by side (the figures of "Deep Learning with Python"), one panel per quantity.
+    pub fn to_svg(&self) -> String {
+        super::plot::svg(self)
+    }
+
+    /// Writes [`to_svg`](Self::to_svg) to `path`.
+    pub fn save_svg(&self, path: impl AsRef<std::path::Path>) -> std::io::Result<()> {
+        std::fs::write(path, self.to_svg())
+    }
 }
 
-/// The loss and metrics of [`Compiled::evaluate`](super::Compiled::evaluate).
-#[derive(Clone, Copy, Debug, PartialEq)]
+/// Loss and metrics over a data set (`evaluate`, validation), or over an epoch's batches.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Evaluation {
     /// Mean loss.
     pub loss: f64,
-    /// Accuracy, if [`Metric::Accuracy`](super::Metric::Accuracy) was compiled in.
+    /// Accuracy, if compiled with [`Metric::Accuracy`](super::Metric::Accuracy).
     pub accuracy: Option<f64>,
+    /// Mean absolute error, if compiled with [`Metric::MeanAbsoluteError`](super::Metric::MeanAbsoluteError).
+    pub mae: Option<f64>,
+    /// Mean squared error, if compiled with [`Metric::MeanSquaredError`](super::Metric::MeanSquaredError).
+    pub mse: Option<f64>,
+}
+
+impl Evaluation {
+    /// The quantities as Keras names them, in its order: `accuracy`, `loss`, `mae`, `mse`.
+    pub fn entries(&self) -> Vec<(&'static str, f64)> {
+        let mut out = Vec::new();
+        out.extend(self.accuracy.map(|a| ("accuracy", a)));
+        out.push(("loss", self.loss));
+        out.extend(self.mae.map(|a| ("mae", a)));
+        out.extend(self.mse.map(|a| ("mse", a)));
+        out
+    }
 }
 
 impl fmt::Display for Evaluation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if let Some(a) = self.accuracy {
-            write!(f, "accuracy: {a:.4} - ")?;
+        for (i, (name, v)) in self.entries().into_iter().enumerate() {
+            if i > 0 {
+                write!(f, " - ")?;
+            }
+            write!(f, "{name}: {v:.4}")?;
         }
-        write!(f, "loss: {:.4}", self.loss)
+        Ok(())
     }
-}
-
-/// Keras's progress bar, full.
-const BAR: &str = "━━━━━━━━━━━━━━━━━━━━";
-
-/// Keras's line at the end of an epoch: steps, time, metrics.
-pub(super) fn progress_line(
-    steps: usize,
-    elapsed: Duration,
-    accuracy: Option<f64>,
-    loss: f64,
-    validation: Option<Evaluation>,
-) -> std::string::String {
-    let secs = elapsed.as_secs_f64();
-    let mut line = std::format!(
-        "{steps}/{steps} {BAR} {}s {}ms/step",
-        secs.round(),
-        (secs * 1000.0 / steps as f64).round()
-    );
-    if let Some(a) = accuracy {
-        line += &std::format!(" - accuracy: {a:.4}");
-    }
-    line += &std::format!(" - loss: {loss:.4}");
-    if let Some(v) = validation {
-        if let Some(a) = v.accuracy {
-            line += &std::format!(" - val_accuracy: {a:.4}");
-        }
-        line += &std::format!(" - val_loss: {:.4}", v.loss);
-    }
-    line
 }

@@ -13,6 +13,13 @@ const EPSILON: f64 = 1e-7;
 pub trait Loss: Copy + Debug + Default + Send + Sync + 'static {
     /// Keras's name (`"categorical_crossentropy"`).
     const NAME: &'static str;
+
+    /// Whether Keras's `accuracy` means anything for outputs of width `outputs` under this
+    /// loss: not for a regression loss on one output (its argmax always matches).
+    fn accuracy_meaningful(outputs: usize) -> bool {
+        let _ = outputs;
+        true
+    }
 }
 
 /// The loss fits a last layer with activation `A`.
@@ -35,6 +42,22 @@ pub trait Objective<T: Scalar, Out, Y, A: Activation>: Loss {
     /// Keras's `accuracy` for this loss: 1 or 0 for a class prediction (argmax), the
     /// fraction of outputs on the right side of 0.5 for binary cross-entropy.
     fn accuracy(y: &Out, label: &Y) -> T;
+
+    /// Keras's `mae` and `mse` metrics of one sample: the mean absolute and the mean
+    /// squared difference between the outputs and the targets (one-hot for class labels).
+    fn errors(y: &Out, label: &Y) -> (T, T);
+}
+
+/// Mean absolute and mean squared difference of `y` and the targets `t`.
+fn mean_errors<T: Scalar>(y: &[T], t: impl Iterator<Item = T>) -> (T, T) {
+    let (mut abs, mut sq) = (T::zero(), T::zero());
+    for (&p, t) in y.iter().zip(t) {
+        let d = p - t;
+        abs = abs + d.abs();
+        sq = sq + d * d;
+    }
+    let n = T::from_f64(y.len().max(1) as f64);
+    (abs / n, sq / n)
 }
 
 /// Index of the largest value (the first one on ties).
@@ -88,9 +111,15 @@ impl Loss for BinaryCrossentropy {
 }
 impl Loss for MeanSquaredError {
     const NAME: &'static str = "mean_squared_error";
+    fn accuracy_meaningful(outputs: usize) -> bool {
+        outputs > 1
+    }
 }
 impl Loss for MeanAbsoluteError {
     const NAME: &'static str = "mean_absolute_error";
+    fn accuracy_meaningful(outputs: usize) -> bool {
+        outputs > 1
+    }
 }
 
 impl PairsWith<Softmax> for CategoricalCrossentropy {}
@@ -119,6 +148,9 @@ where
         let t = Y::targets(label);
         if argmax(y) == argmax(t) { T::one() } else { T::zero() }
     }
+    fn errors(y: &[T; N], label: &Y) -> (T, T) {
+        mean_errors(y, Y::targets(label).iter().copied())
+    }
 }
 
 impl<T: Scalar, const N: usize, Y> Objective<T, [T; N], Y, Softmax> for SparseCategoricalCrossentropy
@@ -139,6 +171,10 @@ where
     }
     fn accuracy(y: &[T; N], label: &Y) -> T {
         if argmax(y) == Y::class(label) { T::one() } else { T::zero() }
+    }
+    fn errors(y: &[T; N], label: &Y) -> (T, T) {
+        let c = Y::class(label);
+        mean_errors(y, (0..N).map(|i| if i == c { T::one() } else { T::zero() }))
     }
 }
 
@@ -168,6 +204,9 @@ where
         let right = y.iter().zip(t).filter(|&(&p, &t)| (p > half) == (t > half)).count();
         T::from_f64(right as f64 / N as f64)
     }
+    fn errors(y: &[T; N], label: &Y) -> (T, T) {
+        mean_errors(y, Y::targets(label).iter().copied())
+    }
 }
 
 impl<T: Scalar, const N: usize, Y, A: Activation> Objective<T, [T; N], Y, A> for MeanSquaredError
@@ -191,6 +230,9 @@ where
     fn accuracy(y: &[T; N], label: &Y) -> T {
         let t = Y::targets(label);
         if argmax(y) == argmax(t) { T::one() } else { T::zero() }
+    }
+    fn errors(y: &[T; N], label: &Y) -> (T, T) {
+        mean_errors(y, Y::targets(label).iter().copied())
     }
 }
 
@@ -222,5 +264,8 @@ where
     fn accuracy(y: &[T; N], label: &Y) -> T {
         let t = Y::targets(label);
         if argmax(y) == argmax(t) { T::one() } else { T::zero() }
+    }
+    fn errors(y: &[T; N], label: &Y) -> (T, T) {
+        mean_errors(y, Y::targets(label).iter().copied())
     }
 }

@@ -17,6 +17,8 @@
 
 mod backprop;
 #[cfg(feature = "std")]
+mod callbacks;
+#[cfg(feature = "std")]
 mod fit;
 #[cfg(feature = "std")]
 mod history;
@@ -26,12 +28,18 @@ mod optim;
 #[cfg(feature = "std")]
 mod options;
 #[cfg(feature = "std")]
+mod plot;
+#[cfg(feature = "std")]
+mod progress;
+#[cfg(feature = "std")]
 mod step;
 
 pub use crate::class::Class;
 pub use backprop::{Backprop, Workspace};
 #[cfg(feature = "std")]
-pub use fit::{CompileError, Compiled};
+pub use callbacks::{Callback, Control, EarlyStopping, ModelCheckpoint, OnEpochEnd};
+#[cfg(feature = "std")]
+pub use fit::{CompileError, CompileProblem, Compiled};
 #[cfg(feature = "std")]
 pub use history::{Evaluation, History, TrainError};
 pub use loss::{
@@ -41,4 +49,4 @@ pub use loss::{
 pub use network::Network;
 pub use optim::{Adam, Optimizer, RmsProp, SettingError, Sgd};
 #[cfg(feature = "std")]
-pub use options::{FitOptions, Metric, Validation};
+pub use options::{FitOptions, Metric, Output, Validation, Verbosity};

@@ -23,6 +23,11 @@ pub trait Optimizer: Clone + Debug + Send + Sync + 'static {
     /// Called once per step, before the arrays are updated.
     fn begin_step(&mut self) {}
 
+    /// Forgets what the optimizer learned (Adam's step count): a fresh optimizer with the
+    /// same settings. The per-weight state (moments) lives with `Compiled` and is zeroed
+    /// beside this by [`reset_optimizer`](super::Compiled::reset_optimizer).
+    fn reset(&mut self) {}
+
     /// Updates `w` by its gradient `g`; `state` holds `SLOTS * w.len()` values, zero at
     /// the first step. Only the common length of `w`, `g` (and the state) is updated.
     fn update<T: Scalar>(&self, w: &mut [T], g: &[T], state: &mut [T]);
@@ -298,6 +303,10 @@ impl Optimizer for Adam {
         check("adam", "beta_2", self.beta_2, Range::Decay)?;
         check("adam", "epsilon", self.epsilon, Range::Positive)
     }
+    fn reset(&mut self) {
+        self.iterations = 0;
+    }
+
     fn begin_step(&mut self) {
         self.iterations += 1;
     }

@@ -1,10 +1,106 @@
 //! What `compile` and `fit` take: metrics and Keras's keyword arguments of `fit`.
 
-/// A metric reported beside the loss.
+use core::cell::RefCell;
+use core::fmt;
+
+/// A metric reported beside the loss, per epoch (training and validation) and by
+/// `evaluate`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Metric {
     /// Keras's `"accuracy"`: categorical, sparse or binary, following the loss.
+    /// `compile` refuses it for a regression loss on one output, where it means nothing.
     Accuracy,
+    /// Keras's `"mae"`: the mean absolute difference of outputs and targets.
+    MeanAbsoluteError,
+    /// Keras's `"mse"`: the mean squared difference of outputs and targets.
+    MeanSquaredError,
+}
+
+impl Metric {
+    /// Keras's name (`"accuracy"`, `"mae"`, `"mse"`), as the progress line prints it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Metric::Accuracy => "accuracy",
+            Metric::MeanAbsoluteError => "mae",
+            Metric::MeanSquaredError => "mse",
+        }
+    }
+}
+
+/// Which metrics are on, as flags.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct MetricSet {
+    pub accuracy: bool,
+    pub mae: bool,
+    pub mse: bool,
+}
+
+impl MetricSet {
+    pub(crate) fn of(metrics: &[Metric]) -> Self {
+        MetricSet {
+            accuracy: metrics.contains(&Metric::Accuracy),
+            mae: metrics.contains(&Metric::MeanAbsoluteError),
+            mse: metrics.contains(&Metric::MeanSquaredError),
+        }
+    }
+
+    /// An evaluation from sums over `n` samples.
+    pub(crate) fn mean(self, n: f64, loss: f64, accuracy: f64, mae: f64, mse: f64) -> super::Evaluation {
+        super::Evaluation {
+            loss: loss / n,
+            accuracy: self.accuracy.then_some(accuracy / n),
+            mae: self.mae.then_some(mae / n),
+            mse: self.mse.then_some(mse / n),
+        }
+    }
+}
+
+/// How much `fit` prints: Keras's `verbose`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verbosity {
+    /// `verbose=0`: nothing.
+    Silent,
+    /// `verbose=1` (the default): a progress bar that updates as the epoch runs when the
+    /// output is a terminal (at most 10 redraws a second), and one clean line per epoch
+    /// otherwise (a pipe or a file gets no control characters).
+    ProgressBar,
+    /// `verbose=2`: one line per epoch.
+    OneLine,
+}
+
+impl From<bool> for Verbosity {
+    fn from(verbose: bool) -> Self {
+        if verbose { Verbosity::ProgressBar } else { Verbosity::Silent }
+    }
+}
+
+impl From<u8> for Verbosity {
+    /// Keras's levels: 0, 1, 2 (and above: 2).
+    fn from(level: u8) -> Self {
+        match level {
+            0 => Verbosity::Silent,
+            1 => Verbosity::ProgressBar,
+            _ => Verbosity::OneLine,
+        }
+    }
+}
+
+/// Where `fit` prints its progress.
+#[derive(Clone, Copy)]
+pub enum Output<'a> {
+    /// Standard output; a terminal gets the live bar.
+    Stdout,
+    /// A writer, and whether to treat it as a terminal (for tests, or a log).
+    Writer(&'a RefCell<dyn std::io::Write + 'a>, bool),
+}
+
+impl fmt::Debug for Output<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Output::Stdout => write!(f, "Stdout"),
+            Output::Writer(_, terminal) => write!(f, "Writer {{ terminal: {terminal} }}"),
+        }
+    }
 }
 
 /// Validation during [`Compiled::fit_with`].
@@ -30,8 +126,12 @@ pub struct FitOptions<'a, X, Y> {
     pub validation: Validation<'a, X, Y>,
     /// Seed of the shuffling.
     pub seed: u64,
-    /// Print a progress line per epoch.
-    pub verbose: bool,
+    /// Shuffle the training samples before each epoch (Keras's `shuffle=True`).
+    pub shuffle: bool,
+    /// What to print.
+    pub verbose: Verbosity,
+    /// Where to print it.
+    pub output: Output<'a>,
     /// Threads to split each batch over; `None`: as many as pay for themselves (one for
     /// small networks and batches), at most [`crate::parallel::threads`].
     pub threads: Option<usize>,
@@ -40,7 +140,16 @@ pub struct FitOptions<'a, X, Y> {
 impl<'a, X, Y> FitOptions<'a, X, Y> {
     /// `epochs` passes in batches of `batch_size`, shuffled from seed 0, verbose.
     pub fn new(epochs: usize, batch_size: usize) -> Self {
-        FitOptions { epochs, batch_size, validation: Validation::None, seed: 0, verbose: true, threads: None }
+        FitOptions {
+            epochs,
+            batch_size,
+            validation: Validation::None,
+            seed: 0,
+            shuffle: true,
+            verbose: Verbosity::ProgressBar,
+            output: Output::Stdout,
+            threads: None,
+        }
     }
     /// Sets aside the last `fraction` of the data for validation.
     pub fn validation_split(mut self, fraction: f64) -> Self {
@@ -63,9 +172,22 @@ impl<'a, X, Y> FitOptions<'a, X, Y> {
         self.threads = Some(threads.max(1));
         self
     }
-    /// Whether to print a progress line per epoch.
-    pub fn verbose(mut self, verbose: bool) -> Self {
-        self.verbose = verbose;
+    /// What to print: `false` or `0` nothing, `true` or `1` the progress bar, `2` a line
+    /// per epoch (Keras's `verbose`).
+    pub fn verbose(mut self, verbose: impl Into<Verbosity>) -> Self {
+        self.verbose = verbose.into();
+        self
+    }
+    /// Whether to shuffle the samples before each epoch (Keras's `shuffle`); without,
+    /// batches are taken in the order of the data.
+    pub fn shuffle(mut self, shuffle: bool) -> Self {
+        self.shuffle = shuffle;
+        self
+    }
+    /// Prints the progress to `writer` instead of standard output, as to a terminal if
+    /// `terminal` (the live bar, with carriage returns).
+    pub fn output_to(mut self, writer: &'a RefCell<dyn std::io::Write + 'a>, terminal: bool) -> Self {
+        self.output = Output::Writer(writer, terminal);
         self
     }
 }

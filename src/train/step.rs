@@ -15,6 +15,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard};
 use super::backprop::{Backprop, Workspace};
 use super::loss::Objective;
 use super::optim::Optimizer;
+use super::options::MetricSet;
 use crate::element::Scalar;
 use crate::linalg::small::{add_assign, all_finite};
 use crate::nn::{Layers, Vector};
@@ -26,10 +27,8 @@ struct Member<N: Backprop<T>, T: Scalar> {
     trace: N::Trace,
     grads: Box<N::Params>,
     workspace: Workspace<T>,
-    loss: f64,
-    accuracy: f64,
-    /// Whether every gradient of the last step is finite.
-    finite: bool,
+    /// What the last step computed over this member's rows.
+    sums: StepSums,
 }
 
 /// What a step's members computed, summed.
@@ -39,8 +38,30 @@ pub(super) struct StepSums {
     pub loss: f64,
     /// Sum of the samples' accuracies.
     pub accuracy: f64,
+    /// Sum of the samples' mean absolute errors.
+    pub mae: f64,
+    /// Sum of the samples' mean squared errors.
+    pub mse: f64,
     /// Whether every gradient was finite.
     pub finite: bool,
+}
+
+impl StepSums {
+    /// The sums of two sets of samples.
+    pub fn plus(&self, other: &StepSums) -> StepSums {
+        StepSums {
+            loss: self.loss + other.loss,
+            accuracy: self.accuracy + other.accuracy,
+            mae: self.mae + other.mae,
+            mse: self.mse + other.mse,
+            finite: self.finite && other.finite,
+        }
+    }
+
+    /// The means over `n` samples.
+    pub fn mean(&self, metrics: MetricSet, n: usize) -> super::Evaluation {
+        metrics.mean(n.max(1) as f64, self.loss, self.accuracy, self.mae, self.mse)
+    }
 }
 
 /// Calls `f` with array `index` of `p`, in the order of `Layers::visit_params`.
@@ -88,7 +109,7 @@ pub(super) struct Trainer<'a, N: Backprop<T>, L, T: Scalar, Y> {
     members: Vec<Mutex<Member<N, T>>>,
     batch_start: AtomicUsize,
     batch_len: AtomicUsize,
-    accuracy_on: bool,
+    metrics: MetricSet,
     _loss: PhantomData<L>,
 }
 
@@ -107,7 +128,7 @@ where
         labels: &'a [Y],
         batch: usize,
         members: usize,
-        accuracy_on: bool,
+        metrics: MetricSet,
     ) -> Self {
         let members = (0..members.max(1))
             .map(|_| {
@@ -116,9 +137,7 @@ where
                     trace: N::new_trace(batch),
                     grads: crate::zeroed::zeroed_box(),
                     workspace: Workspace::new(),
-                    loss: 0.0,
-                    accuracy: 0.0,
-                    finite: true,
+                    sums: StepSums { finite: true, ..StepSums::default() },
                 })
             })
             .collect();
@@ -132,7 +151,7 @@ where
             members,
             batch_start: AtomicUsize::new(0),
             batch_len: AtomicUsize::new(0),
-            accuracy_on,
+            metrics,
             _loss: PhantomData,
         }
     }
@@ -170,26 +189,36 @@ where
         N::forward_train(&p, &m.x[..rows], &mut m.trace, &mut m.workspace);
         let scale = T::one() / T::from_f64(len as f64);
         let (yhat, dz) = N::output_and_grad(&mut m.trace);
-        let (mut loss, mut acc) = (0.0, 0.0);
+        let mut sums = StepSums::default();
         for ((pred, d), &i) in yhat[..rows].iter().zip(&mut dz[..rows]).zip(picked) {
-            loss += L::loss_and_grad(pred, &self.labels[i], d, scale).to_f64();
-            if self.accuracy_on {
-                acc += L::accuracy(pred, &self.labels[i]).to_f64();
+            let label = &self.labels[i];
+            if self.metrics.accuracy {
+                sums.accuracy += L::accuracy(pred, label).to_f64();
             }
+            if self.metrics.mae || self.metrics.mse {
+                let (abs, sq) = L::errors(pred, label);
+                (sums.mae, sums.mse) = (sums.mae + abs.to_f64(), sums.mse + sq.to_f64());
+            }
+            sums.loss += L::loss_and_grad(pred, label, d, scale).to_f64();
         }
-        m.loss = loss;
-        m.accuracy = acc;
         N::backward(&p, &m.x[..rows], &mut m.trace, &mut m.grads, None, &mut m.workspace);
         let mut finite = true;
         N::visit_params(&m.grads, &mut |g| finite &= all_finite(g));
-        m.finite = finite;
+        sums.finite = finite;
+        m.sums = sums;
     }
 
     /// The sums of the last step's members.
     pub fn sums(&self) -> StepSums {
         self.members.iter().fold(StepSums { finite: true, ..StepSums::default() }, |s, m| {
-            let m = lock(m);
-            StepSums { loss: s.loss + m.loss, accuracy: s.accuracy + m.accuracy, finite: s.finite & m.finite }
+            let m = lock(m).sums;
+            StepSums {
+                loss: s.loss + m.loss,
+                accuracy: s.accuracy + m.accuracy,
+                mae: s.mae + m.mae,
+                mse: s.mse + m.mse,
+                finite: s.finite & m.finite,
+            }
         })
     }
 
