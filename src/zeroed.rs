@@ -36,3 +36,11 @@ pub fn zeroed_box<T: Zeroable>() -> alloc::boxed::Box<T> {
     // `new_zeroed` allocates with `T`'s layout (or not at all for a zero-sized `T`).
     unsafe { alloc::boxed::Box::<T>::new_zeroed().assume_init() }
 }
+
+/// `n` zeroed `T`s in a vector, allocated zeroed in place.
+#[cfg(feature = "alloc")]
+pub(crate) fn zeroed_vec<T: Zeroable>(n: usize) -> alloc::vec::Vec<T> {
+    // SAFETY: as in `zeroed_box`: all-zero bytes are a valid `T`, and `new_zeroed_slice`
+    // allocates `n` of them with `T`'s layout.
+    unsafe { alloc::boxed::Box::<[T]>::new_zeroed_slice(n).assume_init() }.into_vec()
+}

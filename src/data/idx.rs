@@ -77,7 +77,7 @@ pub enum IdxError {
         /// Its position.
         index: usize,
         /// Its value.
-        label: u8,
+        label: i128,
         /// The number of classes.
         classes: usize,
     },

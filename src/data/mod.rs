@@ -1,5 +1,6 @@
-//! Data: IDX files (the format of MNIST), plain or gzip-compressed, and the conversions
-//! of chapter 2 (`to_categorical`, pixels to `[0, 1]`).
+//! Data: IDX files (the format of MNIST), plain or gzip-compressed; numpy's `.npy` files;
+//! the conversions of chapter 2 (`to_categorical`, pixels to `[0, 1]`); flat data as
+//! samples; a seeded train/test split.
 //!
 //! ```no_run
 //! use shaped::data::{load_idx_images, load_idx_labels};
@@ -9,10 +10,15 @@
 //! ```
 
 mod idx;
+mod npy;
 mod preprocess;
 
 pub use idx::{
     Encoding, Idx, IdxError, MAX_IDX_BYTES, decode_idx, decode_idx_samples, load_idx_images, load_idx_labels,
     load_idx_pair, parse_idx, read_idx,
 };
-pub use preprocess::{normalize_pixels, to_categorical, to_classes};
+pub use npy::{NpyElement, NpyError, decode_npy, load_npy};
+pub use preprocess::{
+    Label, SampleLengthError, SplitError, as_samples, normalize_pixels, to_categorical, to_classes,
+    train_test_split,
+};

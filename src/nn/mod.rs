@@ -33,7 +33,7 @@ pub use model::ModelRef;
 #[cfg(feature = "safetensors")]
 pub use safetensors::{Convention, LoadOptions, SafetensorsError};
 #[cfg(feature = "alloc")]
-pub use sequential::Sequential;
+pub use sequential::{Sequential, SetWeightsError};
 pub use summary::Summary;
 #[cfg(feature = "std")]
 pub use weights::WeightsError;

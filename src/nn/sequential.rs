@@ -66,6 +66,64 @@ impl<N: Layers<T>, T: Scalar> Sequential<N, T> {
         &self.params
     }
 
+    /// The weights as a list of flat arrays in Keras's order (`model.get_weights()`):
+    /// each layer's kernel (`IN x OUT`, row-major) then its bias. Their shapes are
+    /// [`weight_shapes`](Self::weight_shapes).
+    ///
+    /// ```
+    /// use shaped::nn::{Dense, Relu, Sequential, Softmax};
+    /// type Net = (Dense<3, 4, Relu>, Dense<4, 2, Softmax>);
+    /// let mut model = Sequential::<Net>::zeros();
+    /// assert_eq!(Sequential::<Net>::weight_shapes(), [vec![3, 4], vec![4], vec![4, 2], vec![2]]);
+    /// let mut w = model.get_weights();
+    /// w[1][0] = 0.5; // the first layer's first bias
+    /// model.set_weights(&w)?;
+    /// assert_eq!(model.params().0.bias[0], 0.5);
+    /// // A list of the wrong arrays is refused, and the model keeps its weights.
+    /// assert!(model.set_weights(&w[..3]).is_err());
+    /// # Ok::<(), shaped::nn::SetWeightsError>(())
+    /// ```
+    pub fn get_weights(&self) -> Vec<Vec<T>> {
+        let mut out = Vec::new();
+        N::visit_params(self.params(), &mut |a| out.push(a.to_vec()));
+        out
+    }
+
+    /// The shapes of [`get_weights`](Self::get_weights)'s arrays: `[IN, OUT]` then `[OUT]`
+    /// per layer.
+    pub fn weight_shapes() -> Vec<Vec<usize>> {
+        let mut out = Vec::new();
+        N::describe(&mut |l| {
+            out.push(alloc::vec![l.inputs, l.outputs]);
+            out.push(alloc::vec![l.outputs]);
+        });
+        out
+    }
+
+    /// Sets the weights from a list of flat arrays in Keras's order (`model.set_weights`),
+    /// each of the length of its shape in [`weight_shapes`](Self::weight_shapes). A list
+    /// of another length, or an array of another length, is an error naming it, and the
+    /// model keeps its weights.
+    pub fn set_weights<A: AsRef<[T]>>(&mut self, weights: &[A]) -> Result<(), SetWeightsError> {
+        let shapes = Self::weight_shapes();
+        if weights.len() != shapes.len() {
+            return Err(SetWeightsError::Count { expected: shapes.len(), found: weights.len() });
+        }
+        for (index, (w, shape)) in weights.iter().zip(&shapes).enumerate() {
+            let expected: usize = shape.iter().product();
+            if w.as_ref().len() != expected {
+                return Err(SetWeightsError::Length { index, shape: shape.clone(), found: w.as_ref().len() });
+            }
+        }
+        let mut arrays = weights.iter();
+        N::visit_params_mut(self.params_mut(), &mut |a| {
+            if let Some(w) = arrays.next() {
+                a.copy_from_slice(w.as_ref());
+            }
+        });
+        Ok(())
+    }
+
     /// The weights, writable, to set weights trained elsewhere.
     pub fn params_mut(&mut self) -> &mut N::Params {
         &mut self.params
@@ -125,6 +183,49 @@ impl<N: Layers<T>, T: Scalar> Sequential<N, T> {
         Summary::new()
     }
 }
+
+/// [`Sequential::set_weights`] refused the arrays; the model kept its weights.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SetWeightsError {
+    /// Not one array per kernel and bias.
+    Count {
+        /// Arrays the network has (two per layer).
+        expected: usize,
+        /// Arrays given.
+        found: usize,
+    },
+    /// An array of another length than its shape.
+    Length {
+        /// Its index in the list.
+        index: usize,
+        /// The shape it must have.
+        shape: Vec<usize>,
+        /// Its length.
+        found: usize,
+    },
+}
+
+impl fmt::Display for SetWeightsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SetWeightsError::Count { expected, found } => {
+                write!(
+                    f,
+                    "{found} weight arrays given, the network has {expected} (a kernel and a bias per layer)"
+                )
+            }
+            SetWeightsError::Length { index, shape, found } => write!(
+                f,
+                "weight array {index} has {found} values, its shape {} needs {}",
+                crate::shape::ShapeDisplay(shape),
+                shape.iter().product::<usize>()
+            ),
+        }
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::error::Error for SetWeightsError {}
 
 impl<N: Layers<T>, T: Scalar> Clone for Sequential<N, T> {
     fn clone(&self) -> Self {

@@ -49,4 +49,4 @@ pub use loss::{
 pub use network::Network;
 pub use optim::{Adam, Optimizer, RmsProp, SettingError, Sgd};
 #[cfg(feature = "std")]
-pub use options::{FitOptions, Metric, Output, Validation, Verbosity};
+pub use options::{FitOptions, Metric, Output, ProgressWriter, Validation, Verbosity};

@@ -85,13 +85,36 @@ impl From<u8> for Verbosity {
     }
 }
 
+/// Somewhere `fit` can print its progress, shared behind a reference: a
+/// `RefCell<W>` or a `Mutex<W>` of any [`std::io::Write`]. A failed write is ignored
+/// (printing never stops training).
+pub trait ProgressWriter {
+    /// Writes `text`.
+    fn write_text(&self, text: &str);
+}
+
+impl<W: std::io::Write> ProgressWriter for RefCell<W> {
+    fn write_text(&self, text: &str) {
+        if let Ok(mut w) = self.try_borrow_mut() {
+            let _ = w.write_all(text.as_bytes()).and_then(|()| w.flush());
+        }
+    }
+}
+
+impl<W: std::io::Write> ProgressWriter for std::sync::Mutex<W> {
+    fn write_text(&self, text: &str) {
+        let mut w = self.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let _ = w.write_all(text.as_bytes()).and_then(|()| w.flush());
+    }
+}
+
 /// Where `fit` prints its progress.
 #[derive(Clone, Copy)]
 pub enum Output<'a> {
     /// Standard output; a terminal gets the live bar.
     Stdout,
     /// A writer, and whether to treat it as a terminal (for tests, or a log).
-    Writer(&'a RefCell<dyn std::io::Write + 'a>, bool),
+    Writer(&'a (dyn ProgressWriter + 'a), bool),
 }
 
 impl fmt::Debug for Output<'_> {
@@ -186,7 +209,7 @@ impl<'a, X, Y> FitOptions<'a, X, Y> {
     }
     /// Prints the progress to `writer` instead of standard output, as to a terminal if
     /// `terminal` (the live bar, with carriage returns).
-    pub fn output_to(mut self, writer: &'a RefCell<dyn std::io::Write + 'a>, terminal: bool) -> Self {
+    pub fn output_to(mut self, writer: &'a (dyn ProgressWriter + 'a), terminal: bool) -> Self {
         self.output = Output::Writer(writer, terminal);
         self
     }

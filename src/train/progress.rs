@@ -54,10 +54,10 @@ impl<'a> Progress<'a> {
                 let mut out = std::io::stdout().lock();
                 out.write_all(text.as_bytes()).and_then(|()| out.flush())
             }
-            Output::Writer(w, _) => match w.try_borrow_mut() {
-                Ok(mut w) => w.write_all(text.as_bytes()).and_then(|()| w.flush()),
-                Err(_) => Ok(()),
-            },
+            Output::Writer(w, _) => {
+                w.write_text(text);
+                Ok(())
+            }
         };
     }
 
