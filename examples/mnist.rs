@@ -2,7 +2,8 @@
 //!
 //! `cargo run --release --example mnist`
 //!
-//! `-- --save PATH` also writes the trained weights (`save_weights`); the committed
+//! It writes the history to `target/mnist-history.csv` and `.svg` (the README shows the
+//! picture). `-- --save PATH` also writes the trained weights (`save_weights`); the committed
 //! `data/chapter2.weights`, which the `no_std` classifier embeds, was made this way.
 //!
 //! ```python
@@ -54,7 +55,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     let test_labels = to_categorical::<f32, 10>(&test_labels)?;
 
     let start = Instant::now();
-    model.fit(&train_images, &train_labels, 5, 128)?;
+    let history = model.fit(&train_images, &train_labels, 5, 128)?;
     let fit_time = start.elapsed();
 
     let result = model.evaluate(&test_images, &test_labels)?;
@@ -68,6 +69,13 @@ fn main() -> Result<(), Box<dyn Error>> {
         flop / 1e9,
         flop / 1e9 / fit_time.as_secs_f64()
     );
+    // The history as Keras's CSVLogger writes it, and as a picture.
+    let out = concat!(env!("CARGO_MANIFEST_DIR"), "/target/mnist-history");
+    std::fs::create_dir_all(concat!(env!("CARGO_MANIFEST_DIR"), "/target"))?;
+    history.save_csv(format!("{out}.csv"))?;
+    history.save_svg(format!("{out}.svg"))?;
+    println!("history: {out}.csv, {out}.svg");
+
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match (arg.as_str(), args.next()) {

@@ -12,7 +12,7 @@ use super::history::History;
 
 const PANEL_W: f64 = 420.0;
 const PANEL_H: f64 = 300.0;
-const MARGIN: f64 = 50.0;
+const MARGIN: f64 = 60.0;
 
 /// A value for SVG: finite, with a few decimals.
 fn v(x: f64) -> String {
@@ -23,8 +23,10 @@ fn v(x: f64) -> String {
 fn tick(x: f64) -> String {
     if x == 0.0 {
         "0".into()
-    } else if x.abs() >= 100.0 || x.abs() < 0.01 {
+    } else if x.abs() >= 1e5 || x.abs() < 1e-3 {
         format!("{x:.2e}")
+    } else if x.abs() >= 100.0 {
+        format!("{x:.0}")
     } else {
         format!("{x:.3}")
     }
@@ -74,7 +76,7 @@ pub(super) fn svg(history: &History) -> String {
         } else {
             format!("Training {name}")
         };
-        out += &format!("<text x=\"{}\" y=\"{}\" font-size=\"14\">{title}</text>\n", v(x0), v(y0 - 20.0));
+        out += &format!("<text x=\"{}\" y=\"{}\" font-size=\"14\">{title}</text>\n", v(x0), v(y0 - 36.0));
         out += &format!(
             "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#999\"/>\n",
             v(x0),
@@ -108,23 +110,24 @@ pub(super) fn svg(history: &History) -> String {
                 points.join(" ")
             );
         }
-        let legend_y = y0 + 14.0;
+        // The legend sits between the title and the frame, clear of the data.
+        let legend_y = y0 - 18.0;
         out += &format!(
             "<circle cx=\"{}\" cy=\"{}\" r=\"3\" fill=\"#1f77b4\"/><text x=\"{}\" y=\"{}\">Training {name}</text>\n",
-            v(x0 + pw - 150.0),
+            v(x0 + 4.0),
             v(legend_y - 4.0),
-            v(x0 + pw - 142.0),
+            v(x0 + 12.0),
             v(legend_y)
         );
         if val.is_some() {
             out += &format!(
                 "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#d62728\" stroke-width=\"2\"/><text x=\"{}\" y=\"{}\">Validation {name}</text>\n",
-                v(x0 + pw - 155.0),
-                v(legend_y + 12.0),
-                v(x0 + pw - 145.0),
-                v(legend_y + 12.0),
-                v(x0 + pw - 142.0),
-                v(legend_y + 16.0)
+                v(x0 + 160.0),
+                v(legend_y - 4.0),
+                v(x0 + 170.0),
+                v(legend_y - 4.0),
+                v(x0 + 174.0),
+                v(legend_y)
             );
         }
     }
