@@ -15,6 +15,7 @@
 //! entries; both ask [`engine`].
 
 #[cfg(feature = "alloc")]
+pub mod int8;
 pub mod packed;
 #[cfg(test)]
 pub(crate) mod reference;

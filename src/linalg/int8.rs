@@ -1,0 +1,324 @@
+//! Integer kernels of the int8 path: `u8 x i8 -> i32` products of a row of activations
+//! with rows of weights, and the integer requantization.
+//!
+//! Activations are int8 values stored offset by 128 as `u8` (the form the `u8 x i8`
+//! instructions take; the zero point absorbs the offset), weights are `i8`, and every
+//! sum is exact in `i32` (a row of up to 66,000 products of at most 255 x 128).
+//! Three variants give the same bits: AVX-512 VNNI (`vpdpbusd`), AVX2 (widening to
+//! `i16`, `vpmaddwd`), and portable code; [`int8_isa`] picks the best this CPU runs.
+
+/// The int8 kernels' instruction sets, least capable first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Int8Isa {
+    /// Plain Rust.
+    Portable,
+    /// AVX2: `vpmovzxbw` / `vpmovsxbw` then `vpmaddwd`.
+    Avx2,
+    /// AVX-512 VNNI: `vpdpbusd` on 64 bytes.
+    Vnni512,
+}
+
+/// The best int8 instruction set of this CPU, capped by `SHAPED_ISA` (`portable`,
+/// `avx2`) as the float kernels are.
+#[inline]
+pub fn int8_isa() -> Int8Isa {
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    {
+        static CHOICE: std::sync::OnceLock<Int8Isa> = std::sync::OnceLock::new();
+        *CHOICE.get_or_init(|| {
+            let detected = if std::is_x86_feature_detected!("avx512vnni")
+                && std::is_x86_feature_detected!("avx512bw")
+                && std::is_x86_feature_detected!("avx512f")
+            {
+                Int8Isa::Vnni512
+            } else if std::is_x86_feature_detected!("avx2") {
+                Int8Isa::Avx2
+            } else {
+                Int8Isa::Portable
+            };
+            let cap = match std::env::var("SHAPED_ISA").ok().as_deref() {
+                Some("portable") => Int8Isa::Portable,
+                Some("avx2") => Int8Isa::Avx2,
+                _ => Int8Isa::Vnni512,
+            };
+            detected.min(cap)
+        })
+    }
+    #[cfg(not(all(feature = "std", target_arch = "x86_64")))]
+    Int8Isa::Portable
+}
+
+/// Every int8 instruction set this CPU runs (for tests of each variant).
+#[cfg(test)]
+pub fn available() -> impl Iterator<Item = Int8Isa> {
+    [Int8Isa::Portable, Int8Isa::Avx2, Int8Isa::Vnni512].into_iter().filter(|&i| i <= int8_isa())
+}
+
+/// `out[o] = bias[o] + sum_k x[k] * w[o * x.len() + k]`: one row of activations times
+/// `out.len()` rows of weights, with the best instruction set.
+#[inline]
+pub fn matvec_u8i8(x: &[u8], w: &[i8], bias: &[i32], out: &mut [i32]) {
+    matvec_u8i8_at(int8_isa(), x, w, bias, out)
+}
+
+/// [`matvec_u8i8`] with at most instruction set `cap`.
+///
+/// # Panics
+/// If `w` is not `out.len()` rows of `x.len()`, or `bias` not `out.len()` long.
+pub fn matvec_u8i8_at(cap: Int8Isa, x: &[u8], w: &[i8], bias: &[i32], out: &mut [i32]) {
+    let n = x.len();
+    assert!(w.len() == n * out.len() && bias.len() == out.len(), "matvec_u8i8: the shapes differ");
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    match cap.min(int8_isa()) {
+        // SAFETY: `int8_isa()` reported AVX-512F, BW and VNNI on this CPU; the lengths
+        // were checked above.
+        Int8Isa::Vnni512 => return unsafe { x86::matvec_vnni512(x, w, bias, out) },
+        // SAFETY: `int8_isa()` reported AVX2 on this CPU; the lengths were checked above.
+        Int8Isa::Avx2 => return unsafe { x86::matvec_avx2(x, w, bias, out) },
+        Int8Isa::Portable => {}
+    }
+    let _ = cap;
+    matvec_portable(x, w, bias, out)
+}
+
+/// The portable variant (and the reference of the others).
+pub fn matvec_portable(x: &[u8], w: &[i8], bias: &[i32], out: &mut [i32]) {
+    let n = x.len();
+    for (o, (dst, &b)) in out.iter_mut().zip(bias).enumerate() {
+        let row = &w[o * n..(o + 1) * n];
+        *dst = b + row.iter().zip(x).map(|(&w, &x)| w as i32 * x as i32).sum::<i32>();
+    }
+}
+
+/// An integer multiplier and shift standing for a positive real factor:
+/// `factor ≈ multiplier * 2^(shift - 31)`, `multiplier` in `[2^30, 2^31)`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Requant {
+    /// The multiplier, a Q31 fixed-point number in `[0.5, 1)`.
+    pub multiplier: i32,
+    /// The power of two (usually negative: factors are below 1).
+    pub shift: i32,
+}
+
+impl Requant {
+    /// The multiplier and shift of `factor` (0 for a factor of 0 or below 2^-31).
+    pub fn new(factor: f64) -> Self {
+        if factor.is_nan() || factor <= 0.0 || !factor.is_finite() {
+            return Requant { multiplier: 0, shift: 0 };
+        }
+        // factor = m * 2^e with m in [0.5, 1).
+        let mut e = factor.log2().floor() as i32 + 1;
+        let mut m = factor / 2f64.powi(e);
+        if m < 0.5 {
+            m *= 2.0;
+            e -= 1;
+        } else if m >= 1.0 {
+            m /= 2.0;
+            e += 1;
+        }
+        let mut q = (m * 2f64.powi(31)).round() as i64;
+        if q == 1 << 31 {
+            q /= 2;
+            e += 1;
+        }
+        if e < -31 {
+            return Requant { multiplier: 0, shift: 0 };
+        }
+        Requant { multiplier: q as i32, shift: e.min(30) }
+    }
+
+    /// `round(acc * factor)`: `(acc * multiplier + 2^(s - 1)) >> s` with `s = 31 - shift`,
+    /// in 64-bit integers (no overflow for any `i32` accumulator), ties rounded up.
+    #[inline(always)]
+    pub fn apply(self, acc: i32) -> i32 {
+        let s = (31 - self.shift) as u32;
+        let p = acc as i64 * self.multiplier as i64;
+        ((p + (1i64 << (s - 1))) >> s).clamp(i32::MIN as i64, i32::MAX as i64) as i32
+    }
+}
+
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+mod x86 {
+    use core::arch::x86_64::*;
+
+    /// Four rows at a time share each load of `x`.
+    ///
+    /// # Safety
+    /// The CPU must have AVX-512F, AVX-512BW and AVX-512 VNNI; `w` holds `out.len()` rows
+    /// of `x.len()` and `bias` is `out.len()` long.
+    #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
+    pub unsafe fn matvec_vnni512(x: &[u8], w: &[i8], bias: &[i32], out: &mut [i32]) {
+        let n = x.len();
+        let full = n / 64;
+        let tail = n % 64;
+        // Lanes of the last, partial chunk.
+        let mask: __mmask64 = if tail == 0 { 0 } else { (1u64 << tail) - 1 };
+        let rows = out.len();
+        let mut o = 0;
+        while o + 4 <= rows {
+            let mut acc = [_mm512_setzero_si512(); 4];
+            for c in 0..=full {
+                if c == full && tail == 0 {
+                    break;
+                }
+                let at = c * 64;
+                let m = if c == full { mask } else { !0 };
+                // SAFETY: lanes `at .. at + 64` (or the masked `tail` of them) lie inside
+                // `x` and inside each row of `w`: `w` has `rows * n` elements and
+                // `o + r < rows`; masked lanes are not read.
+                unsafe {
+                    let xv = _mm512_maskz_loadu_epi8(m, x.as_ptr().add(at) as *const i8);
+                    for (r, a) in acc.iter_mut().enumerate() {
+                        let wv = _mm512_maskz_loadu_epi8(m, w.as_ptr().add((o + r) * n + at));
+                        *a = _mm512_dpbusd_epi32(*a, xv, wv);
+                    }
+                }
+            }
+            for r in 0..4 {
+                out[o + r] = bias[o + r] + _mm512_reduce_add_epi32(acc[r]);
+            }
+            o += 4;
+        }
+        while o < rows {
+            let mut acc = _mm512_setzero_si512();
+            for c in 0..=full {
+                if c == full && tail == 0 {
+                    break;
+                }
+                let at = c * 64;
+                let m = if c == full { mask } else { !0 };
+                // SAFETY: as above, for row `o < rows`.
+                unsafe {
+                    let xv = _mm512_maskz_loadu_epi8(m, x.as_ptr().add(at) as *const i8);
+                    let wv = _mm512_maskz_loadu_epi8(m, w.as_ptr().add(o * n + at));
+                    acc = _mm512_dpbusd_epi32(acc, xv, wv);
+                }
+            }
+            out[o] = bias[o] + _mm512_reduce_add_epi32(acc);
+            o += 1;
+        }
+    }
+
+    /// Sixteen bytes at a time widened to `i16`, `vpmaddwd` into `i32` (exact: a pair of
+    /// products is at most 2 x 255 x 128); four rows share each load of `x`.
+    ///
+    /// # Safety
+    /// The CPU must have AVX2; `w` holds `out.len()` rows of `x.len()` and `bias` is
+    /// `out.len()` long.
+    #[target_feature(enable = "avx2")]
+    pub unsafe fn matvec_avx2(x: &[u8], w: &[i8], bias: &[i32], out: &mut [i32]) {
+        let n = x.len();
+        let full = n / 16;
+        let rows = out.len();
+        let sum = |v: __m256i| -> i32 {
+            let s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+            let s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0b01_00_11_10));
+            let s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0b10_11_00_01));
+            _mm_cvtsi128_si32(s)
+        };
+        let mut o = 0;
+        while o < rows {
+            let group = (rows - o).min(4);
+            let mut acc = [_mm256_setzero_si256(); 4];
+            for c in 0..full {
+                let at = c * 16;
+                // SAFETY: bytes `at .. at + 16` lie inside `x` (`at + 16 <= n`) and inside
+                // each row `o + r < rows` of `w`, which has `rows * n` elements.
+                unsafe {
+                    let xv = _mm256_cvtepu8_epi16(_mm_loadu_si128(x.as_ptr().add(at) as *const __m128i));
+                    for (r, a) in acc.iter_mut().enumerate().take(group) {
+                        let p = w.as_ptr().add((o + r) * n + at) as *const __m128i;
+                        let wv = _mm256_cvtepi8_epi16(_mm_loadu_si128(p));
+                        *a = _mm256_add_epi32(*a, _mm256_madd_epi16(xv, wv));
+                    }
+                }
+            }
+            for r in 0..group {
+                let row = &w[(o + r) * n..(o + r + 1) * n];
+                let rest: i32 =
+                    row[full * 16..].iter().zip(&x[full * 16..]).map(|(&w, &x)| w as i32 * x as i32).sum();
+                out[o + r] = bias[o + r] + sum(acc[r]) + rest;
+            }
+            o += group;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{RngExt, SeedableRng, rngs::StdRng};
+    use std::boxed::Box;
+    use std::vec;
+    use std::vec::Vec;
+
+    fn reference(x: &[u8], w: &[i8], bias: &[i32]) -> Vec<i32> {
+        let n = x.len();
+        bias.iter()
+            .enumerate()
+            .map(|(o, &b)| b as i64 + (0..n).map(|k| x[k] as i64 * w[o * n + k] as i64).sum::<i64>())
+            .map(|v| i32::try_from(v).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn every_variant_is_exact_on_random_sizes_and_edge_values() {
+        let mut rng = StdRng::seed_from_u64(8);
+        let mut sizes: Vec<(usize, usize)> =
+            vec![(0, 3), (1, 1), (63, 5), (64, 4), (65, 7), (784, 10), (512, 9), (3000, 2)];
+        for _ in 0..40 {
+            sizes.push((rng.random_range(0..300), rng.random_range(0..13)));
+        }
+        for (n, rows) in sizes {
+            type Fill = Box<dyn Fn(&mut StdRng) -> (u8, i8)>;
+            let fills: [(&str, Fill); 4] = [
+                ("random", Box::new(|r: &mut StdRng| (r.random(), r.random()))),
+                ("max x min", Box::new(|_: &mut StdRng| (255, -128))),
+                ("max x max", Box::new(|_: &mut StdRng| (255, 127))),
+                (
+                    "edges",
+                    Box::new(|r: &mut StdRng| {
+                        (if r.random() { 255 } else { 0 }, if r.random() { 127 } else { -128 })
+                    }),
+                ),
+            ];
+            for (name, fill) in &fills {
+                let mut x = vec![0u8; n];
+                let mut w = vec![0i8; n * rows];
+                for v in x.iter_mut() {
+                    *v = fill(&mut rng).0;
+                }
+                for v in w.iter_mut() {
+                    *v = fill(&mut rng).1;
+                }
+                let bias: Vec<i32> = (0..rows).map(|_| rng.random_range(-1_000_000..1_000_000)).collect();
+                let want = reference(&x, &w, &bias);
+                for isa in available() {
+                    let mut out = vec![0; rows];
+                    matvec_u8i8_at(isa, &x, &w, &bias, &mut out);
+                    assert_eq!(out, want, "{isa:?}, {n} x {rows}, {name}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn requantization_rounds_to_nearest() {
+        for &(factor, acc) in
+            &[(0.5, 3), (0.25, 6), (0.001234, 1_000_000), (0.75, -7), (3.5, 100), (1e-12, 5)]
+        {
+            let r = Requant::new(factor);
+            let want = (acc as f64 * factor).round();
+            let got = r.apply(acc) as f64;
+            assert!((got - want).abs() <= 1.0, "{factor} x {acc}: {got} vs {want}");
+            if (acc as f64 * factor).fract().abs() != 0.5 {
+                assert_eq!(got, want, "{factor} x {acc}");
+            }
+        }
+        assert!(Requant::new(0.3).multiplier >= 1 << 30);
+        assert_eq!(Requant::new(0.0).apply(12345), 0);
+        // Extreme accumulators saturate instead of wrapping.
+        assert_eq!(Requant::new(0.999).apply(i32::MAX), (i32::MAX as f64 * 0.999).round() as i32);
+        assert_eq!(Requant::new(2.0).apply(i32::MIN), i32::MIN);
+    }
+}
