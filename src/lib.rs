@@ -58,6 +58,8 @@ pub mod linalg;
 pub mod nn;
 #[cfg(feature = "std")]
 pub mod parallel;
+#[cfg(feature = "alloc")]
+pub mod quant;
 pub mod random;
 pub mod shape;
 #[cfg(feature = "alloc")]

@@ -44,3 +44,9 @@ pub(crate) fn zeroed_vec<T: Zeroable>(n: usize) -> alloc::vec::Vec<T> {
     // allocates `n` of them with `T`'s layout.
     unsafe { alloc::boxed::Box::<[T]>::new_zeroed_slice(n).assume_init() }.into_vec()
 }
+
+/// A zeroed `T`, on the stack: for small values only (buffers of a few KiB).
+pub(crate) fn zeroed<T: Zeroable>() -> T {
+    // SAFETY: `T: Zeroable` guarantees that all-zero bytes are a valid `T`.
+    unsafe { core::mem::zeroed() }
+}

@@ -6,6 +6,31 @@
 //! sum is exact in `i32` (a row of up to 66,000 products of at most 255 x 128).
 //! Three variants give the same bits: AVX-512 VNNI (`vpdpbusd`), AVX2 (widening to
 //! `i16`, `vpmaddwd`), and portable code; [`int8_isa`] picks the best this CPU runs.
+//!
+//! The weights are packed once, when a network is quantized, in the order the kernels
+//! read them ([`packed_index`]): rows in groups of [`GROUP`], and within a group the
+//! inputs in chunks of [`CHUNK`], each chunk's rows one after the other (a last, shorter
+//! chunk holds the remaining inputs). A product then reads the weights as one stream.
+
+/// Rows of weights a kernel pass computes together.
+pub const GROUP: usize = 8;
+/// Inputs in a chunk of the packed layout: one AVX-512 register of bytes.
+pub const CHUNK: usize = 64;
+
+/// Where weight `(row, input)` of a `rows x n` matrix lies in the packed layout.
+#[inline]
+pub const fn packed_index(n: usize, rows: usize, row: usize, input: usize) -> usize {
+    let start = row - row % GROUP;
+    let group = if rows - start < GROUP { rows - start } else { GROUP };
+    let r = row - start;
+    let (c, j) = (input / CHUNK, input % CHUNK);
+    let full = n / CHUNK;
+    if c < full {
+        start * n + (c * group + r) * CHUNK + j
+    } else {
+        start * n + full * CHUNK * group + r * (n % CHUNK) + j
+    }
+}
 
 /// The int8 kernels' instruction sets, least capable first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -54,8 +79,9 @@ pub fn available() -> impl Iterator<Item = Int8Isa> {
     [Int8Isa::Portable, Int8Isa::Avx2, Int8Isa::Vnni512].into_iter().filter(|&i| i <= int8_isa())
 }
 
-/// `out[o] = bias[o] + sum_k x[k] * w[o * x.len() + k]`: one row of activations times
-/// `out.len()` rows of weights, with the best instruction set.
+/// `out[o] = bias[o] + sum_k x[k] * W[o][k]`: one row of activations times `out.len()`
+/// rows of weights `W`, packed in `w` as [`packed_index`] says, with the best
+/// instruction set.
 #[inline]
 pub fn matvec_u8i8(x: &[u8], w: &[i8], bias: &[i32], out: &mut [i32]) {
     matvec_u8i8_at(int8_isa(), x, w, bias, out)
@@ -81,12 +107,34 @@ pub fn matvec_u8i8_at(cap: Int8Isa, x: &[u8], w: &[i8], bias: &[i32], out: &mut 
     matvec_portable(x, w, bias, out)
 }
 
-/// The portable variant (and the reference of the others).
+/// The portable variant, reading the packed layout as a stream.
 pub fn matvec_portable(x: &[u8], w: &[i8], bias: &[i32], out: &mut [i32]) {
     let n = x.len();
-    for (o, (dst, &b)) in out.iter_mut().zip(bias).enumerate() {
-        let row = &w[o * n..(o + 1) * n];
-        *dst = b + row.iter().zip(x).map(|(&w, &x)| w as i32 * x as i32).sum::<i32>();
+    let (full, tail) = (n / CHUNK, n % CHUNK);
+    let rows = out.len();
+    let mut at = 0;
+    let mut o = 0;
+    while o < rows {
+        let group = (rows - o).min(GROUP);
+        let mut acc = [0i32; GROUP];
+        for c in 0..full {
+            let xs = &x[c * CHUNK..(c + 1) * CHUNK];
+            for a in acc.iter_mut().take(group) {
+                let ws = &w[at..at + CHUNK];
+                *a += ws.iter().zip(xs).map(|(&w, &x)| w as i32 * x as i32).sum::<i32>();
+                at += CHUNK;
+            }
+        }
+        let xs = &x[full * CHUNK..];
+        for a in acc.iter_mut().take(group) {
+            let ws = &w[at..at + tail];
+            *a += ws.iter().zip(xs).map(|(&w, &x)| w as i32 * x as i32).sum::<i32>();
+            at += tail;
+        }
+        for r in 0..group {
+            out[o + r] = bias[o + r] + acc[r];
+        }
+        o += group;
     }
 }
 
@@ -139,6 +187,7 @@ impl Requant {
 
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 mod x86 {
+    use super::{CHUNK, GROUP};
     use core::arch::x86_64::*;
 
     /// Four rows at a time share each load of `x`.
@@ -149,66 +198,60 @@ mod x86 {
     #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
     pub unsafe fn matvec_vnni512(x: &[u8], w: &[i8], bias: &[i32], out: &mut [i32]) {
         let n = x.len();
-        let full = n / 64;
-        let tail = n % 64;
+        let (full, tail) = (n / CHUNK, n % CHUNK);
         // Lanes of the last, partial chunk.
         let mask: __mmask64 = if tail == 0 { 0 } else { (1u64 << tail) - 1 };
         let rows = out.len();
+        let mut at = 0;
         let mut o = 0;
-        while o + 4 <= rows {
-            let mut acc = [_mm512_setzero_si512(); 4];
-            for c in 0..=full {
-                if c == full && tail == 0 {
-                    break;
-                }
-                let at = c * 64;
-                let m = if c == full { mask } else { !0 };
-                // SAFETY: lanes `at .. at + 64` (or the masked `tail` of them) lie inside
-                // `x` and inside each row of `w`: `w` has `rows * n` elements and
-                // `o + r < rows`; masked lanes are not read.
+        while o < rows {
+            let group = (rows - o).min(GROUP);
+            // A group's accumulators are independent, which hides `vpdpbusd`'s latency;
+            // each chunk of `x` is loaded once for all of them, and `w` is read in order.
+            let mut acc = [_mm512_setzero_si512(); GROUP];
+            for c in 0..full {
+                // SAFETY: bytes `c * 64 .. c * 64 + 64` lie inside `x` (`c < n / 64`);
+                // the group's chunks `at .. at + 64 * group` lie inside `w`, which holds
+                // `rows * n` packed weights of which this group's are
+                // `o * n .. (o + group) * n` (`packed_index`).
                 unsafe {
-                    let xv = _mm512_maskz_loadu_epi8(m, x.as_ptr().add(at) as *const i8);
-                    for (r, a) in acc.iter_mut().enumerate() {
-                        let wv = _mm512_maskz_loadu_epi8(m, w.as_ptr().add((o + r) * n + at));
+                    let xv = _mm512_loadu_si512(x.as_ptr().add(c * CHUNK) as *const __m512i);
+                    for a in acc.iter_mut().take(group) {
+                        let wv = _mm512_loadu_si512(w.as_ptr().add(at) as *const __m512i);
                         *a = _mm512_dpbusd_epi32(*a, xv, wv);
+                        at += CHUNK;
                     }
                 }
             }
-            for r in 0..4 {
+            if tail != 0 {
+                // SAFETY: only the `tail` lanes are read (masked loads): `x`'s last
+                // `tail` bytes, and each row's `tail` packed bytes at the group's end.
+                unsafe {
+                    let xv = _mm512_maskz_loadu_epi8(mask, x.as_ptr().add(full * CHUNK) as *const i8);
+                    for a in acc.iter_mut().take(group) {
+                        let wv = _mm512_maskz_loadu_epi8(mask, w.as_ptr().add(at));
+                        *a = _mm512_dpbusd_epi32(*a, xv, wv);
+                        at += tail;
+                    }
+                }
+            }
+            for r in 0..group {
                 out[o + r] = bias[o + r] + _mm512_reduce_add_epi32(acc[r]);
             }
-            o += 4;
-        }
-        while o < rows {
-            let mut acc = _mm512_setzero_si512();
-            for c in 0..=full {
-                if c == full && tail == 0 {
-                    break;
-                }
-                let at = c * 64;
-                let m = if c == full { mask } else { !0 };
-                // SAFETY: as above, for row `o < rows`.
-                unsafe {
-                    let xv = _mm512_maskz_loadu_epi8(m, x.as_ptr().add(at) as *const i8);
-                    let wv = _mm512_maskz_loadu_epi8(m, w.as_ptr().add(o * n + at));
-                    acc = _mm512_dpbusd_epi32(acc, xv, wv);
-                }
-            }
-            out[o] = bias[o] + _mm512_reduce_add_epi32(acc);
-            o += 1;
+            o += group;
         }
     }
 
     /// Sixteen bytes at a time widened to `i16`, `vpmaddwd` into `i32` (exact: a pair of
-    /// products is at most 2 x 255 x 128); four rows share each load of `x`.
+    /// products is at most 2 x 255 x 128), on the packed layout.
     ///
     /// # Safety
-    /// The CPU must have AVX2; `w` holds `out.len()` rows of `x.len()` and `bias` is
-    /// `out.len()` long.
+    /// The CPU must have AVX2; `w` holds `out.len()` rows of `x.len()` packed weights and
+    /// `bias` is `out.len()` long.
     #[target_feature(enable = "avx2")]
     pub unsafe fn matvec_avx2(x: &[u8], w: &[i8], bias: &[i32], out: &mut [i32]) {
         let n = x.len();
-        let full = n / 16;
+        let (full, tail) = (n / CHUNK, n % CHUNK);
         let rows = out.len();
         let sum = |v: __m256i| -> i32 {
             let s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
@@ -216,29 +259,34 @@ mod x86 {
             let s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0b10_11_00_01));
             _mm_cvtsi128_si32(s)
         };
+        let mut at = 0;
         let mut o = 0;
         while o < rows {
-            let group = (rows - o).min(4);
-            let mut acc = [_mm256_setzero_si256(); 4];
+            let group = (rows - o).min(GROUP);
+            let mut acc = [_mm256_setzero_si256(); GROUP];
             for c in 0..full {
-                let at = c * 16;
-                // SAFETY: bytes `at .. at + 16` lie inside `x` (`at + 16 <= n`) and inside
-                // each row `o + r < rows` of `w`, which has `rows * n` elements.
-                unsafe {
-                    let xv = _mm256_cvtepu8_epi16(_mm_loadu_si128(x.as_ptr().add(at) as *const __m128i));
-                    for (r, a) in acc.iter_mut().enumerate().take(group) {
-                        let p = w.as_ptr().add((o + r) * n + at) as *const __m128i;
-                        let wv = _mm256_cvtepi8_epi16(_mm_loadu_si128(p));
-                        *a = _mm256_add_epi32(*a, _mm256_madd_epi16(xv, wv));
+                for q in 0..CHUNK / 16 {
+                    let k = c * CHUNK + q * 16;
+                    // SAFETY: `x[k .. k + 16]` lies inside `x` (`k + 16 <= full * 64 <= n`);
+                    // row `r` of the group has its chunk at `at + r * 64`, inside `w`.
+                    unsafe {
+                        let xv = _mm256_cvtepu8_epi16(_mm_loadu_si128(x.as_ptr().add(k) as *const __m128i));
+                        for (r, a) in acc.iter_mut().enumerate().take(group) {
+                            let p = w.as_ptr().add(at + r * CHUNK + q * 16) as *const __m128i;
+                            let wv = _mm256_cvtepi8_epi16(_mm_loadu_si128(p));
+                            *a = _mm256_add_epi32(*a, _mm256_madd_epi16(xv, wv));
+                        }
                     }
                 }
+                at += group * CHUNK;
             }
+            let xs = &x[full * CHUNK..];
             for r in 0..group {
-                let row = &w[(o + r) * n..(o + r + 1) * n];
-                let rest: i32 =
-                    row[full * 16..].iter().zip(&x[full * 16..]).map(|(&w, &x)| w as i32 * x as i32).sum();
+                let ws = &w[at + r * tail..at + (r + 1) * tail];
+                let rest: i32 = ws.iter().zip(xs).map(|(&w, &x)| w as i32 * x as i32).sum();
                 out[o + r] = bias[o + r] + sum(acc[r]) + rest;
             }
+            at += group * tail;
             o += group;
         }
     }
@@ -293,10 +341,30 @@ mod tests {
                 }
                 let bias: Vec<i32> = (0..rows).map(|_| rng.random_range(-1_000_000..1_000_000)).collect();
                 let want = reference(&x, &w, &bias);
+                let mut packed = vec![0i8; n * rows];
+                for o in 0..rows {
+                    for k in 0..n {
+                        packed[packed_index(n, rows, o, k)] = w[o * n + k];
+                    }
+                }
                 for isa in available() {
                     let mut out = vec![0; rows];
-                    matvec_u8i8_at(isa, &x, &w, &bias, &mut out);
+                    matvec_u8i8_at(isa, &x, &packed, &bias, &mut out);
                     assert_eq!(out, want, "{isa:?}, {n} x {rows}, {name}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_packed_layout_is_a_permutation() {
+        for (n, rows) in [(784, 512), (784, 10), (65, 13), (64, 8), (3, 1), (130, 9)] {
+            let mut seen = vec![false; n * rows];
+            for o in 0..rows {
+                for k in 0..n {
+                    let i = packed_index(n, rows, o, k);
+                    assert!(!seen[i], "{n} x {rows}: ({o}, {k}) lands on a taken slot");
+                    seen[i] = true;
                 }
             }
         }
