@@ -351,8 +351,8 @@ impl<const IN: usize, const OUT: usize, A: Activation> Quantize for Dense<IN, OU
             A::forward(row);
         }
         q.input = input;
-        for o in 0..OUT {
-            let acc_scale = input.scale as f64 * s_w[o] as f64;
+        for (o, &s) in s_w.iter().enumerate() {
+            let acc_scale = input.scale as f64 * s as f64;
             let b = (p.bias[o] as f64 / acc_scale).round();
             let sum_w: i64 = (0..IN).map(|k| q.weight(o, k) as i64).sum();
             let folded = b as i64 - input.zero as i64 * sum_w;
