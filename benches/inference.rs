@@ -7,6 +7,7 @@
 //! - a batch of 128 through 784-512-10: `Sequential::predict_batch` (both cores) against
 //!   a single-threaded pipeline of direct matrixmultiply calls.
 //!
+//! - the int8 networks (`Sequential::quantize`) beside the f32 ones in each group;
 //! - the `no_std` MNIST classifier (`ensure_no_std/src/mnist.rs`, weights compiled in
 //!   with `include_weights!`) against the same weights in a heap `Sequential`, doing
 //!   the same work (scale the bytes, predict, argmax).
@@ -109,8 +110,12 @@ fn bench_small(c: &mut Criterion) {
         [PlainLayer::from_params(&p.0), PlainLayer::from_params(&p.1.0), PlainLayer::from_params(&p.1.1)];
     let x = [0.3f32; 16];
     let mut bufs: Vec<Vec<f32>> = layers.iter().map(|l| vec![0.0; l.outputs]).collect();
+    let calibration: Vec<[f32; 16]> =
+        (0..64).map(|s| core::array::from_fn(|i| ((s * 5 + i) % 13) as f32 / 13.0)).collect();
+    let quantized = model.quantize(&calibration).unwrap();
     let mut g = c.benchmark_group("inference/16-32-32-4/one sample");
     g.bench_function("shaped", |b| b.iter(|| model.predict(black_box(&x))));
+    g.bench_function("int8", |b| b.iter(|| quantized.predict(black_box(&x))));
     g.bench_function("baseline loop", |b| {
         b.iter(|| {
             run_plain(&layers, black_box(&x), &mut bufs, 1, false);
@@ -134,9 +139,11 @@ fn bench_chapter2(c: &mut Criterion) {
     let x: Vec<[f32; 784]> =
         (0..128).map(|s| core::array::from_fn(|i| ((s * 7 + i) % 17) as f32 / 17.0)).collect();
 
+    let quantized = model.quantize(&x).unwrap();
     let mut bufs: Vec<Vec<f32>> = layers.iter().map(|l| vec![0.0; l.outputs]).collect();
     let mut g = c.benchmark_group("inference/784-512-10/one sample");
     g.bench_function("shaped", |b| b.iter(|| model.predict(black_box(&x[0]))));
+    g.bench_function("int8", |b| b.iter(|| quantized.predict(black_box(&x[0]))));
     g.bench_function("baseline loop", |b| {
         b.iter(|| {
             run_plain(&layers, black_box(&x[0]), &mut bufs, 1, false);
@@ -157,6 +164,7 @@ fn bench_chapter2(c: &mut Criterion) {
     let mut g = c.benchmark_group("inference/784-512-10/batch 128");
     g.throughput(Throughput::Elements(128));
     g.bench_function("shaped", |b| b.iter(|| model.predict_batch_into(black_box(&x), &mut out)));
+    g.bench_function("int8", |b| b.iter(|| quantized.predict_batch_into(black_box(&x), &mut out)));
     g.bench_function("matrixmultiply 1 thread", |b| {
         b.iter(|| {
             run_plain(&layers, black_box(&flat), &mut bufs, 128, true);

@@ -144,6 +144,20 @@ pub trait QLayers: Sized + 'static {
     fn last(params: &Self::Params, x: &Self::Input, out: &mut Self::Output);
 }
 
+/// A layer's product: inlined const-size loops for narrow inputs (under one 64-byte
+/// chunk, where the packed layout is row-major and a kernel call would cost more than
+/// the work), the int8 kernels otherwise.
+#[inline(always)]
+fn matvec<const IN: usize, const OUT: usize>(p: &QDenseParams<IN, OUT>, x: &[u8; IN], acc: &mut [i32; OUT]) {
+    if IN < crate::linalg::int8::CHUNK {
+        for ((a, row), &b) in acc.iter_mut().zip(&p.weights).zip(&p.bias) {
+            *a = b + row.iter().zip(x).map(|(&w, &x)| w as i32 * x as i32).sum::<i32>();
+        }
+    } else {
+        matvec_u8i8(x, p.weights.as_flattened(), &p.bias, acc);
+    }
+}
+
 fn is_relu<A: Activation>() -> bool {
     A::NAME == Relu::NAME
 }
@@ -175,7 +189,7 @@ impl<const IN: usize, const OUT: usize, A: Activation> QLayers for QDense<IN, OU
     #[inline(always)]
     fn hidden(p: &Self::Params, x: &[u8; IN], out: &mut [u8; OUT]) {
         let mut acc = [0i32; OUT];
-        matvec_u8i8(x, p.weights.as_flattened(), &p.bias, &mut acc);
+        matvec::<IN, OUT>(p, x, &mut acc);
         for ((dst, &a), r) in out.iter_mut().zip(&acc).zip(&p.requant) {
             let v = (p.pre_zero as i32 + r.apply(a)).clamp(p.low as i32, 255) as u8;
             *dst = if p.use_table { p.table[v as usize] } else { v };
@@ -185,7 +199,7 @@ impl<const IN: usize, const OUT: usize, A: Activation> QLayers for QDense<IN, OU
     #[inline(always)]
     fn last(p: &Self::Params, x: &[u8; IN], out: &mut [f32; OUT]) {
         let mut acc = [0i32; OUT];
-        matvec_u8i8(x, p.weights.as_flattened(), &p.bias, &mut acc);
+        matvec::<IN, OUT>(p, x, &mut acc);
         for ((dst, &a), &s) in out.iter_mut().zip(&acc).zip(&p.dequant) {
             *dst = a as f32 * s;
         }
@@ -467,9 +481,36 @@ impl<N: Quantize> Quantized<N> {
         QModelRef::<N::Q>::new(&*self.params).predict(x)
     }
 
-    /// The outputs of a batch of samples.
+    /// The outputs of a batch of samples, split over the cores when the batch is large
+    /// enough to pay for threads (as `Sequential::predict_batch`).
     pub fn predict_batch(&self, xs: &[N::Input]) -> Vec<N::Output> {
-        xs.iter().map(|x| self.predict(x)).collect()
+        let mut out: Vec<N::Output> = crate::zeroed::zeroed_vec(xs.len());
+        self.predict_batch_into(xs, &mut out);
+        out
+    }
+
+    /// [`predict_batch`](Self::predict_batch) into `out` (as many rows as both hold).
+    pub fn predict_batch_into(&self, xs: &[N::Input], out: &mut [N::Output]) {
+        let rows = xs.len().min(out.len());
+        let (xs, out) = (&xs[..rows], &mut out[..rows]);
+        let model = QModelRef::<N::Q>::new(&*self.params);
+        let run = |xc: &[N::Input], oc: &mut [N::Output]| {
+            for (x, o) in xc.iter().zip(oc) {
+                *o = model.predict(x);
+            }
+        };
+        #[cfg(feature = "std")]
+        {
+            // The rule of `Sequential::predict_batch`: an int8 sample is one kernel call
+            // per layer, like an f32 one, just faster.
+            let work = rows.saturating_mul(N::PARAMS);
+            let threads = crate::parallel::threads_for(work, rows, crate::parallel::PREDICT_WORK_PER_THREAD);
+            if threads > 1 {
+                crate::parallel::for_each_chunk(threads, rows.div_ceil(threads), xs, out, &run);
+                return;
+            }
+        }
+        run(xs, out);
     }
 
     /// The int8 weights and quantization parameters.
