@@ -230,12 +230,37 @@ fn loaders_survive_mutated_inputs() {
             safetensors_input(&mut model, &keep, &mutate(seed, &mut rng), convention) as u64;
     }
     let safetensors = started.elapsed() - plain - gz - weights;
-    let loaded = [loaded[0], loaded[1], loaded[2], safetensors_loaded];
+
+    // Quantized weight files: every other input with a valid checksum.
+    let calibration: Vec<<Net as shaped::nn::Layers<f32>>::Input> =
+        (0..32).map(|s| core::array::from_fn(|i| ((s * 3 + i) % 7) as f32 / 7.0)).collect();
+    let quantized = keep.quantize(&calibration).unwrap().to_bytes();
+    let mut quant_loaded = 0;
+    for k in 0..iters {
+        let mut bytes = mutate(&quantized, &mut rng);
+        if k % 2 == 1 && bytes.len() >= 4 {
+            let end = bytes.len() - 4;
+            let crc = crc32(&bytes[..end]);
+            bytes[end..].copy_from_slice(&crc.to_le_bytes());
+        }
+        let (peak, result) = peak_bytes_during(|| shaped::quant::Quantized::<Net>::from_bytes(&bytes));
+        assert!(
+            peak <= 64 * 1024 + 4 * bytes.len(),
+            "quantized: peak {peak} bytes for {} bytes",
+            bytes.len()
+        );
+        if let Ok(q) = result {
+            quant_loaded += 1;
+            let _ = q.predict(&calibration[0]);
+        }
+    }
+    let quant = started.elapsed() - plain - gz - weights - safetensors;
+    let loaded = [loaded[0], loaded[1], loaded[2], safetensors_loaded, quant_loaded];
     println!(
-        "{iters} inputs per loader: IDX plain {plain:?}, IDX gzip {gz:?}, weights {weights:?}, safetensors {safetensors:?}; loaded {loaded:?}"
+        "{iters} inputs per loader: IDX plain {plain:?}, IDX gzip {gz:?}, weights {weights:?}, safetensors {safetensors:?}, quantized {quant:?}; loaded {loaded:?}"
     );
     // Mutations that change only data bytes keep a file loadable; a few percent must be.
-    for (name, n) in ["IDX plain", "IDX gzip", "weights", "safetensors"].iter().zip(loaded) {
+    for (name, n) in ["IDX plain", "IDX gzip", "weights", "safetensors", "quantized"].iter().zip(loaded) {
         assert!(n * 100 >= iters, "{name}: only {n} of {iters} mutated inputs loaded");
     }
 }

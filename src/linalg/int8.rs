@@ -79,7 +79,8 @@ pub fn available() -> impl Iterator<Item = Int8Isa> {
     [Int8Isa::Portable, Int8Isa::Avx2, Int8Isa::Vnni512].into_iter().filter(|&i| i <= int8_isa())
 }
 
-/// `out[o] = bias[o] + sum_k x[k] * W[o][k]`: one row of activations times `out.len()`
+/// `out[o] = bias[o] + sum_k x[k] * W[o][k]` (wrapping, as the hardware adds; the
+/// quantizer leaves every bias room for the largest sum): one row of activations times `out.len()`
 /// rows of weights `W`, packed in `w` as [`packed_index`] says, with the best
 /// instruction set.
 #[inline]
@@ -121,7 +122,7 @@ pub fn matvec_portable(x: &[u8], w: &[i8], bias: &[i32], out: &mut [i32]) {
             let xs = &x[c * CHUNK..(c + 1) * CHUNK];
             for a in acc.iter_mut().take(group) {
                 let ws = &w[at..at + CHUNK];
-                *a += ws.iter().zip(xs).map(|(&w, &x)| w as i32 * x as i32).sum::<i32>();
+                *a = a.wrapping_add(ws.iter().zip(xs).map(|(&w, &x)| w as i32 * x as i32).sum::<i32>());
                 at += CHUNK;
             }
         }
@@ -132,7 +133,7 @@ pub fn matvec_portable(x: &[u8], w: &[i8], bias: &[i32], out: &mut [i32]) {
             at += tail;
         }
         for r in 0..group {
-            out[o + r] = bias[o + r] + acc[r];
+            out[o + r] = bias[o + r].wrapping_add(acc[r]);
         }
         o += group;
     }
@@ -236,7 +237,7 @@ mod x86 {
                 }
             }
             for r in 0..group {
-                out[o + r] = bias[o + r] + _mm512_reduce_add_epi32(acc[r]);
+                out[o + r] = bias[o + r].wrapping_add(_mm512_reduce_add_epi32(acc[r]));
             }
             o += group;
         }
@@ -284,7 +285,7 @@ mod x86 {
             for r in 0..group {
                 let ws = &w[at + r * tail..at + (r + 1) * tail];
                 let rest: i32 = ws.iter().zip(xs).map(|(&w, &x)| w as i32 * x as i32).sum();
-                out[o + r] = bias[o + r] + sum(acc[r]) + rest;
+                out[o + r] = bias[o + r].wrapping_add(sum(acc[r])).wrapping_add(rest);
             }
             at += group * tail;
             o += group;

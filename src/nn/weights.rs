@@ -32,6 +32,14 @@ const MAGIC: &[u8; 8] = b"SHAPEDW2";
 /// What can go wrong saving or loading weights. A failed load leaves the model as it was.
 #[derive(Debug)]
 pub enum WeightsError {
+    /// A quantized weight file holds a value out of its range (a scale that is not
+    /// positive and finite, a requantization shift out of range, ...).
+    Invalid {
+        /// The layer.
+        layer: usize,
+        /// What is invalid.
+        what: &'static str,
+    },
     /// The file could not be read or written.
     Io(std::io::Error),
     /// Not a weight file of `shaped`.
@@ -112,6 +120,9 @@ impl fmt::Display for WeightsError {
             WeightsError::Truncated => write!(f, "the weight file ends before all the weights"),
             WeightsError::TrailingData => write!(f, "the weight file is longer than its weights"),
             WeightsError::NonFinite => write!(f, "the weight file holds a NaN or infinite weight"),
+            WeightsError::Invalid { layer, what } => {
+                write!(f, "layer {layer}: the quantized weight file holds an invalid {what}")
+            }
         }
     }
 }

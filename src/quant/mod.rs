@@ -31,6 +31,9 @@ use alloc::vec::Vec;
 use core::fmt;
 use core::marker::PhantomData;
 
+#[cfg(feature = "std")]
+pub mod file;
+
 use crate::linalg::int8::{Requant, matvec_u8i8};
 use crate::nn::{Activation, Dense, DenseParams, Layers, Linear, Relu, Sequential, Stack};
 use crate::zeroed::Zeroable;
@@ -142,6 +145,13 @@ pub trait QLayers: Sized + 'static {
     fn hidden(params: &Self::Params, x: &Self::Input, out: &mut Self::Hidden);
     /// Runs the layers as the network's last: `u8` in, `f32` out.
     fn last(params: &Self::Params, x: &Self::Input, out: &mut Self::Output);
+
+    /// Calls `f` with each layer's parameters, first layer first.
+    #[cfg(feature = "std")]
+    fn visit(params: &Self::Params, f: &mut dyn FnMut(&dyn file::QLayerData));
+    /// Calls `f` with each layer's parameters, writable.
+    #[cfg(feature = "std")]
+    fn visit_mut(params: &mut Self::Params, f: &mut dyn FnMut(&mut dyn file::QLayerData));
 }
 
 /// A layer's product: inlined const-size loops for narrow inputs (under one 64-byte
@@ -151,7 +161,7 @@ pub trait QLayers: Sized + 'static {
 fn matvec<const IN: usize, const OUT: usize>(p: &QDenseParams<IN, OUT>, x: &[u8; IN], acc: &mut [i32; OUT]) {
     if IN < crate::linalg::int8::CHUNK {
         for ((a, row), &b) in acc.iter_mut().zip(&p.weights).zip(&p.bias) {
-            *a = b + row.iter().zip(x).map(|(&w, &x)| w as i32 * x as i32).sum::<i32>();
+            *a = b.wrapping_add(row.iter().zip(x).map(|(&w, &x)| w as i32 * x as i32).sum::<i32>());
         }
     } else {
         matvec_u8i8(x, p.weights.as_flattened(), &p.bias, acc);
@@ -191,9 +201,18 @@ impl<const IN: usize, const OUT: usize, A: Activation> QLayers for QDense<IN, OU
         let mut acc = [0i32; OUT];
         matvec::<IN, OUT>(p, x, &mut acc);
         for ((dst, &a), r) in out.iter_mut().zip(&acc).zip(&p.requant) {
-            let v = (p.pre_zero as i32 + r.apply(a)).clamp(p.low as i32, 255) as u8;
+            let v = (p.pre_zero as i32).saturating_add(r.apply(a)).clamp(p.low as i32, 255) as u8;
             *dst = if p.use_table { p.table[v as usize] } else { v };
         }
+    }
+
+    #[cfg(feature = "std")]
+    fn visit(params: &Self::Params, f: &mut dyn FnMut(&dyn file::QLayerData)) {
+        f(params)
+    }
+    #[cfg(feature = "std")]
+    fn visit_mut(params: &mut Self::Params, f: &mut dyn FnMut(&mut dyn file::QLayerData)) {
+        f(params)
     }
 
     #[inline(always)]
@@ -229,6 +248,16 @@ impl<A: QLayers, B: QLayers<Input = A::Hidden>> QLayers for (A, B) {
         A::hidden(&params.0, x, &mut mid);
         B::hidden(&params.1, &mid, out);
     }
+    #[cfg(feature = "std")]
+    fn visit(params: &Self::Params, f: &mut dyn FnMut(&dyn file::QLayerData)) {
+        A::visit(&params.0, f);
+        B::visit(&params.1, f);
+    }
+    #[cfg(feature = "std")]
+    fn visit_mut(params: &mut Self::Params, f: &mut dyn FnMut(&mut dyn file::QLayerData)) {
+        A::visit_mut(&mut params.0, f);
+        B::visit_mut(&mut params.1, f);
+    }
     #[inline(always)]
     fn last(params: &Self::Params, x: &A::Input, out: &mut B::Output) {
         let mut mid = zero_hidden::<A>();
@@ -257,6 +286,14 @@ impl<A: QLayers> QLayers for (A,) {
     }
     fn last(params: &Self::Params, x: &A::Input, out: &mut A::Output) {
         A::last(params, x, out)
+    }
+    #[cfg(feature = "std")]
+    fn visit(params: &Self::Params, f: &mut dyn FnMut(&dyn file::QLayerData)) {
+        A::visit(params, f)
+    }
+    #[cfg(feature = "std")]
+    fn visit_mut(params: &mut Self::Params, f: &mut dyn FnMut(&mut dyn file::QLayerData)) {
+        A::visit_mut(params, f)
     }
 }
 
@@ -370,7 +407,9 @@ impl<const IN: usize, const OUT: usize, A: Activation> Quantize for Dense<IN, OU
             let b = (p.bias[o] as f64 / acc_scale).round();
             let sum_w: i64 = (0..IN).map(|k| q.weight(o, k) as i64).sum();
             let folded = b as i64 - input.zero as i64 * sum_w;
-            q.bias[o] = folded.clamp(i32::MIN as i64, i32::MAX as i64) as i32;
+            // Room for the largest sum of products: `acc` never overflows.
+            let room = i32::MAX as i64 - 255 * 128 * IN as i64;
+            q.bias[o] = folded.clamp(-room, room) as i32;
             q.dequant[o] = acc_scale as f32;
         }
         if last {
