@@ -187,6 +187,7 @@ fn bench_embedded(c: &mut Criterion) {
     let mut g = c.benchmark_group("inference/784-512-10/classify a u8 image");
     g.bench_function("embedded static (no_std)", |b| b.iter(|| mnist::classify(black_box(&image))));
     g.bench_function("heap Sequential", |b| b.iter(|| heap_classify(black_box(&image))));
+    g.bench_function("embedded int8 static (no_std)", |b| b.iter(|| mnist::classify_int8(black_box(&image))));
     g.finish();
 }
 

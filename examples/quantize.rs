@@ -4,7 +4,9 @@
 //!
 //! `cargo run --release --example quantize`
 //!
-//! It reads the weights `examples/mnist.rs -- --save data/chapter2.weights` wrote. The
+//! It reads the weights `examples/mnist.rs -- --save data/chapter2.weights` wrote;
+//! `-- --save PATH` writes the int8 network (the committed `data/chapter2-int8.weights`,
+//! which the `no_std` classifier embeds, was made this way). The
 //! latencies it prints are a quick look; the figures are criterion's
 //! (`cargo bench --bench inference -- int8`, BENCHMARKS.md).
 
@@ -56,5 +58,16 @@ fn main() -> Result<(), Box<dyn Error>> {
     };
     let (f, q) = (time(&|x| model.predict(x)), time(&|x| quantized.predict(x)));
     println!("one sample: f32 {f:.1} us, int8 {q:.1} us ({:.2}x)", q / f);
+
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match (arg.as_str(), args.next()) {
+            ("--save", Some(path)) => {
+                quantized.save(&path)?;
+                println!("int8 network saved to {path}");
+            }
+            _ => return Err(format!("unknown argument `{arg}` (expected `--save PATH`)").into()),
+        }
+    }
     Ok(())
 }

@@ -58,7 +58,6 @@ pub mod linalg;
 pub mod nn;
 #[cfg(feature = "std")]
 pub mod parallel;
-#[cfg(feature = "alloc")]
 pub mod quant;
 pub mod random;
 pub mod shape;

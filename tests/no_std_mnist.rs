@@ -40,6 +40,25 @@ fn the_embedded_classifier_scores_what_training_printed() {
 }
 
 #[test]
+fn the_embedded_int8_classifier_scores_what_quantize_printed() {
+    use shaped::quant::{QLayers, Quantized};
+    // The static is the file's network, as `from_bytes` (which checks the CRC-32) reads it.
+    let file = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/data/chapter2-int8.weights")).unwrap();
+    let loaded = Quantized::<mnist::Chapter2>::from_bytes(&file).unwrap();
+    assert!(loaded.params() == &mnist::WEIGHTS_INT8, "the embedded int8 weights differ from the file's");
+    // Bytes are the quantized input: the first layer's input scale is 1/255, zero 0.
+    let input = <mnist::Chapter2Int8 as QLayers>::input_quant(&mnist::WEIGHTS_INT8);
+    assert_eq!((input.zero, input.scale), (0, 1.0 / 255.0));
+    let (images, labels) =
+        load_idx_pair::<[u8; 784]>(data("t10k-images-idx3-ubyte.gz"), data("t10k-labels-idx1-ubyte.gz"))
+            .unwrap();
+    let correct = images.iter().zip(&labels).filter(|&(x, &y)| mnist::classify_int8(x) == y).count();
+    // `cargo run --release --example quantize -- --save data/chapter2-int8.weights`
+    // printed `int8 test_acc: 0.9808` for this network.
+    assert_eq!(correct, 9808, "accuracy {}", correct as f64 / 1e4);
+}
+
+#[test]
 fn the_classifier_runs_on_a_small_stack() {
     // Optimized, it needs about 5.3 KiB (BENCHMARKS.md); unoptimized code keeps copies of
     // its arrays on the stack.

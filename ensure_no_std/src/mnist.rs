@@ -9,6 +9,7 @@
 //! test images with it.
 
 use shaped::nn::{Dense, Layers, ModelRef, Relu, Softmax};
+use shaped::quant::{QDense, QLayers, QModelRef};
 
 /// `Dense(512, relu, input 784) -> Dense(10, softmax)`.
 pub type Chapter2 = (Dense<784, 512, Relu>, Dense<512, 10, Softmax>);
@@ -24,6 +25,28 @@ pub static WEIGHTS: <Chapter2 as Layers<f32>>::Params =
 pub fn classify(image: &[u8; 784]) -> u8 {
     let x: [f32; 784] = core::array::from_fn(|i| image[i] as f32 / 255.0);
     let p = ModelRef::<Chapter2>::new(&WEIGHTS).predict(&x);
+    let mut best = 0;
+    for (i, &v) in p.iter().enumerate() {
+        if v > p[best] {
+            best = i;
+        }
+    }
+    best as u8
+}
+
+/// The chapter-2 network quantized to int8 (`examples/quantize.rs -- --save
+/// data/chapter2-int8.weights`: calibrated on 1,000 training images).
+pub type Chapter2Int8 = (QDense<784, 512, Relu>, QDense<512, 10, Softmax>);
+
+/// Its int8 weights and quantization, in the binary's read-only data (406 KB).
+pub static WEIGHTS_INT8: <Chapter2Int8 as QLayers>::Params =
+    shaped::include_quantized!(Chapter2Int8, "../../data/chapter2-int8.weights");
+
+/// The digit in a 28x28 image of bytes, with the int8 network. The first layer's input
+/// quantization is the pixels' own (scale 1/255, zero point 0: calibrated on pixels in
+/// `[0, 1]`), so the bytes go in as they are: no float until the last layer's softmax.
+pub fn classify_int8(image: &[u8; 784]) -> u8 {
+    let p = QModelRef::<Chapter2Int8>::new(&WEIGHTS_INT8).predict_quantized(image);
     let mut best = 0;
     for (i, &v) in p.iter().enumerate() {
         if v > p[best] {

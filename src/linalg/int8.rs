@@ -155,9 +155,10 @@ impl Requant {
         if factor.is_nan() || factor <= 0.0 || !factor.is_finite() {
             return Requant { multiplier: 0, shift: 0 };
         }
+        use num_traits::Float;
         // factor = m * 2^e with m in [0.5, 1).
-        let mut e = factor.log2().floor() as i32 + 1;
-        let mut m = factor / 2f64.powi(e);
+        let mut e = Float::floor(Float::log2(factor)) as i32 + 1;
+        let mut m = factor / Float::powi(2f64, e);
         if m < 0.5 {
             m *= 2.0;
             e -= 1;
@@ -165,7 +166,7 @@ impl Requant {
             m /= 2.0;
             e += 1;
         }
-        let mut q = (m * 2f64.powi(31)).round() as i64;
+        let mut q = Float::round(m * 2147483648.0) as i64;
         if q == 1 << 31 {
             q /= 2;
             e += 1;

@@ -14,8 +14,8 @@
 //! [`matmul_rows`] (dense rows, const widths) and [`matmul`] (strided views) are the
 //! entries; both ask [`engine`].
 
-#[cfg(feature = "alloc")]
 pub mod int8;
+#[cfg(feature = "alloc")]
 pub mod packed;
 #[cfg(test)]
 pub(crate) mod reference;

@@ -51,7 +51,7 @@ impl<B: WeightBytes, T: Scalar> Position for Start<B, T> {
     const LAYER: usize = 0;
     // A header that does not parse gives an offset past the end: nothing is read, and
     // `check_file` reports the header.
-    const OFFSET: usize = match header_end(B::BYTES) {
+    const OFFSET: usize = match header_end(B::BYTES, 16) {
         Some(end) => end,
         None => usize::MAX / 2,
     };
@@ -76,13 +76,13 @@ pub struct Layout {
 const MAX_LAYERS: usize = 48;
 
 impl Layout {
-    const fn one(inputs: usize, outputs: usize, activation: &'static str) -> Self {
+    pub(crate) const fn one(inputs: usize, outputs: usize, activation: &'static str) -> Self {
         let mut layers = [(0, 0, ""); MAX_LAYERS];
         layers[0] = (inputs, outputs, activation);
         Layout { len: 1, layers }
     }
 
-    const fn then(self, next: Layout) -> Self {
+    pub(crate) const fn then(self, next: Layout) -> Self {
         let mut out = self;
         let mut i = 0;
         while i < next.len && out.len < MAX_LAYERS {
@@ -95,7 +95,7 @@ impl Layout {
     }
 
     /// Appends the layers as `Dense<784, 512, relu> -> Dense<512, 10, softmax>`.
-    const fn write(&self, mut m: Message) -> Message {
+    pub(crate) const fn write(&self, mut m: Message) -> Message {
         let mut i = 0;
         while i < self.len && i < MAX_LAYERS {
             if i > 0 {
@@ -220,7 +220,7 @@ pub const fn check_file<N: Layers<T>, T: Scalar>(bytes: &[u8], layout: Layout) {
         let m = Message::new().str("the weight file holds ").num(found).str("-byte weights, the network ");
         panic!("{}", m.str("type's element type has ").num(size).str(" bytes (f32: 4, f64: 8)").as_str());
     }
-    let header = match header_end(bytes) {
+    let header = match header_end(bytes, 16) {
         Some(end) => end,
         None => panic!("the weight file ends inside its header"),
     };
@@ -240,7 +240,7 @@ pub const fn check_file<N: Layers<T>, T: Scalar>(bytes: &[u8], layout: Layout) {
     }
     if !fits {
         let m = Message::new().str("the weight file holds ");
-        let m = file_layout(bytes, depth, m).str(", but the network type is ");
+        let m = file_layout(bytes, 16, depth, m).str(", but the network type is ");
         panic!("{}", layout.write(m).as_str());
     }
     let expected = header + N::PARAMS * size + 4;
@@ -256,9 +256,28 @@ pub const fn check_file<N: Layers<T>, T: Scalar>(bytes: &[u8], layout: Layout) {
     }
 }
 
+/// Whether the file's layer entries (from `start`, `depth` of them, inside the file)
+/// list `layout`.
+pub(crate) const fn layers_fit(bytes: &[u8], start: usize, depth: usize, layout: &Layout) -> bool {
+    let mut fits = depth == layout.len;
+    let mut at = start;
+    let mut i = 0;
+    while i < depth && i < layout.len && i < MAX_LAYERS {
+        let (inputs, outputs, name) = layout.layers[i];
+        let len = bytes[at + 8] as usize;
+        let file_name = bytes.split_at(at + 9).1.split_at(len).0;
+        fits &= read_u32(bytes, at) == inputs
+            && read_u32(bytes, at + 4) == outputs
+            && same(file_name, name.as_bytes());
+        at += 9 + len;
+        i += 1;
+    }
+    fits
+}
+
 /// Appends the file's layers as `Dense<784, 512, relu> -> ...` (its header is whole).
-const fn file_layout(bytes: &[u8], depth: usize, mut m: Message) -> Message {
-    let mut at = 16;
+pub(crate) const fn file_layout(bytes: &[u8], start: usize, depth: usize, mut m: Message) -> Message {
+    let mut at = start;
     let mut i = 0;
     while i < depth {
         if i > 0 {
@@ -281,12 +300,12 @@ const fn file_layout(bytes: &[u8], depth: usize, mut m: Message) -> Message {
 }
 
 /// Where the header ends (the first weight), if the header is whole.
-const fn header_end(bytes: &[u8]) -> Option<usize> {
-    if bytes.len() < 16 {
+pub(crate) const fn header_end(bytes: &[u8], start: usize) -> Option<usize> {
+    if bytes.len() < start {
         return None;
     }
-    let depth = read_u32(bytes, 12);
-    let mut at = 16;
+    let depth = read_u32(bytes, start - 4);
+    let mut at = start;
     let mut layer = 0;
     while layer < depth {
         if at + 9 > bytes.len() {
@@ -299,14 +318,14 @@ const fn header_end(bytes: &[u8]) -> Option<usize> {
 }
 
 /// The bytes as text if they are ASCII (activation names are), else `?`.
-const fn ascii(bytes: &[u8]) -> &str {
+pub(crate) const fn ascii(bytes: &[u8]) -> &str {
     match core::str::from_utf8(bytes) {
         Ok(s) if bytes.is_ascii() => s,
         _ => "?",
     }
 }
 
-const fn same(a: &[u8], b: &[u8]) -> bool {
+pub(crate) const fn same(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;
     }
@@ -321,7 +340,7 @@ const fn same(a: &[u8], b: &[u8]) -> bool {
 }
 
 /// The little-endian `u32` at `at` (callers check the length first).
-const fn read_u32(bytes: &[u8], at: usize) -> usize {
+pub(crate) const fn read_u32(bytes: &[u8], at: usize) -> usize {
     u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]) as usize
 }
 
