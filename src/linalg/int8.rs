@@ -108,6 +108,36 @@ pub fn matvec_u8i8_at(cap: Int8Isa, x: &[u8], w: &[i8], bias: &[i32], out: &mut 
     matvec_portable(x, w, bias, out)
 }
 
+/// A batch: `out[s * rows + o] = bias[o] + sum_k xs[s * n + k] * W[o][k]` for each of the
+/// `xs.len() / n` samples, `W` packed as [`packed_index`] says. With AVX-512 VNNI, four
+/// samples share each load of the weights (a fourth of the weight traffic of one product
+/// per sample); otherwise one product per sample.
+pub fn matmat_u8i8(xs: &[u8], n: usize, w: &[i8], bias: &[i32], out: &mut [i32]) {
+    matmat_u8i8_at(int8_isa(), xs, n, w, bias, out)
+}
+
+/// [`matmat_u8i8`] with at most instruction set `cap`.
+///
+/// # Panics
+/// If the lengths do not describe `xs.len() / n` samples and `bias.len()` rows.
+pub fn matmat_u8i8_at(cap: Int8Isa, xs: &[u8], n: usize, w: &[i8], bias: &[i32], out: &mut [i32]) {
+    let rows = bias.len();
+    let batch = xs.len().checked_div(n).unwrap_or(out.len() / rows.max(1));
+    assert!(
+        xs.len() == batch * n && w.len() == n * rows && out.len() == batch * rows,
+        "matmat_u8i8: the shapes differ"
+    );
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    if cap.min(int8_isa()) == Int8Isa::Vnni512 && n > 0 {
+        // SAFETY: `int8_isa()` reported AVX-512F, BW and VNNI on this CPU; the lengths
+        // were checked above.
+        return unsafe { x86::matmat_vnni512(xs, n, w, bias, out) };
+    }
+    for (x, o) in xs.chunks_exact(n.max(1)).zip(out.chunks_exact_mut(rows.max(1))).take(batch) {
+        matvec_u8i8_at(cap, &x[..n], w, bias, o);
+    }
+}
+
 /// The portable variant, reading the packed layout as a stream.
 pub fn matvec_portable(x: &[u8], w: &[i8], bias: &[i32], out: &mut [i32]) {
     let n = x.len();
@@ -244,6 +274,129 @@ mod x86 {
         }
     }
 
+    /// Four samples by four rows at a time: sixteen accumulators, each weight load
+    /// shared by four samples and each sample load by four rows.
+    ///
+    /// # Safety
+    /// The CPU must have AVX-512F, AVX-512BW and AVX-512 VNNI; `xs` holds `batch` samples
+    /// of `n > 0`, `w` holds `bias.len()` rows of `n` packed weights, and `out` holds
+    /// `batch * bias.len()` values.
+    #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
+    pub unsafe fn matmat_vnni512(xs: &[u8], n: usize, w: &[i8], bias: &[i32], out: &mut [i32]) {
+        let rows = bias.len();
+        let batch = xs.len() / n;
+        let mut start = 0;
+        while start < rows {
+            let group = (rows - start).min(GROUP);
+            let mut s0 = 0;
+            while s0 < batch {
+                let sb = (batch - s0).min(4);
+                let mut r0 = 0;
+                while r0 < group {
+                    let rb = (group - r0).min(4);
+                    let block = Block { xs, n, w, bias, rows, start, group, s0, r0 };
+                    // Fixed block sizes keep the accumulators in registers.
+                    // SAFETY: the caller's guarantees, and `s0 + sb <= batch`,
+                    // `r0 + rb <= group` for the block's samples and rows.
+                    unsafe {
+                        match (sb, rb) {
+                            (4, 4) => block.run::<4, 4>(out),
+                            (4, 2) => block.run::<4, 2>(out),
+                            (4, 1) => block.run::<4, 1>(out),
+                            _ => {
+                                for s in 0..sb {
+                                    for r in 0..rb {
+                                        Block { s0: s0 + s, r0: r0 + r, ..block }.run::<1, 1>(out);
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    r0 += rb;
+                }
+                s0 += sb;
+            }
+            start += group;
+        }
+    }
+
+    /// One block of samples `s0 ..` and rows `start + r0 ..` of a group.
+    #[derive(Clone, Copy)]
+    struct Block<'a> {
+        xs: &'a [u8],
+        n: usize,
+        w: &'a [i8],
+        bias: &'a [i32],
+        rows: usize,
+        start: usize,
+        group: usize,
+        s0: usize,
+        r0: usize,
+    }
+
+    impl Block<'_> {
+        /// `S` samples by `R` rows.
+        ///
+        /// # Safety
+        /// AVX-512F, BW and VNNI; samples `s0 .. s0 + S` and rows `r0 .. r0 + R` of the
+        /// group exist.
+        #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
+        #[inline]
+        #[allow(clippy::needless_range_loop)] // `acc[s][i]`: two indices, fixed bounds
+        unsafe fn run<const S: usize, const R: usize>(self, out: &mut [i32]) {
+            let Block { xs, n, w, bias, rows, start, group, s0, r0 } = self;
+            let (full, tail) = (n / CHUNK, n % CHUNK);
+            let base = start * n;
+            let mut acc = [[_mm512_setzero_si512(); R]; S];
+            for c in 0..full {
+                let mut xv = [_mm512_setzero_si512(); S];
+                for (s, v) in xv.iter_mut().enumerate() {
+                    // SAFETY: sample `s0 + s` exists; its chunk `c * 64 .. + 64` lies inside
+                    // it (`c < n / 64`).
+                    *v = unsafe {
+                        _mm512_loadu_si512(xs.as_ptr().add((s0 + s) * n + c * CHUNK) as *const __m512i)
+                    };
+                }
+                for i in 0..R {
+                    // SAFETY: row `start + r0 + i` of the group has its chunk `c` at this
+                    // offset inside `w` (`packed_index`).
+                    let wv = unsafe {
+                        _mm512_loadu_si512(
+                            w.as_ptr().add(base + (c * group + r0 + i) * CHUNK) as *const __m512i
+                        )
+                    };
+                    for s in 0..S {
+                        acc[s][i] = _mm512_dpbusd_epi32(acc[s][i], xv[s], wv);
+                    }
+                }
+            }
+            if tail != 0 {
+                let m: __mmask64 = (1u64 << tail) - 1;
+                let mut xv = [_mm512_setzero_si512(); S];
+                for (s, v) in xv.iter_mut().enumerate() {
+                    // SAFETY: only the `tail` lanes of sample `s0 + s`'s last chunk are read.
+                    *v = unsafe {
+                        _mm512_maskz_loadu_epi8(m, xs.as_ptr().add((s0 + s) * n + full * CHUNK) as *const i8)
+                    };
+                }
+                for i in 0..R {
+                    let at = base + full * CHUNK * group + (r0 + i) * tail;
+                    // SAFETY: only the row's `tail` packed bytes at `at` are read, inside `w`.
+                    let wv = unsafe { _mm512_maskz_loadu_epi8(m, w.as_ptr().add(at)) };
+                    for s in 0..S {
+                        acc[s][i] = _mm512_dpbusd_epi32(acc[s][i], xv[s], wv);
+                    }
+                }
+            }
+            for s in 0..S {
+                for i in 0..R {
+                    let o = start + r0 + i;
+                    out[(s0 + s) * rows + o] = bias[o].wrapping_add(_mm512_reduce_add_epi32(acc[s][i]));
+                }
+            }
+        }
+    }
+
     /// Sixteen bytes at a time widened to `i16`, `vpmaddwd` into `i32` (exact: a pair of
     /// products is at most 2 x 255 x 128), on the packed layout.
     ///
@@ -354,6 +507,29 @@ mod tests {
                     matvec_u8i8_at(isa, &x, &packed, &bias, &mut out);
                     assert_eq!(out, want, "{isa:?}, {n} x {rows}, {name}");
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn batches_are_exact_on_every_variant() {
+        let mut rng = StdRng::seed_from_u64(9);
+        for (n, rows, batch) in [(784, 20, 9), (64, 8, 4), (65, 13, 5), (3, 2, 7), (130, 9, 1), (200, 17, 0)]
+        {
+            let xs: Vec<u8> = (0..n * batch).map(|_| rng.random()).collect();
+            let w: Vec<i8> = (0..n * rows).map(|_| rng.random()).collect();
+            let bias: Vec<i32> = (0..rows).map(|_| rng.random_range(-1000..1000)).collect();
+            let mut packed = vec![0i8; n * rows];
+            for o in 0..rows {
+                for k in 0..n {
+                    packed[packed_index(n, rows, o, k)] = w[o * n + k];
+                }
+            }
+            let want: Vec<i32> = xs.chunks(n).flat_map(|x| reference(x, &w, &bias)).collect();
+            for isa in available() {
+                let mut out = vec![0; batch * rows];
+                matmat_u8i8_at(isa, &xs, n, &packed, &bias, &mut out);
+                assert_eq!(out, want, "{isa:?}, {batch} x {n} x {rows}");
             }
         }
     }

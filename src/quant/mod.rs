@@ -131,7 +131,7 @@ pub trait QLayers: Sized + 'static {
     /// The first layer's inputs, in `f32` (`[f32; IN]`).
     type FloatInput: Copy;
     /// The first layer's inputs, quantized (`[u8; IN]`).
-    type Input: Copy;
+    type Input: Copy + Zeroable;
     /// The last layer's outputs, quantized (`[u8; OUT]`), when the network is not last.
     type Hidden: Copy + Zeroable;
     /// The last layer's outputs, in `f32` after its activation (`[f32; OUT]`).
@@ -149,6 +149,14 @@ pub trait QLayers: Sized + 'static {
     fn hidden(params: &Self::Params, x: &Self::Input, out: &mut Self::Hidden);
     /// Runs the layers as the network's last: `u8` in, `f32` out.
     fn last(params: &Self::Params, x: &Self::Input, out: &mut Self::Output);
+
+    /// Runs the layers as hidden ones on a batch (four samples share each pass over the
+    /// weights where the kernels allow).
+    #[cfg(feature = "alloc")]
+    fn hidden_batch(params: &Self::Params, xs: &[Self::Input], out: &mut [Self::Hidden]);
+    /// Runs the layers as the network's last on a batch.
+    #[cfg(feature = "alloc")]
+    fn last_batch(params: &Self::Params, xs: &[Self::Input], out: &mut [Self::Output]);
 
     /// Calls `f` with each layer's parameters, first layer first.
     #[cfg(feature = "std")]
@@ -170,6 +178,24 @@ fn matvec<const IN: usize, const OUT: usize>(p: &QDenseParams<IN, OUT>, x: &[u8;
     } else {
         matvec_u8i8(x, p.weights.as_flattened(), &p.bias, acc);
     }
+}
+
+/// A layer's products for a batch: `xs.len() x OUT` accumulators.
+#[cfg(feature = "alloc")]
+fn batch_products<const IN: usize, const OUT: usize>(
+    p: &QDenseParams<IN, OUT>,
+    xs: &[[u8; IN]],
+) -> alloc::vec::Vec<i32> {
+    let mut acc = alloc::vec![0i32; xs.len() * OUT];
+    if IN < crate::linalg::int8::CHUNK {
+        for (x, a) in xs.iter().zip(acc.chunks_exact_mut(OUT)) {
+            let a: &mut [i32; OUT] = a.try_into().expect("chunks of OUT");
+            matvec::<IN, OUT>(p, x, a);
+        }
+    } else {
+        crate::linalg::int8::matmat_u8i8(xs.as_flattened(), IN, p.weights.as_flattened(), &p.bias, &mut acc);
+    }
+    acc
 }
 
 #[cfg(feature = "alloc")]
@@ -209,6 +235,28 @@ impl<const IN: usize, const OUT: usize, A: Activation> QLayers for QDense<IN, OU
         for ((dst, &a), r) in out.iter_mut().zip(&acc).zip(&p.requant) {
             let v = (p.pre_zero as i32).saturating_add(r.apply(a)).clamp(p.low as i32, 255) as u8;
             *dst = if p.use_table { p.table[v as usize] } else { v };
+        }
+    }
+
+    #[cfg(feature = "alloc")]
+    fn hidden_batch(p: &Self::Params, xs: &[[u8; IN]], out: &mut [[u8; OUT]]) {
+        let acc = batch_products::<IN, OUT>(p, xs);
+        for (row, acc) in out.iter_mut().zip(acc.chunks_exact(OUT)) {
+            for ((dst, &a), r) in row.iter_mut().zip(acc).zip(&p.requant) {
+                let v = (p.pre_zero as i32).saturating_add(r.apply(a)).clamp(p.low as i32, 255) as u8;
+                *dst = if p.use_table { p.table[v as usize] } else { v };
+            }
+        }
+    }
+
+    #[cfg(feature = "alloc")]
+    fn last_batch(p: &Self::Params, xs: &[[u8; IN]], out: &mut [[f32; OUT]]) {
+        let acc = batch_products::<IN, OUT>(p, xs);
+        for (row, acc) in out.iter_mut().zip(acc.chunks_exact(OUT)) {
+            for ((dst, &a), &s) in row.iter_mut().zip(acc).zip(&p.dequant) {
+                *dst = a as f32 * s;
+            }
+            A::forward(row);
         }
     }
 
@@ -254,6 +302,18 @@ impl<A: QLayers, B: QLayers<Input = A::Hidden>> QLayers for (A, B) {
         A::hidden(&params.0, x, &mut mid);
         B::hidden(&params.1, &mid, out);
     }
+    #[cfg(feature = "alloc")]
+    fn hidden_batch(params: &Self::Params, xs: &[A::Input], out: &mut [B::Hidden]) {
+        let mut mid = crate::zeroed::zeroed_vec::<A::Hidden>(xs.len());
+        A::hidden_batch(&params.0, xs, &mut mid);
+        B::hidden_batch(&params.1, &mid, out);
+    }
+    #[cfg(feature = "alloc")]
+    fn last_batch(params: &Self::Params, xs: &[A::Input], out: &mut [B::Output]) {
+        let mut mid = crate::zeroed::zeroed_vec::<A::Hidden>(xs.len());
+        A::hidden_batch(&params.0, xs, &mut mid);
+        B::last_batch(&params.1, &mid, out);
+    }
     #[cfg(feature = "std")]
     fn visit(params: &Self::Params, f: &mut dyn FnMut(&dyn file::QLayerData)) {
         A::visit(&params.0, f);
@@ -292,6 +352,14 @@ impl<A: QLayers> QLayers for (A,) {
     }
     fn last(params: &Self::Params, x: &A::Input, out: &mut A::Output) {
         A::last(params, x, out)
+    }
+    #[cfg(feature = "alloc")]
+    fn hidden_batch(params: &Self::Params, xs: &[A::Input], out: &mut [A::Hidden]) {
+        A::hidden_batch(params, xs, out)
+    }
+    #[cfg(feature = "alloc")]
+    fn last_batch(params: &Self::Params, xs: &[A::Input], out: &mut [A::Output]) {
+        A::last_batch(params, xs, out)
     }
     #[cfg(feature = "std")]
     fn visit(params: &Self::Params, f: &mut dyn FnMut(&dyn file::QLayerData)) {
