@@ -258,3 +258,19 @@ fn deeper_networks_and_f64_models() {
         assert_eq!(back.params(), m.params());
     }
 }
+
+#[test]
+fn layers_that_cannot_be_ordered_are_refused() {
+    // Keras layers named by hand ("hidden", "out") carry no order in their names.
+    let m = model(3);
+    let bytes = m.to_safetensors(Convention::Keras).unwrap();
+    let header_len = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    let header = std::str::from_utf8(&bytes[8..8 + header_len]).unwrap();
+    // Names of the same lengths, so the header keeps its length.
+    let renamed = header.replace("dense_1/", "outlay1/").replace("dense/", "hiddn/");
+    assert_eq!(renamed.len(), header_len);
+    let mut b = bytes.clone();
+    b[8..8 + header_len].copy_from_slice(renamed.as_bytes());
+    let e = error(&b, Convention::Keras);
+    assert!(e.contains("cannot be ordered"), "{e}");
+}

@@ -187,7 +187,8 @@ fn list(names: &[String]) -> String {
 
 /// The layer names of a file in `convention`, in layer order, each with the names of its
 /// weight and bias tensors.
-fn layers_of(names: &[&str], convention: Convention) -> Vec<(String, String, String)> {
+/// Each with its order key: two layers of one key cannot be ordered (see [`parse`]).
+fn layers_of(names: &[&str], convention: Convention) -> Vec<(String, String, String, u64)> {
     let mut found: Vec<(u64, String, String, String)> = Vec::new();
     for &name in names {
         let (key, weight, bias, order) = match convention {
@@ -214,7 +215,7 @@ fn layers_of(names: &[&str], convention: Convention) -> Vec<(String, String, Str
         found.push((order, key, weight, bias));
     }
     found.sort();
-    found.into_iter().map(|(_, key, w, b)| (key, w, b)).collect()
+    found.into_iter().map(|(order, key, w, b)| (key, w, b, order)).collect()
 }
 
 /// Element `i` of a tensor's data as `f64`, for the float types a file may hold.
@@ -424,18 +425,26 @@ fn parse<N: Layers<T>, T: Scalar>(
     let mut all: Vec<&str> = st.names();
     all.sort_unstable();
     let layers = layers_of(&all, options.convention);
+    // Layers named outside the convention's numbering (Keras layers named by hand) share
+    // an order key: their order cannot be known, and guessing could swap them silently.
+    if let Some(pair) = layers.windows(2).find(|p| p[0].3 == p[1].3) {
+        return Err(SafetensorsError::Format(format!(
+            "the layers `{}` and `{}` cannot be ordered: name them as Keras does (dense, dense_1, ...) or as nn.Sequential indices",
+            pair[0].0, pair[1].0
+        )));
+    }
     let mut infos: Vec<LayerInfo> = Vec::new();
     N::describe(&mut |l| infos.push(l));
     if layers.len() != infos.len() {
         return Err(SafetensorsError::Layers {
             expected: infos.len(),
-            found: layers.into_iter().map(|(key, _, _)| key).collect(),
+            found: layers.into_iter().map(|(key, ..)| key).collect(),
             available: all.iter().map(|s| s.to_string()).collect(),
         });
     }
     let mut arrays: Vec<Vec<f64>> = Vec::new();
     let mut used: Vec<&str> = Vec::new();
-    for ((_, weight, bias), l) in layers.iter().zip(&infos) {
+    for ((_, weight, bias, _), l) in layers.iter().zip(&infos) {
         let (kernel_shape, transpose) = match options.convention {
             Convention::Keras => (vec![l.inputs, l.outputs], false),
             Convention::PyTorch => (vec![l.outputs, l.inputs], true),
@@ -500,6 +509,9 @@ mod tests {
         let torch = ["4.weight", "4.bias", "0.bias", "0.weight", "10.weight", "10.bias", "1.running_mean"];
         let keys: Vec<String> = layers_of(&torch, Convention::PyTorch).into_iter().map(|l| l.0).collect();
         assert_eq!(keys, ["0", "4", "10"]);
+        // Hand-named Keras layers share an order key: `parse` refuses them.
+        let named = layers_of(&["m/hidden/kernel", "m/out/kernel"], Convention::Keras);
+        assert_eq!(named[0].3, named[1].3);
         let prefixed = ["model.net.2.weight", "model.net.0.weight"];
         let keys: Vec<String> = layers_of(&prefixed, Convention::PyTorch).into_iter().map(|l| l.0).collect();
         assert_eq!(keys, ["model.net.0", "model.net.2"]);
