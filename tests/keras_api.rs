@@ -276,3 +276,21 @@ fn errors_read_well_from_main() {
     assert!(debug.starts_with("TrainError(\"") && !debug.contains("History"), "{debug}");
     assert!(debug.len() < 300, "{debug}");
 }
+
+#[test]
+fn a_compiled_model_has_keras_weight_calls() {
+    let (x, y) = data(16);
+    let mut a = compiled(10);
+    a.fit_with(&x, &y, quiet(1, 8)).unwrap();
+    let mut b = compiled(11);
+    assert_ne!(a.params(), b.params());
+    b.set_weights(&a.get_weights()).unwrap();
+    assert_eq!(a.params(), b.params());
+    assert!(b.set_weights(&a.get_weights()[1..]).is_err());
+    let path = std::env::temp_dir().join(format!("shaped-compiled-{}.weights", std::process::id()));
+    a.save_weights(&path).unwrap();
+    let mut c = compiled(12);
+    c.load_weights(&path).unwrap();
+    assert_eq!(a.params(), c.params());
+    std::fs::remove_file(&path).unwrap();
+}

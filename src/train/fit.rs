@@ -166,6 +166,28 @@ impl<N: Layers<T>, O: Optimizer, L: Loss, T: Scalar> Compiled<N, O, L, T> {
         self.model.params_mut()
     }
 
+    /// Keras's `get_weights`: see [`Sequential::get_weights`].
+    pub fn get_weights(&self) -> Vec<Vec<T>> {
+        self.model.get_weights()
+    }
+
+    /// Keras's `set_weights`: see [`Sequential::set_weights`]. The optimizer keeps its
+    /// state (call [`reset_optimizer`](Self::reset_optimizer) for a fresh one).
+    pub fn set_weights<A: AsRef<[T]>>(&mut self, weights: &[A]) -> Result<(), crate::nn::SetWeightsError> {
+        self.model.set_weights(weights)
+    }
+
+    /// Keras's `save_weights`: see [`Sequential::save_weights`].
+    pub fn save_weights(&self, path: impl AsRef<std::path::Path>) -> Result<(), crate::nn::WeightsError> {
+        self.model.save_weights(path)
+    }
+
+    /// Keras's `load_weights`: see [`Sequential::load_weights`]; on an error the weights
+    /// stay as they were.
+    pub fn load_weights(&mut self, path: impl AsRef<std::path::Path>) -> Result<(), crate::nn::WeightsError> {
+        self.model.load_weights(path)
+    }
+
     /// A borrowed view for heap-free inference.
     pub fn as_ref(&self) -> ModelRef<'_, N, T> {
         self.model.as_ref()
