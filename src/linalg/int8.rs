@@ -267,11 +267,50 @@ mod x86 {
                     }
                 }
             }
-            for r in 0..group {
-                out[o + r] = bias[o + r].wrapping_add(_mm512_reduce_add_epi32(acc[r]));
+            if group == GROUP {
+                // Eight sums at once: a transposing tree of adds, not eight reductions.
+                let sums = sum8(&acc);
+                for (r, &s) in sums.iter().enumerate() {
+                    out[o + r] = bias[o + r].wrapping_add(s);
+                }
+            } else {
+                for r in 0..group {
+                    out[o + r] = bias[o + r].wrapping_add(_mm512_reduce_add_epi32(acc[r]));
+                }
             }
             o += group;
         }
+    }
+
+    /// The sums of the lanes of each of eight vectors.
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    fn sum8(a: &[__m512i; GROUP]) -> [i32; GROUP] {
+        // Pairs interleaved: each 128-bit lane of `p[k]` holds partial sums of a[2k] and
+        // a[2k + 1], twice.
+        let pair = |x: __m512i, y: __m512i| {
+            _mm512_add_epi32(_mm512_unpacklo_epi32(x, y), _mm512_unpackhi_epi32(x, y))
+        };
+        let p = [pair(a[0], a[1]), pair(a[2], a[3]), pair(a[4], a[5]), pair(a[6], a[7])];
+        // Each 128-bit lane of `q[k]`: partial sums of a[4k .. 4k + 4], in order.
+        let quad = |x: __m512i, y: __m512i| {
+            _mm512_add_epi32(_mm512_unpacklo_epi64(x, y), _mm512_unpackhi_epi64(x, y))
+        };
+        let q = [quad(p[0], p[1]), quad(p[2], p[3])];
+        // Add the four 128-bit lanes: lanes (0, 2) + (1, 3), then 0 + 1.
+        let fold = |v: __m512i| {
+            let h = _mm512_add_epi32(v, _mm512_shuffle_i32x4(v, v, 0b01_00_11_10));
+            let h = _mm512_add_epi32(h, _mm512_shuffle_i32x4(h, h, 0b10_11_00_01));
+            _mm512_castsi512_si128(h)
+        };
+        let (lo, hi) = (fold(q[0]), fold(q[1]));
+        let mut out = [0i32; GROUP];
+        // SAFETY: `out` has room for two vectors of four `i32`.
+        unsafe {
+            _mm_storeu_si128(out.as_mut_ptr() as *mut __m128i, lo);
+            _mm_storeu_si128(out.as_mut_ptr().add(4) as *mut __m128i, hi);
+        }
+        out
     }
 
     /// Four samples by four rows at a time: sixteen accumulators, each weight load
