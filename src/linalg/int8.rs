@@ -18,8 +18,21 @@ pub const GROUP: usize = 8;
 pub const CHUNK: usize = 64;
 
 /// Where weight `(row, input)` of a `rows x n` matrix lies in the packed layout.
+///
+/// A matrix of fewer than [`CHUNK`] inputs is stored by quads of inputs instead: for
+/// each quad, every row's four weights side by side (one `i32` lane of `vpdpbusd` a row,
+/// sixteen rows a register, no sum across lanes); the last `n % 4` inputs follow, a row
+/// at a time.
 #[inline]
 pub const fn packed_index(n: usize, rows: usize, row: usize, input: usize) -> usize {
+    if n < CHUNK {
+        let quads = n / 4;
+        return if input < 4 * quads {
+            (input / 4) * 4 * rows + 4 * row + input % 4
+        } else {
+            quads * 4 * rows + row * (n % 4) + (input - 4 * quads)
+        };
+    }
     let start = row - row % GROUP;
     let group = if rows - start < GROUP { rows - start } else { GROUP };
     let r = row - start;
@@ -95,6 +108,15 @@ pub fn matvec_u8i8(x: &[u8], w: &[i8], bias: &[i32], out: &mut [i32]) {
 pub fn matvec_u8i8_at(cap: Int8Isa, x: &[u8], w: &[i8], bias: &[i32], out: &mut [i32]) {
     let n = x.len();
     assert!(w.len() == n * out.len() && bias.len() == out.len(), "matvec_u8i8: the shapes differ");
+    if n < CHUNK {
+        #[cfg(all(feature = "std", target_arch = "x86_64"))]
+        if cap.min(int8_isa()) == Int8Isa::Vnni512 {
+            // SAFETY: `int8_isa()` reported AVX-512F, BW and VNNI on this CPU; the
+            // lengths were checked above.
+            return unsafe { x86::matvec_quads_vnni512(x, w, bias, out) };
+        }
+        return matvec_quads(x, w, bias, out);
+    }
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
     match cap.min(int8_isa()) {
         // SAFETY: `int8_isa()` reported AVX-512F, BW and VNNI on this CPU; the lengths
@@ -128,13 +150,39 @@ pub fn matmat_u8i8_at(cap: Int8Isa, xs: &[u8], n: usize, w: &[i8], bias: &[i32],
         "matmat_u8i8: the shapes differ"
     );
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
-    if cap.min(int8_isa()) == Int8Isa::Vnni512 && n > 0 {
+    if cap.min(int8_isa()) == Int8Isa::Vnni512 && n >= CHUNK {
         // SAFETY: `int8_isa()` reported AVX-512F, BW and VNNI on this CPU; the lengths
         // were checked above.
         return unsafe { x86::matmat_vnni512(xs, n, w, bias, out) };
     }
     for (x, o) in xs.chunks_exact(n.max(1)).zip(out.chunks_exact_mut(rows.max(1))).take(batch) {
         matvec_u8i8_at(cap, &x[..n], w, bias, o);
+    }
+}
+
+/// The product of fewer than [`CHUNK`] inputs in the quad layout (see
+/// [`packed_index`]), in plain Rust.
+pub fn matvec_quads(x: &[u8], w: &[i8], bias: &[i32], out: &mut [i32]) {
+    let n = x.len();
+    let rows = out.len();
+    let quads = n / 4;
+    out.copy_from_slice(bias);
+    for q in 0..quads {
+        let xs = &x[4 * q..4 * q + 4];
+        let block = &w[q * 4 * rows..(q + 1) * 4 * rows];
+        for (a, ws) in out.iter_mut().zip(block.chunks_exact(4)) {
+            let d: i32 = ws.iter().zip(xs).map(|(&w, &x)| w as i32 * x as i32).sum();
+            *a = a.wrapping_add(d);
+        }
+    }
+    let rest = n % 4;
+    if rest > 0 {
+        let xs = &x[4 * quads..];
+        let block = &w[quads * 4 * rows..];
+        for (a, ws) in out.iter_mut().zip(block.chunks_exact(rest)) {
+            let d: i32 = ws.iter().zip(xs).map(|(&w, &x)| w as i32 * x as i32).sum();
+            *a = a.wrapping_add(d);
+        }
     }
 }
 
@@ -279,6 +327,46 @@ mod x86 {
                 }
             }
             o += group;
+        }
+    }
+
+    /// The quad layout (fewer than 64 inputs): sixteen rows a register, one `vpdpbusd` a
+    /// quad of inputs, no sum across lanes.
+    ///
+    /// # Safety
+    /// The CPU must have AVX-512F, AVX-512BW and AVX-512 VNNI; `x.len() < 64`, `w` holds
+    /// `out.len()` rows of `x.len()` weights in the quad layout, `bias` is `out.len()` long.
+    #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
+    pub unsafe fn matvec_quads_vnni512(x: &[u8], w: &[i8], bias: &[i32], out: &mut [i32]) {
+        let n = x.len();
+        let rows = out.len();
+        let quads = n / 4;
+        let mut v = 0;
+        while v < rows {
+            let lanes = (rows - v).min(16);
+            let m: __mmask16 = if lanes == 16 { !0 } else { (1u16 << lanes) - 1 };
+            // SAFETY: lanes `v .. v + lanes` of `bias` exist (masked).
+            let mut acc = unsafe { _mm512_maskz_loadu_epi32(m, bias.as_ptr().add(v)) };
+            for q in 0..quads {
+                let xq = i32::from_le_bytes([x[4 * q], x[4 * q + 1], x[4 * q + 2], x[4 * q + 3]]);
+                // SAFETY: rows `v .. v + lanes` of quad `q`: 4 bytes each at
+                // `q * 4 * rows + 4 * v ..`, inside `w` (masked by whole rows).
+                let wq = unsafe {
+                    _mm512_maskz_loadu_epi32(m, w.as_ptr().add(q * 4 * rows + 4 * v) as *const i32)
+                };
+                acc = _mm512_dpbusd_epi32(acc, _mm512_set1_epi32(xq), wq);
+            }
+            // SAFETY: lanes `v .. v + lanes` of `out` exist (masked).
+            unsafe { _mm512_mask_storeu_epi32(out.as_mut_ptr().add(v), m, acc) };
+            v += lanes;
+        }
+        let rest = n % 4;
+        if rest > 0 {
+            let xs = &x[4 * quads..];
+            for (a, ws) in out.iter_mut().zip(w[quads * 4 * rows..].chunks_exact(rest)) {
+                let d: i32 = ws.iter().zip(xs).map(|(&w, &x)| w as i32 * x as i32).sum();
+                *a = a.wrapping_add(d);
+            }
         }
     }
 

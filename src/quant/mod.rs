@@ -166,18 +166,33 @@ pub trait QLayers: Sized + 'static {
     fn visit_mut(params: &mut Self::Params, f: &mut dyn FnMut(&mut dyn file::QLayerData));
 }
 
-/// A layer's product: inlined const-size loops for narrow inputs (under one 64-byte
-/// chunk, where the packed layout is row-major and a kernel call would cost more than
-/// the work), the int8 kernels otherwise.
+/// The hidden layer's outputs from its accumulators: `z + round(acc * M)`, clamped, then
+/// the table if any. Branch-free 64-bit arithmetic (no overflow for any `i32`
+/// accumulator: the product is below 2^62), which the compiler vectorizes.
+#[inline(always)]
+fn requantize<const IN: usize, const OUT: usize>(
+    p: &QDenseParams<IN, OUT>,
+    acc: &[i32; OUT],
+    out: &mut [u8; OUT],
+) {
+    let (zero, low) = (p.pre_zero as i64, p.low as i64);
+    for ((dst, &a), r) in out.iter_mut().zip(acc).zip(&p.requant) {
+        let s = (31 - r.shift) as u32;
+        let v = ((a as i64 * r.multiplier as i64 + (1i64 << (s - 1))) >> s) + zero;
+        *dst = v.clamp(low, 255) as u8;
+    }
+    if p.use_table {
+        for v in out.iter_mut() {
+            *v = p.table[*v as usize];
+        }
+    }
+}
+
+/// A layer's product, by the int8 kernels (narrow layers, under 64 inputs, in their quad
+/// layout).
 #[inline(always)]
 fn matvec<const IN: usize, const OUT: usize>(p: &QDenseParams<IN, OUT>, x: &[u8; IN], acc: &mut [i32; OUT]) {
-    if IN < crate::linalg::int8::CHUNK {
-        for ((a, row), &b) in acc.iter_mut().zip(&p.weights).zip(&p.bias) {
-            *a = b.wrapping_add(row.iter().zip(x).map(|(&w, &x)| w as i32 * x as i32).sum::<i32>());
-        }
-    } else {
-        matvec_u8i8(x, p.weights.as_flattened(), &p.bias, acc);
-    }
+    matvec_u8i8(x, p.weights.as_flattened(), &p.bias, acc);
 }
 
 /// A layer's products for a batch: `xs.len() x OUT` accumulators.
@@ -187,14 +202,7 @@ fn batch_products<const IN: usize, const OUT: usize>(
     xs: &[[u8; IN]],
 ) -> alloc::vec::Vec<i32> {
     let mut acc = alloc::vec![0i32; xs.len() * OUT];
-    if IN < crate::linalg::int8::CHUNK {
-        for (x, a) in xs.iter().zip(acc.chunks_exact_mut(OUT)) {
-            let a: &mut [i32; OUT] = a.try_into().expect("chunks of OUT");
-            matvec::<IN, OUT>(p, x, a);
-        }
-    } else {
-        crate::linalg::int8::matmat_u8i8(xs.as_flattened(), IN, p.weights.as_flattened(), &p.bias, &mut acc);
-    }
+    crate::linalg::int8::matmat_u8i8(xs.as_flattened(), IN, p.weights.as_flattened(), &p.bias, &mut acc);
     acc
 }
 
@@ -232,20 +240,14 @@ impl<const IN: usize, const OUT: usize, A: Activation> QLayers for QDense<IN, OU
     fn hidden(p: &Self::Params, x: &[u8; IN], out: &mut [u8; OUT]) {
         let mut acc = [0i32; OUT];
         matvec::<IN, OUT>(p, x, &mut acc);
-        for ((dst, &a), r) in out.iter_mut().zip(&acc).zip(&p.requant) {
-            let v = (p.pre_zero as i32).saturating_add(r.apply(a)).clamp(p.low as i32, 255) as u8;
-            *dst = if p.use_table { p.table[v as usize] } else { v };
-        }
+        requantize(p, &acc, out);
     }
 
     #[cfg(feature = "alloc")]
     fn hidden_batch(p: &Self::Params, xs: &[[u8; IN]], out: &mut [[u8; OUT]]) {
         let acc = batch_products::<IN, OUT>(p, xs);
         for (row, acc) in out.iter_mut().zip(acc.chunks_exact(OUT)) {
-            for ((dst, &a), r) in row.iter_mut().zip(acc).zip(&p.requant) {
-                let v = (p.pre_zero as i32).saturating_add(r.apply(a)).clamp(p.low as i32, 255) as u8;
-                *dst = if p.use_table { p.table[v as usize] } else { v };
-            }
+            requantize(p, acc.try_into().expect("chunks of OUT"), row);
         }
     }
 
