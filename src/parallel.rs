@@ -2,7 +2,7 @@
 //! one step at a time.
 //!
 //! The team is what `fit` and `predict_batch` share: the caller's thread is member 0,
-//! workers are spawned once, and [`Team::step`] runs the team's work on every member
+//! workers are spawned once, and `Team::step` runs the team's work on every member
 //! and returns when all are done. Spawning is fallible: a worker that cannot be spawned
 //! (a process limit, no memory for its stack) only makes the team smaller, so nothing
 //! ever waits for a thread that does not exist.

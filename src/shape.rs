@@ -10,7 +10,7 @@ pub const MAX_RANK: usize = 5;
 /// Anything a tensor can hold: numbers that are plain data.
 ///
 /// Integer tensors exist so that `argmax` and labels have a home; arithmetic, products
-/// and activations need a [`Scalar`].
+/// and activations need a [`Scalar`](crate::Scalar).
 pub trait Element: Shape<Elem = Self> + Default + PartialEq + PartialOrd + Debug + Display {
     /// Name of the type the way numpy spells it (`"float32"`, `"uint8"`, ...).
     const DTYPE: &'static str;

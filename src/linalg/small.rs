@@ -3,7 +3,7 @@
 //! No allocation, sizes known to the compiler; the innermost loop runs over contiguous
 //! output lanes with independent accumulators so LLVM unrolls and vectorizes it. Each is
 //! an `#[inline(always)]` body generic over `FMA`, compiled per instruction set by
-//! [`simd`](super::simd).
+//! `simd`.
 
 use super::Real;
 use super::simd::multiversion;

@@ -82,7 +82,7 @@ fn clip<T: Scalar>(p: T) -> T {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct CategoricalCrossentropy;
 
-/// `sparse_categorical_crossentropy`: `-log(y[class])` against [`Class`] labels.
+/// `sparse_categorical_crossentropy`: `-log(y[class])` against [`Class`](crate::train::Class) labels.
 /// Needs a `Softmax` last layer.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct SparseCategoricalCrossentropy;

@@ -126,7 +126,7 @@ impl fmt::Debug for Output<'_> {
     }
 }
 
-/// Validation during [`Compiled::fit_with`].
+/// Validation during [`Compiled::fit_with`](super::Compiled::fit_with).
 #[derive(Clone, Copy, Debug)]
 pub enum Validation<'a, X, Y> {
     /// None.
