@@ -136,8 +136,10 @@ def samples_and_labels():
                    f'    label = "expected a row of {{N}} values per label",\n'
                    f'    note = "labels are flat rows of the last layer\'s width, one per sample"\n)]\n')
         out.append(f"#[doc(hidden)]\npub trait LabelRank{r}<const N: usize, {consts(D)}> {{}}\n")
-        out.append(f"impl<const N: usize, {consts(D)}> LabelDims<N> for {dims(D)}\n"
-                   f"where\n    ShapeCheck: LabelRank{r}<N, {', '.join(D)}>,\n{{\n}}\n\n")
+        out.append(f"impl<T, U, const N: usize, {consts(D)}> LabelDims<T, N, U> for {dims(D)}\n"
+                   f"where\n    ShapeCheck: LabelRank{r}<N, {', '.join(D)}>,\n{{\n"
+                   "    fn cast(_: &[U]) -> &[T] {\n"
+                   f"        unreachable!(\"LabelRank{r} has no impl\")\n    }}\n}}\n\n")
     return "".join(out)
 
 

@@ -623,10 +623,13 @@ where
 )]
 #[doc(hidden)]
 pub trait LabelRank2<const N: usize, const D0: usize, const D1: usize> {}
-impl<const N: usize, const D0: usize, const D1: usize> LabelDims<N> for Dims2<D0, D1>
+impl<T, U, const N: usize, const D0: usize, const D1: usize> LabelDims<T, N, U> for Dims2<D0, D1>
 where
     ShapeCheck: LabelRank2<N, D0, D1>,
 {
+    fn cast(_: &[U]) -> &[T] {
+        unreachable!("LabelRank2 has no impl")
+    }
 }
 
 /// A sample of rank 3 given to a network, which takes flat samples.
@@ -651,10 +654,13 @@ where
 )]
 #[doc(hidden)]
 pub trait LabelRank3<const N: usize, const D0: usize, const D1: usize, const D2: usize> {}
-impl<const N: usize, const D0: usize, const D1: usize, const D2: usize> LabelDims<N> for Dims3<D0, D1, D2>
+impl<T, U, const N: usize, const D0: usize, const D1: usize, const D2: usize> LabelDims<T, N, U> for Dims3<D0, D1, D2>
 where
     ShapeCheck: LabelRank3<N, D0, D1, D2>,
 {
+    fn cast(_: &[U]) -> &[T] {
+        unreachable!("LabelRank3 has no impl")
+    }
 }
 
 /// A sample of rank 4 given to a network, which takes flat samples.
@@ -679,10 +685,13 @@ where
 )]
 #[doc(hidden)]
 pub trait LabelRank4<const N: usize, const D0: usize, const D1: usize, const D2: usize, const D3: usize> {}
-impl<const N: usize, const D0: usize, const D1: usize, const D2: usize, const D3: usize> LabelDims<N> for Dims4<D0, D1, D2, D3>
+impl<T, U, const N: usize, const D0: usize, const D1: usize, const D2: usize, const D3: usize> LabelDims<T, N, U> for Dims4<D0, D1, D2, D3>
 where
     ShapeCheck: LabelRank4<N, D0, D1, D2, D3>,
 {
+    fn cast(_: &[U]) -> &[T] {
+        unreachable!("LabelRank4 has no impl")
+    }
 }
 
 /// A sample of rank 5 given to a network, which takes flat samples.
@@ -707,9 +716,12 @@ where
 )]
 #[doc(hidden)]
 pub trait LabelRank5<const N: usize, const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> {}
-impl<const N: usize, const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> LabelDims<N> for Dims5<D0, D1, D2, D3, D4>
+impl<T, U, const N: usize, const D0: usize, const D1: usize, const D2: usize, const D3: usize, const D4: usize> LabelDims<T, N, U> for Dims5<D0, D1, D2, D3, D4>
 where
     ShapeCheck: LabelRank5<N, D0, D1, D2, D3, D4>,
 {
+    fn cast(_: &[U]) -> &[T] {
+        unreachable!("LabelRank5 has no impl")
+    }
 }
 

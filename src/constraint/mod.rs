@@ -291,12 +291,11 @@ pub trait DenseLabels<T, const N: usize> {
 
 impl<T, const N: usize, Y: Shape> DenseLabels<T, N> for Y
 where
-    ShapeCheck: LabelElement<T, Y::Elem>,
-    Y::Dims: LabelDims<N>,
+    Y::Dims: LabelDims<T, N, Y::Elem>,
 {
     #[inline(always)]
     fn targets(y: &Y) -> &[T; N] {
-        let flat = <ShapeCheck as LabelElement<T, Y::Elem>>::cast(y.flat());
+        let flat = <Y::Dims as LabelDims<T, N, Y::Elem>>::cast(y.flat());
         flat.try_into().expect("a label holds N values by LabelDims")
     }
 }
@@ -328,12 +327,52 @@ impl<T> LabelElement<T, T> for ShapeCheck {
     }
 }
 
-/// Labels of dims `Self` fit a last layer of `N` outputs (dispatch on the rank).
+/// Labels of dims `Self` holding `U` fit a last layer of `N` outputs of `T` (dispatch on
+/// the rank).
 #[doc(hidden)]
-pub trait LabelDims<const N: usize> {}
+pub trait LabelDims<T, const N: usize, U> {
+    /// The labels' elements as the network's (they are the same type).
+    fn cast(x: &[U]) -> &[T];
+}
 
-impl<const N: usize, const M: usize> LabelDims<N> for Dims1<M> where ShapeCheck: LabelWidth<N, M> {}
-impl<const N: usize> LabelDims<N> for Dims0 where ShapeCheck: LabelWidth<N, 1> {}
+impl<T, U, const N: usize, const M: usize> LabelDims<T, N, U> for Dims1<M>
+where
+    ShapeCheck: LabelElement<T, U> + LabelWidth<N, M>,
+{
+    #[inline(always)]
+    fn cast(x: &[U]) -> &[T] {
+        <ShapeCheck as LabelElement<T, U>>::cast(x)
+    }
+}
+
+impl<T, U, const N: usize> LabelDims<T, N, U> for Dims0
+where
+    ShapeCheck: ScalarLabel<T, N, U>,
+{
+    #[inline(always)]
+    fn cast(x: &[U]) -> &[T] {
+        <ShapeCheck as ScalarLabel<T, N, U>>::cast(x)
+    }
+}
+
+/// One number per sample as the label: a target of a one-output network (of the
+/// network's element type), not class numbers for a one-hot loss.
+#[diagnostic::on_unimplemented(
+    message = "this loss takes a row `[{T}; {N}]` per sample, but each label is one `{U}`",
+    label = "expected rows of {N} values",
+    note = "class numbers become one-hot rows with `to_categorical`, or go to `SparseCategoricalCrossentropy` as `Class<{N}>` labels (`to_classes`); only a one-output network takes plain `{T}` targets"
+)]
+pub trait ScalarLabel<T, const N: usize, U> {
+    /// The label as the network's element type (the same type).
+    fn cast(x: &[U]) -> &[T];
+}
+
+impl<T> ScalarLabel<T, 1, T> for ShapeCheck {
+    #[inline(always)]
+    fn cast(x: &[T]) -> &[T] {
+        x
+    }
+}
 
 /// A label row has the last layer's width.
 #[diagnostic::on_unimplemented(
