@@ -36,7 +36,8 @@ pub enum Convention {
     PyTorch,
     /// Keras's variable paths: layer weights are `{layer}/kernel` (`IN x OUT`, as
     /// `DenseParams` holds them) and `{layer}/bias`, as `{v.path: v.numpy() for v in
-    /// model.weights}` writes them (`sequential/dense/kernel`, `sequential/dense_1/kernel`).
+    /// model.weights}` writes them (`sequential/dense/kernel`, `sequential/dense_1/kernel`);
+    /// TF-style names (`dense/kernel:0`) and dots (`dense.kernel`) are read too.
     /// The layers are taken in the order of Keras's automatic names: `dense`, then
     /// `dense_1`, `dense_2`, ... (any name followed by `_<n>`). Saving writes `dense/…`,
     /// `dense_1/…`, ...
@@ -200,8 +201,15 @@ fn layers_of(names: &[&str], convention: Convention) -> Vec<(String, String, Str
                 (stem.to_string(), name.to_string(), format!("{stem}.bias"), order)
             }
             Convention::Keras => {
-                let Some(stem) = name.strip_suffix("/kernel") else { continue };
-                let last = stem.rsplit('/').next().unwrap_or(stem);
+                // `dense/kernel` (Keras 3 paths), `dense/kernel:0` (TF-style names),
+                // `dense.kernel`; the bias is named alike.
+                let styles = [("/kernel:0", "/bias:0"), ("/kernel", "/bias"), (".kernel", ".bias")];
+                let Some((stem, bias_suffix)) =
+                    styles.iter().find_map(|&(k, b)| name.strip_suffix(k).map(|stem| (stem, b)))
+                else {
+                    continue;
+                };
+                let last = stem.rsplit(['/', '.']).next().unwrap_or(stem);
                 // Keras's automatic names: `dense`, `dense_1`, `dense_2`, ...
                 let order = match last.rsplit_once('_') {
                     Some((_, n)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => {
@@ -209,7 +217,7 @@ fn layers_of(names: &[&str], convention: Convention) -> Vec<(String, String, Str
                     }
                     _ => 0,
                 };
-                (stem.to_string(), name.to_string(), format!("{stem}/bias"), order)
+                (stem.to_string(), name.to_string(), format!("{stem}{bias_suffix}"), order)
             }
         };
         found.push((order, key, weight, bias));
@@ -518,5 +526,12 @@ mod tests {
         let keras = ["seq/dense_10/kernel", "seq/dense_2/kernel", "seq/dense/kernel", "seq/dense/bias"];
         let keys: Vec<String> = layers_of(&keras, Convention::Keras).into_iter().map(|l| l.0).collect();
         assert_eq!(keys, ["seq/dense", "seq/dense_2", "seq/dense_10"]);
+        let tf = layers_of(&["dense_1/kernel:0", "dense/kernel:0", "dense.x"], Convention::Keras);
+        assert_eq!(
+            tf.iter().map(|l| (l.0.as_str(), l.2.as_str())).collect::<Vec<_>>(),
+            [("dense", "dense/bias:0"), ("dense_1", "dense_1/bias:0")]
+        );
+        let dots = layers_of(&["model.dense_1.kernel", "model.dense.kernel"], Convention::Keras);
+        assert_eq!(dots[0].2, "model.dense.bias");
     }
 }
