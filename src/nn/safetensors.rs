@@ -29,7 +29,7 @@ use crate::shape::ShapeDisplay;
 pub enum Convention {
     /// PyTorch's `nn.Sequential` state dict: layer `k`'s weights are `{k}.weight`
     /// (`OUT x IN`, transposed on load and save) and `{k}.bias`, where `k` is the
-    /// module's index. Activation modules take indices too, so `Linear, ReLU, Linear`
+    /// module's index (or the number ending a module's name: `fc1.weight`, `fc2.weight`). Activation modules take indices too, so `Linear, ReLU, Linear`
     /// is `0.` and `2.`: the layers are taken in the order of their indices, whatever
     /// the gaps. A common prefix (`model.0.weight`) is allowed. Saving writes `0.`, `2.`,
     /// `4.`, ... as `nn.Sequential(Linear, activation, Linear, ...)` names them.
@@ -195,9 +195,11 @@ fn layers_of(names: &[&str], convention: Convention) -> Vec<(String, String, Str
         let (key, weight, bias, order) = match convention {
             Convention::PyTorch => {
                 let Some(stem) = name.strip_suffix(".weight") else { continue };
-                // `{prefix}{index}`, the index after the last `.` (or the whole stem).
-                let index = stem.rsplit('.').next().unwrap_or(stem);
-                let Ok(order) = index.parse::<u64>() else { continue };
+                // `{prefix}{index}`: the index after the last `.` (nn.Sequential), or the
+                // number that ends a named module (`fc1`, `fc2`, as custom modules name them).
+                let last = stem.rsplit('.').next().unwrap_or(stem);
+                let digits = last.len() - last.trim_end_matches(|c: char| c.is_ascii_digit()).len();
+                let Ok(order) = last[last.len() - digits..].parse::<u64>() else { continue };
                 (stem.to_string(), name.to_string(), format!("{stem}.bias"), order)
             }
             Convention::Keras => {
@@ -520,6 +522,9 @@ mod tests {
         // Hand-named Keras layers share an order key: `parse` refuses them.
         let named = layers_of(&["m/hidden/kernel", "m/out/kernel"], Convention::Keras);
         assert_eq!(named[0].3, named[1].3);
+        let named = ["fc2.weight", "fc10.weight", "fc1.weight", "norm.weight"];
+        let keys: Vec<String> = layers_of(&named, Convention::PyTorch).into_iter().map(|l| l.0).collect();
+        assert_eq!(keys, ["fc1", "fc2", "fc10"]);
         let prefixed = ["model.net.2.weight", "model.net.0.weight"];
         let keys: Vec<String> = layers_of(&prefixed, Convention::PyTorch).into_iter().map(|l| l.0).collect();
         assert_eq!(keys, ["model.net.0", "model.net.2"]);
