@@ -105,6 +105,7 @@ pub fn matvec_u8i8(x: &[u8], w: &[i8], bias: &[i32], out: &mut [i32]) {
 ///
 /// # Panics
 /// If `w` is not `out.len()` rows of `x.len()`, or `bias` not `out.len()` long.
+#[inline]
 pub fn matvec_u8i8_at(cap: Int8Isa, x: &[u8], w: &[i8], bias: &[i32], out: &mut [i32]) {
     let n = x.len();
     assert!(w.len() == n * out.len() && bias.len() == out.len(), "matvec_u8i8: the shapes differ");
