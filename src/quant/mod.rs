@@ -177,7 +177,7 @@ fn requantize<const IN: usize, const OUT: usize>(
 ) {
     let (zero, low) = (p.pre_zero as i64, p.low as i64);
     for ((dst, &a), r) in out.iter_mut().zip(acc).zip(&p.requant) {
-        let s = (31 - r.shift) as u32;
+        let s = (31 - r.shift.clamp(-31, 30)) as u32; // in range whatever the fields hold
         let v = ((a as i64 * r.multiplier as i64 + (1i64 << (s - 1))) >> s) + zero;
         *dst = v.clamp(low, 255) as u8;
     }
