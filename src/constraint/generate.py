@@ -212,14 +212,8 @@ def dot():
                 # no message) and the call reaches the rule above.
                 out.append(f"impl{generics(L)} {name}<{', '.join(L + ['{usize::MAX}'] * len(R))}> for ShapeCheck {{}}\n")
             args = ", ".join(L + R)
-            out.append(f"impl{generics(L, R)} DotRule<{dims(R)}> for {dims(L)}\n"
-                       f"where\n    ShapeCheck: {name}{'<' + args + '>' if args else ''},\n{{\n}}\n")
-            # The product's shape, for every pair, so that naming it never fails before the
-            # rule above is checked (a failing projection reports the rule without its message).
-            out.append(f"impl{generics(L, R)} DotDims<{dims(R)}> for {dims(L)} {{\n"
-                       "    type Output<T: Scalar> = T;\n"
-                       "    fn dot_into<T: Scalar>(_: &[T], _: &[T], _: &mut T) {\n"
-                       "        unreachable!(\"`Dot` requires `DotRule`, which has no impl for these ranks\")\n    }\n}\n\n")
+            rule = f"{name}<{args}>" if args else name
+            out.append(f"no_dot!({rule}, {dims(L)}, {dims(R)}; {args});\n\n")
     return "".join(out)
 
 
@@ -235,7 +229,8 @@ def permute():
 
 
 files = {
-    "src/constraint/generated.rs": broadcast() + index() + samples_and_labels(),
+    "src/constraint/broadcast_rules.rs": broadcast(),
+    "src/constraint/rank_rules.rs": HEADER + index() + samples_and_labels(),
     "src/tensor/axis_rules.rs": axes(),
     "src/tensor/dot_rules.rs": dot(),
     "src/tensor/permute_impls.rs": permute(),

@@ -113,7 +113,8 @@ impl ScalarOperand<i64, i32> for ShapeCheck {
     }
 }
 
-include!("generated.rs");
+include!("broadcast_rules.rs");
+include!("rank_rules.rs");
 
 /// `M x K` times `K2 x N` is defined only when `K == K2`.
 #[diagnostic::on_unimplemented(

@@ -112,6 +112,21 @@ impl<const M: usize, const K: usize, const K2: usize, const N: usize> DotDims<Di
     }
 }
 
+/// A pair of ranks `dot` does not take (its rule has no impl but for dims no program
+/// has), with a placeholder product: the output type can always be named, so the rule's
+/// message is what an error reports.
+macro_rules! no_dot {
+    ($rule:path, $lhs:ty, $rhs:ty; $($d:ident),*) => {
+        impl<$(const $d: usize),*> DotRule<$rhs> for $lhs where ShapeCheck: $rule {}
+        impl<$(const $d: usize),*> DotDims<$rhs> for $lhs {
+            type Output<T: Scalar> = T;
+            fn dot_into<T: Scalar>(_: &[T], _: &[T], _: &mut T) {
+                unreachable!("`Dot` requires `DotRule`, which has no impl for these ranks")
+            }
+        }
+    };
+}
+
 include!("dot_rules.rs");
 
 impl<S: Shape> Tensor<S> {

@@ -9,17 +9,7 @@
 #[doc(hidden)]
 pub trait DotRanks01<const R0: usize> {}
 impl DotRanks01<{usize::MAX}> for ShapeCheck {}
-impl<const R0: usize> DotRule<Dims1<R0>> for Dims0
-where
-    ShapeCheck: DotRanks01<R0>,
-{
-}
-impl<const R0: usize> DotDims<Dims1<R0>> for Dims0 {
-    type Output<T: Scalar> = T;
-    fn dot_into<T: Scalar>(_: &[T], _: &[T], _: &mut T) {
-        unreachable!("`Dot` requires `DotRule`, which has no impl for these ranks")
-    }
-}
+no_dot!(DotRanks01<R0>, Dims0, Dims1<R0>; R0);
 
 /// `dot` is not defined between ranks 0 and 2.
 #[diagnostic::on_unimplemented(
@@ -30,17 +20,7 @@ impl<const R0: usize> DotDims<Dims1<R0>> for Dims0 {
 #[doc(hidden)]
 pub trait DotRanks02<const R0: usize, const R1: usize> {}
 impl DotRanks02<{usize::MAX}, {usize::MAX}> for ShapeCheck {}
-impl<const R0: usize, const R1: usize> DotRule<Dims2<R0, R1>> for Dims0
-where
-    ShapeCheck: DotRanks02<R0, R1>,
-{
-}
-impl<const R0: usize, const R1: usize> DotDims<Dims2<R0, R1>> for Dims0 {
-    type Output<T: Scalar> = T;
-    fn dot_into<T: Scalar>(_: &[T], _: &[T], _: &mut T) {
-        unreachable!("`Dot` requires `DotRule`, which has no impl for these ranks")
-    }
-}
+no_dot!(DotRanks02<R0, R1>, Dims0, Dims2<R0, R1>; R0, R1);
 
 /// `dot` is not defined between ranks 0 and 3.
 #[diagnostic::on_unimplemented(
@@ -51,17 +31,7 @@ impl<const R0: usize, const R1: usize> DotDims<Dims2<R0, R1>> for Dims0 {
 #[doc(hidden)]
 pub trait DotRanks03<const R0: usize, const R1: usize, const R2: usize> {}
 impl DotRanks03<{usize::MAX}, {usize::MAX}, {usize::MAX}> for ShapeCheck {}
-impl<const R0: usize, const R1: usize, const R2: usize> DotRule<Dims3<R0, R1, R2>> for Dims0
-where
-    ShapeCheck: DotRanks03<R0, R1, R2>,
-{
-}
-impl<const R0: usize, const R1: usize, const R2: usize> DotDims<Dims3<R0, R1, R2>> for Dims0 {
-    type Output<T: Scalar> = T;
-    fn dot_into<T: Scalar>(_: &[T], _: &[T], _: &mut T) {
-        unreachable!("`Dot` requires `DotRule`, which has no impl for these ranks")
-    }
-}
+no_dot!(DotRanks03<R0, R1, R2>, Dims0, Dims3<R0, R1, R2>; R0, R1, R2);
 
 /// `dot` is not defined between ranks 0 and 4.
 #[diagnostic::on_unimplemented(
@@ -72,17 +42,7 @@ impl<const R0: usize, const R1: usize, const R2: usize> DotDims<Dims3<R0, R1, R2
 #[doc(hidden)]
 pub trait DotRanks04<const R0: usize, const R1: usize, const R2: usize, const R3: usize> {}
 impl DotRanks04<{usize::MAX}, {usize::MAX}, {usize::MAX}, {usize::MAX}> for ShapeCheck {}
-impl<const R0: usize, const R1: usize, const R2: usize, const R3: usize> DotRule<Dims4<R0, R1, R2, R3>> for Dims0
-where
-    ShapeCheck: DotRanks04<R0, R1, R2, R3>,
-{
-}
-impl<const R0: usize, const R1: usize, const R2: usize, const R3: usize> DotDims<Dims4<R0, R1, R2, R3>> for Dims0 {
-    type Output<T: Scalar> = T;
-    fn dot_into<T: Scalar>(_: &[T], _: &[T], _: &mut T) {
-        unreachable!("`Dot` requires `DotRule`, which has no impl for these ranks")
-    }
-}
+no_dot!(DotRanks04<R0, R1, R2, R3>, Dims0, Dims4<R0, R1, R2, R3>; R0, R1, R2, R3);
 
 /// `dot` is not defined between ranks 0 and 5.
 #[diagnostic::on_unimplemented(
@@ -93,17 +53,7 @@ impl<const R0: usize, const R1: usize, const R2: usize, const R3: usize> DotDims
 #[doc(hidden)]
 pub trait DotRanks05<const R0: usize, const R1: usize, const R2: usize, const R3: usize, const R4: usize> {}
 impl DotRanks05<{usize::MAX}, {usize::MAX}, {usize::MAX}, {usize::MAX}, {usize::MAX}> for ShapeCheck {}
-impl<const R0: usize, const R1: usize, const R2: usize, const R3: usize, const R4: usize> DotRule<Dims5<R0, R1, R2, R3, R4>> for Dims0
-where
-    ShapeCheck: DotRanks05<R0, R1, R2, R3, R4>,
-{
-}
-impl<const R0: usize, const R1: usize, const R2: usize, const R3: usize, const R4: usize> DotDims<Dims5<R0, R1, R2, R3, R4>> for Dims0 {
-    type Output<T: Scalar> = T;
-    fn dot_into<T: Scalar>(_: &[T], _: &[T], _: &mut T) {
-        unreachable!("`Dot` requires `DotRule`, which has no impl for these ranks")
-    }
-}
+no_dot!(DotRanks05<R0, R1, R2, R3, R4>, Dims0, Dims5<R0, R1, R2, R3, R4>; R0, R1, R2, R3, R4);
 
 /// `dot` is not defined between ranks 1 and 0.
 #[diagnostic::on_unimplemented(
@@ -113,17 +63,7 @@ impl<const R0: usize, const R1: usize, const R2: usize, const R3: usize, const R
 )]
 #[doc(hidden)]
 pub trait DotRanks10<const L0: usize> {}
-impl<const L0: usize> DotRule<Dims0> for Dims1<L0>
-where
-    ShapeCheck: DotRanks10<L0>,
-{
-}
-impl<const L0: usize> DotDims<Dims0> for Dims1<L0> {
-    type Output<T: Scalar> = T;
-    fn dot_into<T: Scalar>(_: &[T], _: &[T], _: &mut T) {
-        unreachable!("`Dot` requires `DotRule`, which has no impl for these ranks")
-    }
-}
+no_dot!(DotRanks10<L0>, Dims1<L0>, Dims0; L0);
 
 /// `dot` is not defined between ranks 1 and 3.
 #[diagnostic::on_unimplemented(
@@ -134,17 +74,7 @@ impl<const L0: usize> DotDims<Dims0> for Dims1<L0> {
 #[doc(hidden)]
 pub trait DotRanks13<const L0: usize, const R0: usize, const R1: usize, const R2: usize> {}
 impl<const L0: usize> DotRanks13<L0, {usize::MAX}, {usize::MAX}, {usize::MAX}> for ShapeCheck {}
-impl<const L0: usize, const R0: usize, const R1: usize, const R2: usize> DotRule<Dims3<R0, R1, R2>> for Dims1<L0>
-where
-    ShapeCheck: DotRanks13<L0, R0, R1, R2>,
-{
-}
-impl<const L0: usize, const R0: usize, const R1: usize, const R2: usize> DotDims<Dims3<R0, R1, R2>> for Dims1<L0> {
-    type Output<T: Scalar> = T;
-    fn dot_into<T: Scalar>(_: &[T], _: &[T], _: &mut T) {
-        unreachable!("`Dot` requires `DotRule`, which has no impl for these ranks")
-    }
-}
+no_dot!(DotRanks13<L0, R0, R1, R2>, Dims1<L0>, Dims3<R0, R1, R2>; L0, R0, R1, R2);
 
 /// `dot` is not defined between ranks 1 and 4.
 #[diagnostic::on_unimplemented(
@@ -155,17 +85,7 @@ impl<const L0: usize, const R0: usize, const R1: usize, const R2: usize> DotDims
 #[doc(hidden)]
 pub trait DotRanks14<const L0: usize, const R0: usize, const R1: usize, const R2: usize, const R3: usize> {}
 impl<const L0: usize> DotRanks14<L0, {usize::MAX}, {usize::MAX}, {usize::MAX}, {usize::MAX}> for ShapeCheck {}
-impl<const L0: usize, const R0: usize, const R1: usize, const R2: usize, const R3: usize> DotRule<Dims4<R0, R1, R2, R3>> for Dims1<L0>
-where
-    ShapeCheck: DotRanks14<L0, R0, R1, R2, R3>,
-{
-}
-impl<const L0: usize, const R0: usize, const R1: usize, const R2: usize, const R3: usize> DotDims<Dims4<R0, R1, R2, R3>> for Dims1<L0> {
-    type Output<T: Scalar> = T;
-    fn dot_into<T: Scalar>(_: &[T], _: &[T], _: &mut T) {
-        unreachable!("`Dot` requires `DotRule`, which has no impl for these ranks")
-    }
-}
+no_dot!(DotRanks14<L0, R0, R1, R2, R3>, Dims1<L0>, Dims4<R0, R1, R2, R3>; L0, R0, R1, R2, R3);
 
 /// `dot` is not defined between ranks 1 and 5.
 #[diagnostic::on_unimplemented(
@@ -176,17 +96,7 @@ impl<const L0: usize, const R0: usize, const R1: usize, const R2: usize, const R
 #[doc(hidden)]
 pub trait DotRanks15<const L0: usize, const R0: usize, const R1: usize, const R2: usize, const R3: usize, const R4: usize> {}
 impl<const L0: usize> DotRanks15<L0, {usize::MAX}, {usize::MAX}, {usize::MAX}, {usize::MAX}, {usize::MAX}> for ShapeCheck {}
-impl<const L0: usize, const R0: usize, const R1: usize, const R2: usize, const R3: usize, const R4: usize> DotRule<Dims5<R0, R1, R2, R3, R4>> for Dims1<L0>
-where
-    ShapeCheck: DotRanks15<L0, R0, R1, R2, R3, R4>,
-{
-}
-impl<const L0: usize, const R0: usize, const R1: usize, const R2: usize, const R3: usize, const R4: usize> DotDims<Dims5<R0, R1, R2, R3, R4>> for Dims1<L0> {
-    type Output<T: Scalar> = T;
-    fn dot_into<T: Scalar>(_: &[T], _: &[T], _: &mut T) {
-        unreachable!("`Dot` requires `DotRule`, which has no impl for these ranks")
-    }
-}
+no_dot!(DotRanks15<L0, R0, R1, R2, R3, R4>, Dims1<L0>, Dims5<R0, R1, R2, R3, R4>; L0, R0, R1, R2, R3, R4);
 
 /// `dot` is not defined between ranks 2 and 0.
 #[diagnostic::on_unimplemented(
@@ -196,17 +106,7 @@ impl<const L0: usize, const R0: usize, const R1: usize, const R2: usize, const R
 )]
 #[doc(hidden)]
 pub trait DotRanks20<const L0: usize, const L1: usize> {}
-impl<const L0: usize, const L1: usize> DotRule<Dims0> for Dims2<L0, L1>
-where
-    ShapeCheck: DotRanks20<L0, L1>,
-{
-}
-impl<const L0: usize, const L1: usize> DotDims<Dims0> for Dims2<L0, L1> {
-    type Output<T: Scalar> = T;
-    fn dot_into<T: Scalar>(_: &[T], _: &[T], _: &mut T) {
-        unreachable!("`Dot` requires `DotRule`, which has no impl for these ranks")
-    }
-}
+no_dot!(DotRanks20<L0, L1>, Dims2<L0, L1>, Dims0; L0, L1);
 
 /// `dot` is not defined between ranks 2 and 3.
 #[diagnostic::on_unimplemented(
@@ -217,17 +117,7 @@ impl<const L0: usize, const L1: usize> DotDims<Dims0> for Dims2<L0, L1> {
 #[doc(hidden)]
 pub trait DotRanks23<const L0: usize, const L1: usize, const R0: usize, const R1: usize, const R2: usize> {}
 impl<const L0: usize, const L1: usize> DotRanks23<L0, L1, {usize::MAX}, {usize::MAX}, {usize::MAX}> for ShapeCheck {}
-impl<const L0: usize, const L1: usize, const R0: usize, const R1: usize, const R2: usize> DotRule<Dims3<R0, R1, R2>> for Dims2<L0, L1>
-where
-    ShapeCheck: DotRanks23<L0, L1, R0, R1, R2>,
-{
-}
-impl<const L0: usize, const L1: usize, const R0: usize, const R1: usize, const R2: usize> DotDims<Dims3<R0, R1, R2>> for Dims2<L0, L1> {
-    type Output<T: Scalar> = T;
-    fn dot_into<T: Scalar>(_: &[T], _: &[T], _: &mut T) {
-        unreachable!("`Dot` requires `DotRule`, which has no impl for these ranks")
-    }
-}
+no_dot!(DotRanks23<L0, L1, R0, R1, R2>, Dims2<L0, L1>, Dims3<R0, R1, R2>; L0, L1, R0, R1, R2);
 
 /// `dot` is not defined between ranks 2 and 4.
 #[diagnostic::on_unimplemented(
@@ -238,17 +128,7 @@ impl<const L0: usize, const L1: usize, const R0: usize, const R1: usize, const R
 #[doc(hidden)]
 pub trait DotRanks24<const L0: usize, const L1: usize, const R0: usize, const R1: usize, const R2: usize, const R3: usize> {}
 impl<const L0: usize, const L1: usize> DotRanks24<L0, L1, {usize::MAX}, {usize::MAX}, {usize::MAX}, {usize::MAX}> for ShapeCheck {}
-impl<const L0: usize, const L1: usize, const R0: usize, const R1: usize, const R2: usize, const R3: usize> DotRule<Dims4<R0, R1, R2, R3>> for Dims2<L0, L1>
-where
-    ShapeCheck: DotRanks24<L0, L1, R0, R1, R2, R3>,
-{
-}
-impl<const L0: usize, const L1: usize, const R0: usize, const R1: usize, const R2: usize, const R3: usize> DotDims<Dims4<R0, R1, R2, R3>> for Dims2<L0, L1> {
-    type Output<T: Scalar> = T;
-    fn dot_into<T: Scalar>(_: &[T], _: &[T], _: &mut T) {
-        unreachable!("`Dot` requires `DotRule`, which has no impl for these ranks")
-    }
-}
+no_dot!(DotRanks24<L0, L1, R0, R1, R2, R3>, Dims2<L0, L1>, Dims4<R0, R1, R2, R3>; L0, L1, R0, R1, R2, R3);
 
 /// `dot` is not defined between ranks 2 and 5.
 #[diagnostic::on_unimplemented(
@@ -259,17 +139,7 @@ impl<const L0: usize, const L1: usize, const R0: usize, const R1: usize, const R
 #[doc(hidden)]
 pub trait DotRanks25<const L0: usize, const L1: usize, const R0: usize, const R1: usize, const R2: usize, const R3: usize, const R4: usize> {}
 impl<const L0: usize, const L1: usize> DotRanks25<L0, L1, {usize::MAX}, {usize::MAX}, {usize::MAX}, {usize::MAX}, {usize::MAX}> for ShapeCheck {}
-impl<const L0: usize, const L1: usize, const R0: usize, const R1: usize, const R2: usize, const R3: usize, const R4: usize> DotRule<Dims5<R0, R1, R2, R3, R4>> for Dims2<L0, L1>
-where
-    ShapeCheck: DotRanks25<L0, L1, R0, R1, R2, R3, R4>,
-{
-}
-impl<const L0: usize, const L1: usize, const R0: usize, const R1: usize, const R2: usize, const R3: usize, const R4: usize> DotDims<Dims5<R0, R1, R2, R3, R4>> for Dims2<L0, L1> {
-    type Output<T: Scalar> = T;
-    fn dot_into<T: Scalar>(_: &[T], _: &[T], _: &mut T) {
-        unreachable!("`Dot` requires `DotRule`, which has no impl for these ranks")
-    }
-}
+no_dot!(DotRanks25<L0, L1, R0, R1, R2, R3, R4>, Dims2<L0, L1>, Dims5<R0, R1, R2, R3, R4>; L0, L1, R0, R1, R2, R3, R4);
 
 /// `dot` is not defined between ranks 3 and 0.
 #[diagnostic::on_unimplemented(
@@ -279,17 +149,7 @@ impl<const L0: usize, const L1: usize, const R0: usize, const R1: usize, const R
 )]
 #[doc(hidden)]
 pub trait DotRanks30<const L0: usize, const L1: usize, const L2: usize> {}
-impl<const L0: usize, const L1: usize, const L2: usize> DotRule<Dims0> for Dims3<L0, L1, L2>
-where
-    ShapeCheck: DotRanks30<L0, L1, L2>,
-{
-}
-impl<const L0: usize, const L1: usize, const L2: usize> DotDims<Dims0> for Dims3<L0, L1, L2> {
-    type Output<T: Scalar> = T;
-    fn dot_into<T: Scalar>(_: &[T], _: &[T], _: &mut T) {
-        unreachable!("`Dot` requires `DotRule`, which has no impl for these ranks")
-    }
-}
+no_dot!(DotRanks30<L0, L1, L2>, Dims3<L0, L1, L2>, Dims0; L0, L1, L2);
 
 /// `dot` is not defined between ranks 3 and 1.
 #[diagnostic::on_unimplemented(
@@ -300,17 +160,7 @@ impl<const L0: usize, const L1: usize, const L2: usize> DotDims<Dims0> for Dims3
 #[doc(hidden)]
 pub trait DotRanks31<const L0: usize, const L1: usize, const L2: usize, const R0: usize> {}
 impl<const L0: usize, const L1: usize, const L2: usize> DotRanks31<L0, L1, L2, {usize::MAX}> for ShapeCheck {}
-impl<const L0: usize, const L1: usize, const L2: usize, const R0: usize> DotRule<Dims1<R0>> for Dims3<L0, L1, L2>
-where
-    ShapeCheck: DotRanks31<L0, L1, L2, R0>,
-{
-}
-impl<const L0: usize, const L1: usize, const L2: usize, const R0: usize> DotDims<Dims1<R0>> for Dims3<L0, L1, L2> {
-    type Output<T: Scalar> = T;
-    fn dot_into<T: Scalar>(_: &[T], _: &[T], _: &mut T) {
-        unreachable!("`Dot` requires `DotRule`, which has no impl for these ranks")
-    }
-}
+no_dot!(DotRanks31<L0, L1, L2, R0>, Dims3<L0, L1, L2>, Dims1<R0>; L0, L1, L2, R0);
 
 /// `dot` is not defined between ranks 3 and 2.
 #[diagnostic::on_unimplemented(
@@ -321,17 +171,7 @@ impl<const L0: usize, const L1: usize, const L2: usize, const R0: usize> DotDims
 #[doc(hidden)]
 pub trait DotRanks32<const L0: usize, const L1: usize, const L2: usize, const R0: usize, const R1: usize> {}
 impl<const L0: usize, const L1: usize, const L2: usize> DotRanks32<L0, L1, L2, {usize::MAX}, {usize::MAX}> for ShapeCheck {}
-impl<const L0: usize, const L1: usize, const L2: usize, const R0: usize, const R1: usize> DotRule<Dims2<R0, R1>> for Dims3<L0, L1, L2>
-where
-    ShapeCheck: DotRanks32<L0, L1, L2, R0, R1>,
-{
-}
-impl<const L0: usize, const L1: usize, const L2: usize, const R0: usize, const R1: usize> DotDims<Dims2<R0, R1>> for Dims3<L0, L1, L2> {
-    type Output<T: Scalar> = T;
-    fn dot_into<T: Scalar>(_: &[T], _: &[T], _: &mut T) {
-        unreachable!("`Dot` requires `DotRule`, which has no impl for these ranks")
-    }
-}
+no_dot!(DotRanks32<L0, L1, L2, R0, R1>, Dims3<L0, L1, L2>, Dims2<R0, R1>; L0, L1, L2, R0, R1);
 
 /// `dot` is not defined between ranks 3 and 3.
 #[diagnostic::on_unimplemented(
@@ -342,17 +182,7 @@ impl<const L0: usize, const L1: usize, const L2: usize, const R0: usize, const R
 #[doc(hidden)]
 pub trait DotRanks33<const L0: usize, const L1: usize, const L2: usize, const R0: usize, const R1: usize, const R2: usize> {}
 impl<const L0: usize, const L1: usize, const L2: usize> DotRanks33<L0, L1, L2, {usize::MAX}, {usize::MAX}, {usize::MAX}> for ShapeCheck {}
-impl<const L0: usize, const L1: usize, const L2: usize, const R0: usize, const R1: usize, const R2: usize> DotRule<Dims3<R0, R1, R2>> for Dims3<L0, L1, L2>
-where
-    ShapeCheck: DotRanks33<L0, L1, L2, R0, R1, R2>,
-{
-}
-impl<const L0: usize, const L1: usize, const L2: usize, const R0: usize, const R1: usize, const R2: usize> DotDims<Dims3<R0, R1, R2>> for Dims3<L0, L1, L2> {
-    type Output<T: Scalar> = T;
-    fn dot_into<T: Scalar>(_: &[T], _: &[T], _: &mut T) {
-        unreachable!("`Dot` requires `DotRule`, which has no impl for these ranks")
-    }
-}
+no_dot!(DotRanks33<L0, L1, L2, R0, R1, R2>, Dims3<L0, L1, L2>, Dims3<R0, R1, R2>; L0, L1, L2, R0, R1, R2);
 
 /// `dot` is not defined between ranks 3 and 4.
 #[diagnostic::on_unimplemented(
@@ -363,17 +193,7 @@ impl<const L0: usize, const L1: usize, const L2: usize, const R0: usize, const R
 #[doc(hidden)]
 pub trait DotRanks34<const L0: usize, const L1: usize, const L2: usize, const R0: usize, const R1: usize, const R2: usize, const R3: usize> {}
 impl<const L0: usize, const L1: usize, const L2: usize> DotRanks34<L0, L1, L2, {usize::MAX}, {usize::MAX}, {usize::MAX}, {usize::MAX}> for ShapeCheck {}
-impl<const L0: usize, const L1: usize, const L2: usize, const R0: usize, const R1: usize, const R2: usize, const R3: usize> DotRule<Dims4<R0, R1, R2, R3>> for Dims3<L0, L1, L2>
-where
-    ShapeCheck: DotRanks34<L0, L1, L2, R0, R1, R2, R3>,
-{
-}
-impl<const L0: usize, const L1: usize, const L2: usize, const R0: usize, const R1: usize, const R2: usize, const R3: usize> DotDims<Dims4<R0, R1, R2, R3>> for Dims3<L0, L1, L2> {
-    type Output<T: Scalar> = T;
-    fn dot_into<T: Scalar>(_: &[T], _: &[T], _: &mut T) {
-        unreachable!("`Dot` requires `DotRule`, which has no impl for these ranks")
-    }
-}
+no_dot!(DotRanks34<L0, L1, L2, R0, R1, R2, R3>, Dims3<L0, L1, L2>, Dims4<R0, R1, R2, R3>; L0, L1, L2, R0, R1, R2, R3);
 
 /// `dot` is not defined between ranks 3 and 5.
 #[diagnostic::on_unimplemented(
@@ -384,17 +204,7 @@ impl<const L0: usize, const L1: usize, const L2: usize, const R0: usize, const R
 #[doc(hidden)]
 pub trait DotRanks35<const L0: usize, const L1: usize, const L2: usize, const R0: usize, const R1: usize, const R2: usize, const R3: usize, const R4: usize> {}
 impl<const L0: usize, const L1: usize, const L2: usize> DotRanks35<L0, L1, L2, {usize::MAX}, {usize::MAX}, {usize::MAX}, {usize::MAX}, {usize::MAX}> for ShapeCheck {}
-impl<const L0: usize, const L1: usize, const L2: usize, const R0: usize, const R1: usize, const R2: usize, const R3: usize, const R4: usize> DotRule<Dims5<R0, R1, R2, R3, R4>> for Dims3<L0, L1, L2>
-where
-    ShapeCheck: DotRanks35<L0, L1, L2, R0, R1, R2, R3, R4>,
-{
-}
-impl<const L0: usize, const L1: usize, const L2: usize, const R0: usize, const R1: usize, const R2: usize, const R3: usize, const R4: usize> DotDims<Dims5<R0, R1, R2, R3, R4>> for Dims3<L0, L1, L2> {
-    type Output<T: Scalar> = T;
-    fn dot_into<T: Scalar>(_: &[T], _: &[T], _: &mut T) {
-        unreachable!("`Dot` requires `DotRule`, which has no impl for these ranks")
-    }
-}
+no_dot!(DotRanks35<L0, L1, L2, R0, R1, R2, R3, R4>, Dims3<L0, L1, L2>, Dims5<R0, R1, R2, R3, R4>; L0, L1, L2, R0, R1, R2, R3, R4);
 
 /// `dot` is not defined between ranks 4 and 0.
 #[diagnostic::on_unimplemented(
@@ -404,17 +214,7 @@ impl<const L0: usize, const L1: usize, const L2: usize, const R0: usize, const R
 )]
 #[doc(hidden)]
 pub trait DotRanks40<const L0: usize, const L1: usize, const L2: usize, const L3: usize> {}
-impl<const L0: usize, const L1: usize, const L2: usize, const L3: usize> DotRule<Dims0> for Dims4<L0, L1, L2, L3>
-where
-    ShapeCheck: DotRanks40<L0, L1, L2, L3>,
-{
-}
-impl<const L0: usize, const L1: usize, const L2: usize, const L3: usize> DotDims<Dims0> for Dims4<L0, L1, L2, L3> {
-    type Output<T: Scalar> = T;
-    fn dot_into<T: Scalar>(_: &[T], _: &[T], _: &mut T) {
-        unreachable!("`Dot` requires `DotRule`, which has no impl for these ranks")
-    }
-}
+no_dot!(DotRanks40<L0, L1, L2, L3>, Dims4<L0, L1, L2, L3>, Dims0; L0, L1, L2, L3);
 
 /// `dot` is not defined between ranks 4 and 1.
 #[diagnostic::on_unimplemented(
@@ -425,17 +225,7 @@ impl<const L0: usize, const L1: usize, const L2: usize, const L3: usize> DotDims
 #[doc(hidden)]
 pub trait DotRanks41<const L0: usize, const L1: usize, const L2: usize, const L3: usize, const R0: usize> {}
 impl<const L0: usize, const L1: usize, const L2: usize, const L3: usize> DotRanks41<L0, L1, L2, L3, {usize::MAX}> for ShapeCheck {}
-impl<const L0: usize, const L1: usize, const L2: usize, const L3: usize, const R0: usize> DotRule<Dims1<R0>> for Dims4<L0, L1, L2, L3>
-where
-    ShapeCheck: DotRanks41<L0, L1, L2, L3, R0>,
-{
-}
-impl<const L0: usize, const L1: usize, const L2: usize, const L3: usize, const R0: usize> DotDims<Dims1<R0>> for Dims4<L0, L1, L2, L3> {
-    type Output<T: Scalar> = T;
-    fn dot_into<T: Scalar>(_: &[T], _: &[T], _: &mut T) {
-        unreachable!("`Dot` requires `DotRule`, which has no impl for these ranks")
-    }
-}
+no_dot!(DotRanks41<L0, L1, L2, L3, R0>, Dims4<L0, L1, L2, L3>, Dims1<R0>; L0, L1, L2, L3, R0);
 
 /// `dot` is not defined between ranks 4 and 2.
 #[diagnostic::on_unimplemented(
@@ -446,17 +236,7 @@ impl<const L0: usize, const L1: usize, const L2: usize, const L3: usize, const R
 #[doc(hidden)]
 pub trait DotRanks42<const L0: usize, const L1: usize, const L2: usize, const L3: usize, const R0: usize, const R1: usize> {}
 impl<const L0: usize, const L1: usize, const L2: usize, const L3: usize> DotRanks42<L0, L1, L2, L3, {usize::MAX}, {usize::MAX}> for ShapeCheck {}
-impl<const L0: usize, const L1: usize, const L2: usize, const L3: usize, const R0: usize, const R1: usize> DotRule<Dims2<R0, R1>> for Dims4<L0, L1, L2, L3>
-where
-    ShapeCheck: DotRanks42<L0, L1, L2, L3, R0, R1>,
-{
-}
-impl<const L0: usize, const L1: usize, const L2: usize, const L3: usize, const R0: usize, const R1: usize> DotDims<Dims2<R0, R1>> for Dims4<L0, L1, L2, L3> {
-    type Output<T: Scalar> = T;
-    fn dot_into<T: Scalar>(_: &[T], _: &[T], _: &mut T) {
-        unreachable!("`Dot` requires `DotRule`, which has no impl for these ranks")
-    }
-}
+no_dot!(DotRanks42<L0, L1, L2, L3, R0, R1>, Dims4<L0, L1, L2, L3>, Dims2<R0, R1>; L0, L1, L2, L3, R0, R1);
 
 /// `dot` is not defined between ranks 4 and 3.
 #[diagnostic::on_unimplemented(
@@ -467,17 +247,7 @@ impl<const L0: usize, const L1: usize, const L2: usize, const L3: usize, const R
 #[doc(hidden)]
 pub trait DotRanks43<const L0: usize, const L1: usize, const L2: usize, const L3: usize, const R0: usize, const R1: usize, const R2: usize> {}
 impl<const L0: usize, const L1: usize, const L2: usize, const L3: usize> DotRanks43<L0, L1, L2, L3, {usize::MAX}, {usize::MAX}, {usize::MAX}> for ShapeCheck {}
-impl<const L0: usize, const L1: usize, const L2: usize, const L3: usize, const R0: usize, const R1: usize, const R2: usize> DotRule<Dims3<R0, R1, R2>> for Dims4<L0, L1, L2, L3>
-where
-    ShapeCheck: DotRanks43<L0, L1, L2, L3, R0, R1, R2>,
-{
-}
-impl<const L0: usize, const L1: usize, const L2: usize, const L3: usize, const R0: usize, const R1: usize, const R2: usize> DotDims<Dims3<R0, R1, R2>> for Dims4<L0, L1, L2, L3> {
-    type Output<T: Scalar> = T;
-    fn dot_into<T: Scalar>(_: &[T], _: &[T], _: &mut T) {
-        unreachable!("`Dot` requires `DotRule`, which has no impl for these ranks")
-    }
-}
+no_dot!(DotRanks43<L0, L1, L2, L3, R0, R1, R2>, Dims4<L0, L1, L2, L3>, Dims3<R0, R1, R2>; L0, L1, L2, L3, R0, R1, R2);
 
 /// `dot` is not defined between ranks 4 and 4.
 #[diagnostic::on_unimplemented(
@@ -488,17 +258,7 @@ impl<const L0: usize, const L1: usize, const L2: usize, const L3: usize, const R
 #[doc(hidden)]
 pub trait DotRanks44<const L0: usize, const L1: usize, const L2: usize, const L3: usize, const R0: usize, const R1: usize, const R2: usize, const R3: usize> {}
 impl<const L0: usize, const L1: usize, const L2: usize, const L3: usize> DotRanks44<L0, L1, L2, L3, {usize::MAX}, {usize::MAX}, {usize::MAX}, {usize::MAX}> for ShapeCheck {}
-impl<const L0: usize, const L1: usize, const L2: usize, const L3: usize, const R0: usize, const R1: usize, const R2: usize, const R3: usize> DotRule<Dims4<R0, R1, R2, R3>> for Dims4<L0, L1, L2, L3>
-where
-    ShapeCheck: DotRanks44<L0, L1, L2, L3, R0, R1, R2, R3>,
-{
-}
-impl<const L0: usize, const L1: usize, const L2: usize, const L3: usize, const R0: usize, const R1: usize, const R2: usize, const R3: usize> DotDims<Dims4<R0, R1, R2, R3>> for Dims4<L0, L1, L2, L3> {
-    type Output<T: Scalar> = T;
-    fn dot_into<T: Scalar>(_: &[T], _: &[T], _: &mut T) {
-        unreachable!("`Dot` requires `DotRule`, which has no impl for these ranks")
-    }
-}
+no_dot!(DotRanks44<L0, L1, L2, L3, R0, R1, R2, R3>, Dims4<L0, L1, L2, L3>, Dims4<R0, R1, R2, R3>; L0, L1, L2, L3, R0, R1, R2, R3);
 
 /// `dot` is not defined between ranks 4 and 5.
 #[diagnostic::on_unimplemented(
@@ -509,17 +269,7 @@ impl<const L0: usize, const L1: usize, const L2: usize, const L3: usize, const R
 #[doc(hidden)]
 pub trait DotRanks45<const L0: usize, const L1: usize, const L2: usize, const L3: usize, const R0: usize, const R1: usize, const R2: usize, const R3: usize, const R4: usize> {}
 impl<const L0: usize, const L1: usize, const L2: usize, const L3: usize> DotRanks45<L0, L1, L2, L3, {usize::MAX}, {usize::MAX}, {usize::MAX}, {usize::MAX}, {usize::MAX}> for ShapeCheck {}
-impl<const L0: usize, const L1: usize, const L2: usize, const L3: usize, const R0: usize, const R1: usize, const R2: usize, const R3: usize, const R4: usize> DotRule<Dims5<R0, R1, R2, R3, R4>> for Dims4<L0, L1, L2, L3>
-where
-    ShapeCheck: DotRanks45<L0, L1, L2, L3, R0, R1, R2, R3, R4>,
-{
-}
-impl<const L0: usize, const L1: usize, const L2: usize, const L3: usize, const R0: usize, const R1: usize, const R2: usize, const R3: usize, const R4: usize> DotDims<Dims5<R0, R1, R2, R3, R4>> for Dims4<L0, L1, L2, L3> {
-    type Output<T: Scalar> = T;
-    fn dot_into<T: Scalar>(_: &[T], _: &[T], _: &mut T) {
-        unreachable!("`Dot` requires `DotRule`, which has no impl for these ranks")
-    }
-}
+no_dot!(DotRanks45<L0, L1, L2, L3, R0, R1, R2, R3, R4>, Dims4<L0, L1, L2, L3>, Dims5<R0, R1, R2, R3, R4>; L0, L1, L2, L3, R0, R1, R2, R3, R4);
 
 /// `dot` is not defined between ranks 5 and 0.
 #[diagnostic::on_unimplemented(
@@ -529,17 +279,7 @@ impl<const L0: usize, const L1: usize, const L2: usize, const L3: usize, const R
 )]
 #[doc(hidden)]
 pub trait DotRanks50<const L0: usize, const L1: usize, const L2: usize, const L3: usize, const L4: usize> {}
-impl<const L0: usize, const L1: usize, const L2: usize, const L3: usize, const L4: usize> DotRule<Dims0> for Dims5<L0, L1, L2, L3, L4>
-where
-    ShapeCheck: DotRanks50<L0, L1, L2, L3, L4>,
-{
-}
-impl<const L0: usize, const L1: usize, const L2: usize, const L3: usize, const L4: usize> DotDims<Dims0> for Dims5<L0, L1, L2, L3, L4> {
-    type Output<T: Scalar> = T;
-    fn dot_into<T: Scalar>(_: &[T], _: &[T], _: &mut T) {
-        unreachable!("`Dot` requires `DotRule`, which has no impl for these ranks")
-    }
-}
+no_dot!(DotRanks50<L0, L1, L2, L3, L4>, Dims5<L0, L1, L2, L3, L4>, Dims0; L0, L1, L2, L3, L4);
 
 /// `dot` is not defined between ranks 5 and 1.
 #[diagnostic::on_unimplemented(
@@ -550,17 +290,7 @@ impl<const L0: usize, const L1: usize, const L2: usize, const L3: usize, const L
 #[doc(hidden)]
 pub trait DotRanks51<const L0: usize, const L1: usize, const L2: usize, const L3: usize, const L4: usize, const R0: usize> {}
 impl<const L0: usize, const L1: usize, const L2: usize, const L3: usize, const L4: usize> DotRanks51<L0, L1, L2, L3, L4, {usize::MAX}> for ShapeCheck {}
-impl<const L0: usize, const L1: usize, const L2: usize, const L3: usize, const L4: usize, const R0: usize> DotRule<Dims1<R0>> for Dims5<L0, L1, L2, L3, L4>
-where
-    ShapeCheck: DotRanks51<L0, L1, L2, L3, L4, R0>,
-{
-}
-impl<const L0: usize, const L1: usize, const L2: usize, const L3: usize, const L4: usize, const R0: usize> DotDims<Dims1<R0>> for Dims5<L0, L1, L2, L3, L4> {
-    type Output<T: Scalar> = T;
-    fn dot_into<T: Scalar>(_: &[T], _: &[T], _: &mut T) {
-        unreachable!("`Dot` requires `DotRule`, which has no impl for these ranks")
-    }
-}
+no_dot!(DotRanks51<L0, L1, L2, L3, L4, R0>, Dims5<L0, L1, L2, L3, L4>, Dims1<R0>; L0, L1, L2, L3, L4, R0);
 
 /// `dot` is not defined between ranks 5 and 2.
 #[diagnostic::on_unimplemented(
@@ -571,17 +301,7 @@ impl<const L0: usize, const L1: usize, const L2: usize, const L3: usize, const L
 #[doc(hidden)]
 pub trait DotRanks52<const L0: usize, const L1: usize, const L2: usize, const L3: usize, const L4: usize, const R0: usize, const R1: usize> {}
 impl<const L0: usize, const L1: usize, const L2: usize, const L3: usize, const L4: usize> DotRanks52<L0, L1, L2, L3, L4, {usize::MAX}, {usize::MAX}> for ShapeCheck {}
-impl<const L0: usize, const L1: usize, const L2: usize, const L3: usize, const L4: usize, const R0: usize, const R1: usize> DotRule<Dims2<R0, R1>> for Dims5<L0, L1, L2, L3, L4>
-where
-    ShapeCheck: DotRanks52<L0, L1, L2, L3, L4, R0, R1>,
-{
-}
-impl<const L0: usize, const L1: usize, const L2: usize, const L3: usize, const L4: usize, const R0: usize, const R1: usize> DotDims<Dims2<R0, R1>> for Dims5<L0, L1, L2, L3, L4> {
-    type Output<T: Scalar> = T;
-    fn dot_into<T: Scalar>(_: &[T], _: &[T], _: &mut T) {
-        unreachable!("`Dot` requires `DotRule`, which has no impl for these ranks")
-    }
-}
+no_dot!(DotRanks52<L0, L1, L2, L3, L4, R0, R1>, Dims5<L0, L1, L2, L3, L4>, Dims2<R0, R1>; L0, L1, L2, L3, L4, R0, R1);
 
 /// `dot` is not defined between ranks 5 and 3.
 #[diagnostic::on_unimplemented(
@@ -592,17 +312,7 @@ impl<const L0: usize, const L1: usize, const L2: usize, const L3: usize, const L
 #[doc(hidden)]
 pub trait DotRanks53<const L0: usize, const L1: usize, const L2: usize, const L3: usize, const L4: usize, const R0: usize, const R1: usize, const R2: usize> {}
 impl<const L0: usize, const L1: usize, const L2: usize, const L3: usize, const L4: usize> DotRanks53<L0, L1, L2, L3, L4, {usize::MAX}, {usize::MAX}, {usize::MAX}> for ShapeCheck {}
-impl<const L0: usize, const L1: usize, const L2: usize, const L3: usize, const L4: usize, const R0: usize, const R1: usize, const R2: usize> DotRule<Dims3<R0, R1, R2>> for Dims5<L0, L1, L2, L3, L4>
-where
-    ShapeCheck: DotRanks53<L0, L1, L2, L3, L4, R0, R1, R2>,
-{
-}
-impl<const L0: usize, const L1: usize, const L2: usize, const L3: usize, const L4: usize, const R0: usize, const R1: usize, const R2: usize> DotDims<Dims3<R0, R1, R2>> for Dims5<L0, L1, L2, L3, L4> {
-    type Output<T: Scalar> = T;
-    fn dot_into<T: Scalar>(_: &[T], _: &[T], _: &mut T) {
-        unreachable!("`Dot` requires `DotRule`, which has no impl for these ranks")
-    }
-}
+no_dot!(DotRanks53<L0, L1, L2, L3, L4, R0, R1, R2>, Dims5<L0, L1, L2, L3, L4>, Dims3<R0, R1, R2>; L0, L1, L2, L3, L4, R0, R1, R2);
 
 /// `dot` is not defined between ranks 5 and 4.
 #[diagnostic::on_unimplemented(
@@ -613,17 +323,7 @@ impl<const L0: usize, const L1: usize, const L2: usize, const L3: usize, const L
 #[doc(hidden)]
 pub trait DotRanks54<const L0: usize, const L1: usize, const L2: usize, const L3: usize, const L4: usize, const R0: usize, const R1: usize, const R2: usize, const R3: usize> {}
 impl<const L0: usize, const L1: usize, const L2: usize, const L3: usize, const L4: usize> DotRanks54<L0, L1, L2, L3, L4, {usize::MAX}, {usize::MAX}, {usize::MAX}, {usize::MAX}> for ShapeCheck {}
-impl<const L0: usize, const L1: usize, const L2: usize, const L3: usize, const L4: usize, const R0: usize, const R1: usize, const R2: usize, const R3: usize> DotRule<Dims4<R0, R1, R2, R3>> for Dims5<L0, L1, L2, L3, L4>
-where
-    ShapeCheck: DotRanks54<L0, L1, L2, L3, L4, R0, R1, R2, R3>,
-{
-}
-impl<const L0: usize, const L1: usize, const L2: usize, const L3: usize, const L4: usize, const R0: usize, const R1: usize, const R2: usize, const R3: usize> DotDims<Dims4<R0, R1, R2, R3>> for Dims5<L0, L1, L2, L3, L4> {
-    type Output<T: Scalar> = T;
-    fn dot_into<T: Scalar>(_: &[T], _: &[T], _: &mut T) {
-        unreachable!("`Dot` requires `DotRule`, which has no impl for these ranks")
-    }
-}
+no_dot!(DotRanks54<L0, L1, L2, L3, L4, R0, R1, R2, R3>, Dims5<L0, L1, L2, L3, L4>, Dims4<R0, R1, R2, R3>; L0, L1, L2, L3, L4, R0, R1, R2, R3);
 
 /// `dot` is not defined between ranks 5 and 5.
 #[diagnostic::on_unimplemented(
@@ -634,15 +334,5 @@ impl<const L0: usize, const L1: usize, const L2: usize, const L3: usize, const L
 #[doc(hidden)]
 pub trait DotRanks55<const L0: usize, const L1: usize, const L2: usize, const L3: usize, const L4: usize, const R0: usize, const R1: usize, const R2: usize, const R3: usize, const R4: usize> {}
 impl<const L0: usize, const L1: usize, const L2: usize, const L3: usize, const L4: usize> DotRanks55<L0, L1, L2, L3, L4, {usize::MAX}, {usize::MAX}, {usize::MAX}, {usize::MAX}, {usize::MAX}> for ShapeCheck {}
-impl<const L0: usize, const L1: usize, const L2: usize, const L3: usize, const L4: usize, const R0: usize, const R1: usize, const R2: usize, const R3: usize, const R4: usize> DotRule<Dims5<R0, R1, R2, R3, R4>> for Dims5<L0, L1, L2, L3, L4>
-where
-    ShapeCheck: DotRanks55<L0, L1, L2, L3, L4, R0, R1, R2, R3, R4>,
-{
-}
-impl<const L0: usize, const L1: usize, const L2: usize, const L3: usize, const L4: usize, const R0: usize, const R1: usize, const R2: usize, const R3: usize, const R4: usize> DotDims<Dims5<R0, R1, R2, R3, R4>> for Dims5<L0, L1, L2, L3, L4> {
-    type Output<T: Scalar> = T;
-    fn dot_into<T: Scalar>(_: &[T], _: &[T], _: &mut T) {
-        unreachable!("`Dot` requires `DotRule`, which has no impl for these ranks")
-    }
-}
+no_dot!(DotRanks55<L0, L1, L2, L3, L4, R0, R1, R2, R3, R4>, Dims5<L0, L1, L2, L3, L4>, Dims5<R0, R1, R2, R3, R4>; L0, L1, L2, L3, L4, R0, R1, R2, R3, R4);
 
