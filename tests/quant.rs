@@ -1,5 +1,8 @@
 //! int8 quantization: accuracy on MNIST, the table path, save/load and hostile files.
 
+mod common;
+use common::crc32;
+
 use shaped::data::{load_idx_pair, normalize_pixels};
 use shaped::nn::{Dense, Relu, Sequential, Sigmoid, Softmax, Tanh, WeightsError};
 use shaped::quant::{QuantizeError, Quantized};
@@ -109,15 +112,4 @@ fn save_and_load_round_trip_and_refuse_bad_files() {
     b[end..].copy_from_slice(&crc.to_le_bytes());
     let e = Quantized::<Curvy>::from_bytes(&b).err().unwrap();
     assert_eq!(e.to_string(), "layer 0: the quantized weight file holds an invalid table flag");
-}
-
-fn crc32(bytes: &[u8]) -> u32 {
-    let mut c = !0u32;
-    for &b in bytes {
-        c ^= b as u32;
-        for _ in 0..8 {
-            c = if c & 1 != 0 { 0xEDB8_8320 ^ (c >> 1) } else { c >> 1 };
-        }
-    }
-    !c
 }
