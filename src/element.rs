@@ -13,10 +13,15 @@ pub trait Scalar: Element + num_traits::Float + num_traits::FloatConst + crate::
 
     /// Widening conversion to `f64`.
     fn to_f64(self) -> f64;
+
+    /// `e^self` as the activations compute it: for `f32` a branch-free polynomial that
+    /// vectorizes, within one ulp ([`exp_f32`](crate::linalg::exp::exp_f32)); for `f64`,
+    /// `exp`.
+    fn exp_activation(self) -> Self;
 }
 
 macro_rules! scalar {
-    ($($t:ty),*) => {$(
+    ($($t:ty => $exp:path),*) => {$(
         impl Scalar for $t {
             #[inline(always)]
             fn from_f64(x: f64) -> Self {
@@ -26,7 +31,11 @@ macro_rules! scalar {
             fn to_f64(self) -> f64 {
                 self as f64
             }
+            #[inline(always)]
+            fn exp_activation(self) -> Self {
+                $exp(self)
+            }
         }
     )*};
 }
-scalar!(f32, f64);
+scalar!(f32 => crate::linalg::exp::exp_f32, f64 => num_traits::Float::exp);

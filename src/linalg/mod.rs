@@ -14,6 +14,7 @@
 //! [`matmul_rows`] (dense rows, const widths) and [`matmul`] (strided views) are the
 //! entries; both ask [`engine`].
 
+pub mod exp;
 pub mod int8;
 #[cfg(feature = "alloc")]
 pub mod packed;

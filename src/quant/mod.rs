@@ -167,20 +167,20 @@ pub trait QLayers: Sized + 'static {
 }
 
 /// The hidden layer's outputs from its accumulators: `z + round(acc * M)`, clamped, then
-/// the table if any. Branch-free 64-bit arithmetic (no overflow for any `i32`
-/// accumulator: the product is below 2^62), which the compiler vectorizes.
+/// the table if any.
 #[inline(always)]
 fn requantize<const IN: usize, const OUT: usize>(
     p: &QDenseParams<IN, OUT>,
     acc: &[i32; OUT],
     out: &mut [u8; OUT],
 ) {
-    let (zero, low) = (p.pre_zero as i64, p.low as i64);
-    for ((dst, &a), r) in out.iter_mut().zip(acc).zip(&p.requant) {
-        let s = (31 - r.shift.clamp(-31, 30)) as u32; // in range whatever the fields hold
-        let v = ((a as i64 * r.multiplier as i64 + (1i64 << (s - 1))) >> s) + zero;
-        *dst = v.clamp(low, 255) as u8;
-    }
+    crate::linalg::int8::requantize(acc, &p.requant, p.pre_zero, p.low, out);
+    table(p, out);
+}
+
+/// The activation's table (tanh, sigmoid), if the layer uses one.
+#[inline(always)]
+fn table<const IN: usize, const OUT: usize>(p: &QDenseParams<IN, OUT>, out: &mut [u8; OUT]) {
     if p.use_table {
         for v in out.iter_mut() {
             *v = p.table[*v as usize];
@@ -197,6 +197,7 @@ fn matvec<const IN: usize, const OUT: usize>(p: &QDenseParams<IN, OUT>, x: &[u8;
 
 /// A layer's products for a batch: `xs.len() x OUT` accumulators.
 #[cfg(feature = "alloc")]
+#[inline(always)]
 fn batch_products<const IN: usize, const OUT: usize>(
     p: &QDenseParams<IN, OUT>,
     xs: &[[u8; IN]],
@@ -233,7 +234,11 @@ impl<const IN: usize, const OUT: usize, A: Activation> QLayers for QDense<IN, OU
     #[inline(always)]
     fn quantize_input(params: &Self::Params, x: &[f32; IN]) -> [u8; IN] {
         let (inverse, zero) = (1.0 / params.input.scale, params.input.zero as f32);
-        core::array::from_fn(|k| quantize_with(x[k], inverse, zero))
+        let mut q = [0u8; IN];
+        for (q, &x) in q.iter_mut().zip(x) {
+            *q = quantize_with(x, inverse, zero);
+        }
+        q
     }
 
     #[inline(always)]
@@ -244,6 +249,7 @@ impl<const IN: usize, const OUT: usize, A: Activation> QLayers for QDense<IN, OU
     }
 
     #[cfg(feature = "alloc")]
+    #[inline(always)]
     fn hidden_batch(p: &Self::Params, xs: &[[u8; IN]], out: &mut [[u8; OUT]]) {
         let acc = batch_products::<IN, OUT>(p, xs);
         for (row, acc) in out.iter_mut().zip(acc.chunks_exact(OUT)) {
@@ -252,6 +258,7 @@ impl<const IN: usize, const OUT: usize, A: Activation> QLayers for QDense<IN, OU
     }
 
     #[cfg(feature = "alloc")]
+    #[inline(always)]
     fn last_batch(p: &Self::Params, xs: &[[u8; IN]], out: &mut [[f32; OUT]]) {
         let acc = batch_products::<IN, OUT>(p, xs);
         for (row, acc) in out.iter_mut().zip(acc.chunks_exact(OUT)) {
@@ -295,6 +302,7 @@ impl<A: QLayers, B: QLayers<Input = A::Hidden>> QLayers for (A, B) {
     fn output_quant(params: &Self::Params) -> QuantParams {
         B::output_quant(&params.1)
     }
+    #[inline(always)]
     fn quantize_input(params: &Self::Params, x: &A::FloatInput) -> A::Input {
         A::quantize_input(&params.0, x)
     }
@@ -305,12 +313,14 @@ impl<A: QLayers, B: QLayers<Input = A::Hidden>> QLayers for (A, B) {
         B::hidden(&params.1, &mid, out);
     }
     #[cfg(feature = "alloc")]
+    #[inline(always)]
     fn hidden_batch(params: &Self::Params, xs: &[A::Input], out: &mut [B::Hidden]) {
         let mut mid = crate::zeroed::zeroed_vec::<A::Hidden>(xs.len());
         A::hidden_batch(&params.0, xs, &mut mid);
         B::hidden_batch(&params.1, &mid, out);
     }
     #[cfg(feature = "alloc")]
+    #[inline(always)]
     fn last_batch(params: &Self::Params, xs: &[A::Input], out: &mut [B::Output]) {
         let mut mid = crate::zeroed::zeroed_vec::<A::Hidden>(xs.len());
         A::hidden_batch(&params.0, xs, &mut mid);
@@ -346,20 +356,25 @@ impl<A: QLayers> QLayers for (A,) {
     fn output_quant(params: &Self::Params) -> QuantParams {
         A::output_quant(params)
     }
+    #[inline(always)]
     fn quantize_input(params: &Self::Params, x: &A::FloatInput) -> A::Input {
         A::quantize_input(params, x)
     }
+    #[inline(always)]
     fn hidden(params: &Self::Params, x: &A::Input, out: &mut A::Hidden) {
         A::hidden(params, x, out)
     }
+    #[inline(always)]
     fn last(params: &Self::Params, x: &A::Input, out: &mut A::Output) {
         A::last(params, x, out)
     }
     #[cfg(feature = "alloc")]
+    #[inline(always)]
     fn hidden_batch(params: &Self::Params, xs: &[A::Input], out: &mut [A::Hidden]) {
         A::hidden_batch(params, xs, out)
     }
     #[cfg(feature = "alloc")]
+    #[inline(always)]
     fn last_batch(params: &Self::Params, xs: &[A::Input], out: &mut [A::Output]) {
         A::last_batch(params, xs, out)
     }
@@ -379,10 +394,16 @@ fn zero_hidden<A: QLayers>() -> A::Hidden {
     crate::zeroed::zeroed()
 }
 
+/// A sample as given: in `f32`, or already quantized.
+enum Input<'a, Q: QLayers> {
+    Float(&'a Q::FloatInput),
+    Quantized(&'a Q::Input),
+}
+
 /// One sample through a quantized network, as a [`Job`](crate::linalg::simd::Job).
 struct QForward<'a, Q: QLayers> {
     params: &'a Q::Params,
-    x: &'a Q::FloatInput,
+    x: Input<'a, Q>,
     out: &'a mut Q::Output,
 }
 
@@ -390,8 +411,13 @@ impl<Q: QLayers> crate::linalg::simd::Job for QForward<'_, Q> {
     type Out = ();
     #[inline(always)]
     fn run<const FMA: bool>(self) {
-        let xq = Q::quantize_input(self.params, self.x);
-        Q::last(self.params, &xq, self.out);
+        match self.x {
+            Input::Float(x) => {
+                let xq = Q::quantize_input(self.params, x);
+                Q::last(self.params, &xq, self.out);
+            }
+            Input::Quantized(xq) => Q::last(self.params, xq, self.out),
+        }
     }
 }
 
@@ -415,10 +441,20 @@ impl<'a, Q: QLayers> QModelRef<'a, Q> {
 
     /// The output for one `f32` sample.
     pub fn predict(&self, x: &Q::FloatInput) -> Q::Output {
+        self.predict_at(crate::linalg::int8::int8_isa(), x)
+    }
+
+    /// [`predict`](Self::predict) with at most instruction set `cap` (to compare them).
+    #[doc(hidden)]
+    pub fn predict_at(&self, cap: crate::linalg::int8::Int8Isa, x: &Q::FloatInput) -> Q::Output {
         let mut out: Q::Output = crate::zeroed::zeroed();
-        // Compiled for the best instruction set, so that the input's quantization, the
-        // requantization and the last activation are vectorized around the kernels.
-        crate::linalg::simd::dispatch(QForward::<Q> { params: self.params, x, out: &mut out });
+        // Compiled for the best instruction set: the kernels inline into it (with
+        // AVX-512 VNNI), and the input's quantization, the requantization and the last
+        // activation are vectorized around them.
+        crate::linalg::int8::dispatch_at(
+            cap,
+            QForward::<Q> { params: self.params, x: Input::Float(x), out: &mut out },
+        );
         out
     }
 
@@ -426,7 +462,11 @@ impl<'a, Q: QLayers> QModelRef<'a, Q> {
     /// point ([`QLayers::input_quant`]); for pixels `x / 255`, the bytes themselves.
     pub fn predict_quantized(&self, x: &Q::Input) -> Q::Output {
         let mut out: Q::Output = crate::zeroed::zeroed();
-        Q::last(self.params, x, &mut out);
+        crate::linalg::int8::dispatch(QForward::<Q> {
+            params: self.params,
+            x: Input::Quantized(x),
+            out: &mut out,
+        });
         out
     }
 }

@@ -241,12 +241,8 @@ impl<N: Quantize> Quantized<N> {
         let params = &*self.params;
         // In slices of 64 samples: the hidden rows stay small, and four samples share
         // each pass over the weights.
-        let run = |xc: &[N::Input], oc: &mut [N::Output]| {
-            for (xs, os) in xc.chunks(64).zip(oc.chunks_mut(64)) {
-                let q: Vec<<N::Q as QLayers>::Input> =
-                    xs.iter().map(|x| N::Q::quantize_input(params, x)).collect();
-                N::Q::last_batch(params, &q, os);
-            }
+        let run = |xs: &[N::Input], out: &mut [N::Output]| {
+            crate::linalg::int8::dispatch(Batch::<N::Q> { params, xs, out });
         };
         #[cfg(feature = "std")]
         {
@@ -275,6 +271,31 @@ impl<N: Quantize> Quantized<N> {
     /// The quantized network with these weights.
     pub fn from_params(params: Box<<N::Q as QLayers>::Params>) -> Self {
         Quantized { params }
+    }
+}
+
+/// A batch through a quantized network, as a [`Job`](crate::linalg::simd::Job): the
+/// inputs' quantization, the requantizations and the last activation compiled for the
+/// best instruction set.
+struct Batch<'a, Q: QLayers> {
+    params: &'a Q::Params,
+    xs: &'a [Q::FloatInput],
+    out: &'a mut [Q::Output],
+}
+
+impl<Q: QLayers> crate::linalg::simd::Job for Batch<'_, Q> {
+    type Out = ();
+    #[inline(always)]
+    fn run<const FMA: bool>(self) {
+        let params = self.params;
+        // In slices of 64 samples: the hidden rows stay small, and four samples share
+        // each pass over the weights.
+        let mut q: Vec<Q::Input> = Vec::with_capacity(64);
+        for (xs, os) in self.xs.chunks(64).zip(self.out.chunks_mut(64)) {
+            q.clear();
+            q.extend(xs.iter().map(|x| Q::quantize_input(params, x)));
+            Q::last_batch(params, &q, os);
+        }
     }
 }
 

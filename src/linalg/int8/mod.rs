@@ -50,9 +50,9 @@ pub const fn packed_index(n: usize, rows: usize, row: usize, input: usize) -> us
 pub enum Int8Isa {
     /// Plain Rust.
     Portable,
-    /// AVX2: `vpmovzxbw` / `vpmovsxbw` then `vpmaddwd`.
+    /// AVX2: `vpmovzxbw` / `vpmovsxbw` then `vpmaddwd` (detected with FMA).
     Avx2,
-    /// AVX-512 VNNI: `vpdpbusd` on 64 bytes.
+    /// AVX-512 VNNI: `vpdpbusd` on 64 bytes (detected with AVX-512F, BW, VL, AVX2 and FMA).
     Vnni512,
 }
 
@@ -64,12 +64,15 @@ pub fn int8_isa() -> Int8Isa {
     {
         static CHOICE: std::sync::OnceLock<Int8Isa> = std::sync::OnceLock::new();
         *CHOICE.get_or_init(|| {
-            let detected = if std::is_x86_feature_detected!("avx512vnni")
+            let avx2 = std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma");
+            let detected = if avx2
+                && std::is_x86_feature_detected!("avx512vnni")
                 && std::is_x86_feature_detected!("avx512bw")
+                && std::is_x86_feature_detected!("avx512vl")
                 && std::is_x86_feature_detected!("avx512f")
             {
                 Int8Isa::Vnni512
-            } else if std::is_x86_feature_detected!("avx2") {
+            } else if avx2 {
                 Int8Isa::Avx2
             } else {
                 Int8Isa::Portable
@@ -84,6 +87,29 @@ pub fn int8_isa() -> Int8Isa {
     }
     #[cfg(not(all(feature = "std", target_arch = "x86_64")))]
     Int8Isa::Portable
+}
+
+/// Runs `job` compiled for the best int8 instruction set of this CPU ([`int8_isa`]):
+/// with AVX-512 VNNI the kernels below inline into it, so a small network runs as one
+/// function; the requantization and the `f32` ends are vectorized around them.
+#[inline]
+pub fn dispatch<J: crate::linalg::simd::Job>(job: J) -> J::Out {
+    dispatch_at(Int8Isa::Vnni512, job)
+}
+
+/// [`dispatch`] with at most instruction set `cap`.
+#[inline]
+pub fn dispatch_at<J: crate::linalg::simd::Job>(cap: Int8Isa, job: J) -> J::Out {
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    match cap.min(int8_isa()) {
+        // SAFETY: `int8_isa()` reported AVX-512F, BW and VNNI (and AVX2) on this CPU.
+        Int8Isa::Vnni512 => return unsafe { x86::run_vnni512(job) },
+        // SAFETY: `int8_isa()` reported AVX2 and FMA on this CPU.
+        Int8Isa::Avx2 => return unsafe { x86::run_avx2(job) },
+        Int8Isa::Portable => {}
+    }
+    let _ = cap;
+    crate::linalg::simd::run_portable(job)
 }
 
 /// Every int8 instruction set this CPU runs (for tests of each variant).
@@ -158,6 +184,20 @@ pub fn matmat_u8i8_at(cap: Int8Isa, xs: &[u8], n: usize, w: &[i8], bias: &[i32],
     }
     for (x, o) in xs.chunks_exact(n.max(1)).zip(out.chunks_exact_mut(rows.max(1))).take(batch) {
         matvec_u8i8_at(cap, &x[..n], w, bias, o);
+    }
+}
+
+/// A hidden layer's outputs from its accumulators: `zero + round(acc[o] * M[o])`
+/// clamped to `[low, 255]` (`M[o]` as [`Requant::apply`] rounds it). Branch-free 64-bit
+/// arithmetic (no overflow for any `i32` accumulator: the product is below 2^62), which
+/// the compiler vectorizes.
+#[inline(always)]
+pub fn requantize(acc: &[i32], requant: &[Requant], zero: u8, low: u8, out: &mut [u8]) {
+    let (zero, low) = (zero as i64, low as i64);
+    for ((dst, &a), r) in out.iter_mut().zip(acc).zip(requant) {
+        let s = (31 - r.shift.clamp(-31, 30)) as u32; // in range whatever the fields hold
+        let v = ((a as i64 * r.multiplier as i64 + (1i64 << (s - 1))) >> s) + zero;
+        *dst = v.clamp(low, 255) as u8;
     }
 }
 

@@ -3,11 +3,30 @@
 use super::{CHUNK, GROUP};
 use core::arch::x86_64::*;
 
+/// A job compiled with AVX-512 VNNI (and AVX2, FMA): the VNNI kernels inline into it.
+///
+/// # Safety
+/// The CPU must have AVX-512F, BW, VL and VNNI, AVX2 and FMA.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")]
+pub unsafe fn run_vnni512<J: crate::linalg::simd::Job>(job: J) -> J::Out {
+    job.run::<true>()
+}
+
+/// A job compiled with AVX2 and FMA.
+///
+/// # Safety
+/// The CPU must have AVX2 and FMA.
+#[target_feature(enable = "avx2,fma")]
+pub unsafe fn run_avx2<J: crate::linalg::simd::Job>(job: J) -> J::Out {
+    job.run::<true>()
+}
+
 /// Four rows at a time share each load of `x`.
 ///
 /// # Safety
 /// The CPU must have AVX-512F, AVX-512BW and AVX-512 VNNI; `w` holds `out.len()` rows
 /// of `x.len()` and `bias` is `out.len()` long.
+#[inline]
 #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
 pub unsafe fn matvec_vnni512(x: &[u8], w: &[i8], bias: &[i32], out: &mut [i32]) {
     let n = x.len();
@@ -69,6 +88,7 @@ pub unsafe fn matvec_vnni512(x: &[u8], w: &[i8], bias: &[i32], out: &mut [i32]) 
 /// # Safety
 /// The CPU must have AVX-512F, AVX-512BW and AVX-512 VNNI; `x.len() < 64`, `w` holds
 /// `out.len()` rows of `x.len()` weights in the quad layout, `bias` is `out.len()` long.
+#[inline]
 #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
 pub unsafe fn matvec_quads_vnni512(x: &[u8], w: &[i8], bias: &[i32], out: &mut [i32]) {
     let n = x.len();
@@ -79,17 +99,27 @@ pub unsafe fn matvec_quads_vnni512(x: &[u8], w: &[i8], bias: &[i32], out: &mut [
         let lanes = (rows - v).min(16);
         let m: __mmask16 = if lanes == 16 { !0 } else { (1u16 << lanes) - 1 };
         // SAFETY: lanes `v .. v + lanes` of `bias` exist (masked).
-        let mut acc = unsafe { _mm512_maskz_loadu_epi32(m, bias.as_ptr().add(v)) };
+        // Two accumulators (even and odd quads) halve the chain of dependent `vpdpbusd`.
+        let mut acc = [unsafe { _mm512_maskz_loadu_epi32(m, bias.as_ptr().add(v)) }, _mm512_setzero_si512()];
         for q in 0..quads {
             let xq = i32::from_le_bytes([x[4 * q], x[4 * q + 1], x[4 * q + 2], x[4 * q + 3]]);
             // SAFETY: rows `v .. v + lanes` of quad `q`: 4 bytes each at
             // `q * 4 * rows + 4 * v ..`, inside `w` (masked by whole rows).
             let wq =
                 unsafe { _mm512_maskz_loadu_epi32(m, w.as_ptr().add(q * 4 * rows + 4 * v) as *const i32) };
-            acc = _mm512_dpbusd_epi32(acc, _mm512_set1_epi32(xq), wq);
+            acc[q % 2] = _mm512_dpbusd_epi32(acc[q % 2], _mm512_set1_epi32(xq), wq);
         }
-        // SAFETY: lanes `v .. v + lanes` of `out` exist (masked).
-        unsafe { _mm512_mask_storeu_epi32(out.as_mut_ptr().add(v), m, acc) };
+        let acc = _mm512_add_epi32(acc[0], acc[1]);
+        if lanes == 16 {
+            // SAFETY: lanes `v .. v + 16` of `out` exist.
+            unsafe { _mm512_storeu_si512(out.as_mut_ptr().add(v) as *mut __m512i, acc) };
+        } else {
+            // Through a full store: a masked store stalls the loads that read it back.
+            let mut full = [0i32; 16];
+            // SAFETY: `full` holds 16 lanes.
+            unsafe { _mm512_storeu_si512(full.as_mut_ptr() as *mut __m512i, acc) };
+            out[v..v + lanes].copy_from_slice(&full[..lanes]);
+        }
         v += lanes;
     }
     let rest = n % 4;
@@ -258,6 +288,7 @@ impl Block<'_> {
 /// # Safety
 /// The CPU must have AVX2; `w` holds `out.len()` rows of `x.len()` packed weights and
 /// `bias` is `out.len()` long.
+#[inline]
 #[target_feature(enable = "avx2")]
 pub unsafe fn matvec_avx2(x: &[u8], w: &[i8], bias: &[i32], out: &mut [i32]) {
     let n = x.len();
