@@ -12,6 +12,9 @@
 //!   with `include_weights!`) against the same weights in a heap `Sequential`, doing
 //!   the same work (scale the bytes, predict, argmax).
 //!
+//! - baselines of the limits: nalgebra's `SMatrix` for the small network, and one
+//!   streaming pass over the 784-512-10 weights for its one-sample time.
+//!
 //! `cargo bench --bench inference`; with `RUSTFLAGS="-C target-cpu=native"` for the
 //! native figures. BENCHMARKS.md records the ratios.
 
@@ -47,6 +50,19 @@ impl PlainLayer {
         }
         PlainLayer { inputs: I, outputs: O, w_t, w: p.kernel.as_flattened().to_vec(), b: p.bias.to_vec() }
     }
+}
+
+/// The sum of `w` in 32 independent lanes: one streaming read, as fast as the default
+/// target's vector loads go.
+fn stream_sum(w: &[f32]) -> f32 {
+    let mut acc = [0.0f32; 32];
+    let (chunks, rest) = w.as_chunks::<32>();
+    for c in chunks {
+        for (a, &v) in acc.iter_mut().zip(c) {
+            *a += v;
+        }
+    }
+    acc.iter().sum::<f32>() + rest.iter().sum::<f32>()
 }
 
 fn relu(z: &mut [f32]) {
@@ -102,6 +118,28 @@ fn run_plain(layers: &[PlainLayer], x: &[f32], bufs: &mut [Vec<f32>], rows: usiz
     }
 }
 
+/// 16-32-32-4 in nalgebra's const-size matrices (`SMatrix`, on the stack): `W x + b`
+/// per layer, each `W` stored `OUT x IN`.
+struct NalgebraSmall {
+    w1: nalgebra::SMatrix<f32, 32, 16>,
+    b1: nalgebra::SVector<f32, 32>,
+    w2: nalgebra::SMatrix<f32, 32, 32>,
+    b2: nalgebra::SVector<f32, 32>,
+    w3: nalgebra::SMatrix<f32, 4, 32>,
+    b3: nalgebra::SVector<f32, 4>,
+}
+
+impl NalgebraSmall {
+    fn predict(&self, x: &nalgebra::SVector<f32, 16>) -> nalgebra::SVector<f32, 4> {
+        let h = (self.w1 * x + self.b1).map(|v| v.max(0.0));
+        let h = (self.w2 * h + self.b2).map(|v| v.max(0.0));
+        let z = self.w3 * h + self.b3;
+        let m = z.max();
+        let e = z.map(|v| (v - m).exp());
+        e / e.sum()
+    }
+}
+
 fn bench_small(c: &mut Criterion) {
     type Net = (Dense<16, 32, Relu>, Dense<32, 32, Relu>, Dense<32, 4, Softmax>);
     let model = Sequential::<Net>::new(&mut StdRng::seed_from_u64(1));
@@ -113,7 +151,20 @@ fn bench_small(c: &mut Criterion) {
     let calibration: Vec<[f32; 16]> =
         (0..64).map(|s| core::array::from_fn(|i| ((s * 5 + i) % 13) as f32 / 13.0)).collect();
     let quantized = model.quantize(&calibration).unwrap();
+    // Column `i` of an `OUT x IN` column-major matrix is input `i`'s row of the Keras kernel.
+    let nal = NalgebraSmall {
+        w1: nalgebra::SMatrix::from_column_slice(p.0.kernel.as_flattened()),
+        b1: nalgebra::SVector::from_column_slice(&p.0.bias),
+        w2: nalgebra::SMatrix::from_column_slice(p.1.0.kernel.as_flattened()),
+        b2: nalgebra::SVector::from_column_slice(&p.1.0.bias),
+        w3: nalgebra::SMatrix::from_column_slice(p.1.1.kernel.as_flattened()),
+        b3: nalgebra::SVector::from_column_slice(&p.1.1.bias),
+    };
+    let xn = nalgebra::SVector::<f32, 16>::from_column_slice(&x);
+    let (ours, theirs) = (model.predict(&x), nal.predict(&xn));
+    assert!(ours.iter().zip(theirs.iter()).all(|(a, b)| (a - b).abs() < 1e-5), "{ours:?} vs {theirs:?}");
     let mut g = c.benchmark_group("inference/16-32-32-4/one sample");
+    g.bench_function("nalgebra SMatrix", |b| b.iter(|| nal.predict(black_box(&xn))));
     g.bench_function("shaped", |b| b.iter(|| model.predict(black_box(&x))));
     g.bench_function("int8", |b| b.iter(|| quantized.predict(black_box(&x))));
     g.bench_function("baseline loop", |b| {
@@ -142,6 +193,9 @@ fn bench_chapter2(c: &mut Criterion) {
     let quantized = model.quantize(&x).unwrap();
     let mut bufs: Vec<Vec<f32>> = layers.iter().map(|l| vec![0.0; l.outputs]).collect();
     let mut g = c.benchmark_group("inference/784-512-10/one sample");
+    // The memory limit: one streaming pass over the network's 1.6 MB of weights.
+    let weights = [p.0.kernel.as_flattened(), p.1.kernel.as_flattened()];
+    g.bench_function("stream the weights", |b| b.iter(|| weights.map(|w| stream_sum(black_box(w)))));
     g.bench_function("shaped", |b| b.iter(|| model.predict(black_box(&x[0]))));
     g.bench_function("int8", |b| b.iter(|| quantized.predict(black_box(&x[0]))));
     g.bench_function("baseline loop", |b| {

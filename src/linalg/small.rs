@@ -95,10 +95,11 @@ fn acc_row_narrow<T: Real, const K: usize, const N: usize, const FMA: bool>(
     }
 }
 
-/// `sum(a[i] * b[i])` over the common length, with sixteen independent accumulators.
+/// `sum(a[i] * b[i])` over the common length, with 64 independent accumulators (four
+/// AVX-512 registers of `f32`: enough chains to hide the multiply-add latency).
 #[inline(always)]
 fn dot_body<T: Real, const FMA: bool>(a: &[T], b: &[T]) -> T {
-    const L: usize = 16;
+    const L: usize = 64;
     let mut acc = [T::zero(); L];
     let (ac, ar) = a.as_chunks::<L>();
     let (bc, br) = b.as_chunks::<L>();
@@ -111,15 +112,23 @@ fn dot_body<T: Real, const FMA: bool>(a: &[T], b: &[T]) -> T {
     for (x, y) in ar.iter().zip(br) {
         tail = madd::<T, FMA>(*x, *y, tail);
     }
-    // Pairwise fold of the lanes.
-    let mut width = L;
-    while width > 1 {
-        width /= 2;
-        for l in 0..width {
-            acc[l] = acc[l] + acc[l + width];
-        }
+    // Pairwise fold of the lanes, each level into an array of its own with constant
+    // bounds (a loop over a shrinking width kept `acc` in memory, not in registers).
+    fold_half::<T, 1>(fold_half::<T, 2>(fold_half::<T, 4>(fold_half::<T, 8>(fold_half::<T, 16>(
+        fold_half::<T, 32>(acc),
+    )))))[0]
+        + tail
+}
+
+/// `out[l] = a[l] + a[l + H]` for the two halves of `a` (`2H` lanes).
+#[inline(always)]
+fn fold_half<T: Real, const H: usize>(a: impl AsRef<[T]>) -> [T; H] {
+    let a = a.as_ref();
+    let mut out = [T::zero(); H];
+    for l in 0..H {
+        out[l] = a[l] + a[l + H];
     }
-    acc[0] + tail
+    out
 }
 
 #[inline(always)]
