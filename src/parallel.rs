@@ -38,6 +38,134 @@ pub(crate) fn threads_for(work: usize, rows: usize, work_per_thread: usize) -> u
     threads().min(work / work_per_thread).min(rows / MIN_ROWS_PER_THREAD).max(1)
 }
 
+/// Work for the pool: owns everything it touches.
+pub(crate) type Job = std::boxed::Box<dyn FnOnce() + Send + 'static>;
+
+/// The process's persistent workers for `predict_batch`: [`threads`]` - 1` threads,
+/// spawned at the first call and parked between jobs, so a batch does not pay for
+/// starting a thread (35-40 us here, and a new thread's first allocations) at each call.
+/// A job that panics leaves its worker running; its caller sees the panic as a dropped
+/// reply.
+fn pool() -> &'static [std::sync::mpsc::Sender<Job>] {
+    static POOL: std::sync::OnceLock<std::vec::Vec<std::sync::mpsc::Sender<Job>>> =
+        std::sync::OnceLock::new();
+    POOL.get_or_init(|| {
+        let mut senders = std::vec::Vec::new();
+        for k in 1..threads() {
+            let (tx, rx) = std::sync::mpsc::channel::<Job>();
+            let spawned =
+                std::thread::Builder::new().name(std::format!("shaped-pool-{k}")).spawn(move || {
+                    while let Some(job) = next_job(&rx) {
+                        // The job's reply is dropped if it panics; the worker carries on.
+                        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+                    }
+                });
+            // A worker that cannot be spawned only makes the pool smaller.
+            if spawned.is_err() {
+                break;
+            }
+            senders.push(tx);
+        }
+        senders
+    })
+}
+
+/// How long a pool worker keeps polling for its next job before it sleeps. Waking a
+/// sleeping thread took 55-60 us on this machine (a virtual CPU halts when idle), a
+/// tenth of a 784-512-10 batch of 128; batches that follow each other within this time
+/// find the worker awake. OpenMP runtimes spin longer by default (200 ms in LLVM's).
+const POOL_SPIN: std::time::Duration = std::time::Duration::from_millis(2);
+
+/// The next job of a pool worker: polled for [`POOL_SPIN`], then waited for. `None`
+/// when the pool is gone.
+fn next_job(rx: &std::sync::mpsc::Receiver<Job>) -> Option<Job> {
+    let start = std::time::Instant::now();
+    loop {
+        for _ in 0..64 {
+            match rx.try_recv() {
+                Ok(job) => return Some(job),
+                Err(std::sync::mpsc::TryRecvError::Disconnected) => return None,
+                Err(std::sync::mpsc::TryRecvError::Empty) => std::hint::spin_loop(),
+            }
+        }
+        if start.elapsed() > POOL_SPIN {
+            return rx.recv().ok();
+        }
+    }
+}
+
+/// Persistent workers available to [`submit`] (0 when none could be spawned).
+pub(crate) fn pool_size() -> usize {
+    pool().len()
+}
+
+/// Runs `job` on persistent worker `k` (of [`pool_size`]); gives it back when that
+/// worker is gone, for the caller to run itself.
+pub(crate) fn submit(k: usize, job: Job) -> Result<(), Job> {
+    match pool().get(k) {
+        Some(tx) => tx.send(job).map_err(|e| e.0),
+        None => Err(job),
+    }
+}
+
+/// `run(shared, x, out)` over the rows of `x` and `out` (the shorter length), split over
+/// up to `threads` members: the caller's thread takes the first share, each of the
+/// pool's persistent workers ([`submit`]) a copy of its rows and a share of `shared`
+/// (jobs outlive any borrow). Shares are whole multiples of `granule` rows (a GEMM's
+/// tile height: a share of 60 rows costs what one of 64 does). A worker that is gone
+/// leaves its rows to the caller.
+///
+/// # Panics
+/// If `run` panicked on a worker (the caller's own panics propagate as usual).
+pub(crate) fn split_over_pool<S, X, O>(
+    shared: &std::sync::Arc<S>,
+    x: &[X],
+    out: &mut [O],
+    threads: usize,
+    granule: usize,
+    run: fn(&S, &[X], &mut [O]),
+) where
+    S: Send + Sync + 'static,
+    X: Copy + Send + 'static,
+    O: Copy + Send + 'static,
+{
+    let rows = x.len().min(out.len());
+    let (x, out) = (&x[..rows], &mut out[..rows]);
+    let threads = threads.clamp(1, pool_size() + 1);
+    let share = rows.div_ceil(threads).next_multiple_of(granule.max(1)).clamp(1, rows.max(1));
+    let mut parts = std::vec::Vec::new();
+    for (k, start) in (share..rows).step_by(share).enumerate() {
+        let end = (start + share).min(rows);
+        let (mine, shared_k) = (x[start..end].to_vec(), std::sync::Arc::clone(shared));
+        let first = out[start];
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        let job: Job = std::boxed::Box::new(move || {
+            let mut o = std::vec![first; mine.len()];
+            run(&shared_k, &mine, &mut o);
+            // The share is dropped before the reply: the caller holds the last one.
+            drop(shared_k);
+            let _ = tx.send(o);
+        });
+        parts.push((start, end, submit(k, job).ok().map(|()| rx)));
+    }
+    let first = share.min(rows);
+    run(shared, &x[..first], &mut out[..first]);
+    for (start, end, reply) in parts {
+        match reply.map(|rx| rx.recv()) {
+            Some(Ok(o)) => out[start..end].copy_from_slice(&o),
+            Some(Err(_)) => panic!("a worker thread of shaped panicked"),
+            None => run(shared, &x[start..end], &mut out[start..end]),
+        }
+    }
+}
+
+/// Rows a chunk when `rows` are split over `threads` for inference: two chunks a
+/// thread (so that a thread that starts late takes less), at least
+/// [`MIN_ROWS_PER_THREAD`].
+pub(crate) fn chunk_rows(rows: usize, threads: usize) -> usize {
+    rows.div_ceil(2 * threads.max(1)).max(MIN_ROWS_PER_THREAD)
+}
+
 /// The state the members of a team share.
 #[derive(Default)]
 struct State {
@@ -199,7 +327,9 @@ where
 }
 
 /// Runs `f` on pairs of matching chunks of `x` and `out`, `rows` rows a chunk, on a
-/// team of up to `threads` members (members take chunks `k, k + size, ...`).
+/// team of up to `threads` members. Each member takes the next chunk left until none
+/// is: the caller's thread starts at once, and a worker that wakes late (a new thread
+/// can take tens of microseconds to run) takes fewer chunks instead of delaying all.
 pub(crate) fn for_each_chunk<X: Sync, O: Send>(
     threads: usize,
     rows: usize,
@@ -210,8 +340,9 @@ pub(crate) fn for_each_chunk<X: Sync, O: Send>(
     let rows = rows.max(1);
     let chunks: std::vec::Vec<Mutex<(&[X], &mut [O])>> =
         x.chunks(rows).zip(out.chunks_mut(rows)).map(Mutex::new).collect();
-    let work = |k: usize, size: usize| {
-        for chunk in chunks.iter().skip(k).step_by(size) {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let work = |_: usize, _: usize| {
+        while let Some(chunk) = chunks.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed)) {
             let mut c = chunk.lock().unwrap_or_else(PoisonError::into_inner);
             let (xc, oc) = &mut *c;
             f(xc, oc);

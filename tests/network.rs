@@ -165,3 +165,61 @@ fn deep_network_runs() {
     let y = h;
     close(&m.predict(&x), &y, 1e-12);
 }
+
+/// `predict_batch` keeps a packed copy of the kernels (made at the first large batch):
+/// every way of writing the weights must drop it, or batches would answer with the old
+/// weights while `predict` answers with the new ones.
+#[test]
+fn batch_predictions_follow_every_write_of_the_weights() {
+    use shaped::train::{CategoricalCrossentropy, FitOptions, RmsProp};
+    type Net = (Dense<300, 200, Relu>, Dense<200, 10, Softmax>);
+    let mut rng = StdRng::seed_from_u64(31);
+    // 256 rows: enough work for every core this machine has, in shares of 8 rows.
+    let xs: Vec<[f32; 300]> =
+        (0..256).map(|_| core::array::from_fn(|_| rand::RngExt::random_range(&mut rng, 0.0..1.0))).collect();
+    let agrees = |model: &Sequential<Net>| -> Vec<[f32; 10]> {
+        let batch = model.predict_batch(&xs);
+        for (x, b) in xs.iter().zip(&batch) {
+            let one = model.predict(x);
+            assert!(one.iter().zip(b).all(|(p, q)| (p - q).abs() < 1e-5), "{one:?} vs {b:?}");
+        }
+        batch
+    };
+    let mut model = Sequential::<Net>::new(&mut rng);
+    let mut last = agrees(&model);
+    let mut changed = |model: &Sequential<Net>, what: &str| {
+        let now = agrees(model);
+        assert_ne!(now, last, "{what}: the batch did not change");
+        last = now;
+    };
+
+    for w in model.params_mut().0.kernel.as_flattened_mut() {
+        *w *= -1.5;
+    }
+    changed(&model, "params_mut");
+
+    let mut weights = model.get_weights();
+    weights[1].iter_mut().for_each(|b| *b += 0.25);
+    model.set_weights(&weights).unwrap();
+    changed(&model, "set_weights");
+
+    let other = Sequential::<Net>::new(&mut StdRng::seed_from_u64(5));
+    let path = std::env::temp_dir().join(format!("shaped-batch-cache-{}.weights", std::process::id()));
+    other.save_weights(&path).unwrap();
+    model.load_weights(&path).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    changed(&model, "load_weights");
+
+    // A clone has a cache of its own: writing it leaves the original's batches alone.
+    let before = agrees(&model);
+    let mut copy = model.clone();
+    copy.params_mut().1.bias[3] += 10.0;
+    assert_eq!(agrees(&model), before);
+    assert_ne!(agrees(&copy), before);
+
+    let ys: Vec<[f32; 10]> = (0..256).map(|i| core::array::from_fn(|c| (c == i % 10) as u8 as f32)).collect();
+    let mut compiled = model.compile(RmsProp::default(), CategoricalCrossentropy, &[]).unwrap();
+    compiled.fit_with(&xs, &ys, FitOptions::new(1, 64).verbose(0)).unwrap();
+    let model = compiled.into_model();
+    changed(&model, "fit");
+}

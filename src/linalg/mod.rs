@@ -56,6 +56,12 @@ pub trait Real: num_traits::Float + Default + Debug + Send + Sync + 'static + se
     /// `c = a * b + beta * c` through `matrixmultiply`, for a checked product.
     #[cfg(feature = "alloc")]
     fn matrixmultiply(p: &Product<'_, Self>, beta: Self, c: &mut [Self]);
+
+    /// Runs `f` with packing buffers for `A` of products of `m` rows and depth `k` (see
+    /// [`Packing::for_inputs`]): with `std`, this thread's, kept between calls (a fresh
+    /// 200 KiB buffer per call costs page faults every time); otherwise new ones.
+    #[cfg(feature = "alloc")]
+    fn with_input_packing<R>(m: usize, k: usize, f: impl FnOnce(&mut Packing<Self>) -> R) -> R;
 }
 
 mod sealed {
@@ -67,6 +73,29 @@ mod sealed {
 macro_rules! real {
     ($t:ty, $gemm:ident, $kernel:expr) => {
         impl Real for $t {
+            #[cfg(feature = "alloc")]
+            fn with_input_packing<R>(m: usize, k: usize, f: impl FnOnce(&mut Packing<Self>) -> R) -> R {
+                #[cfg(feature = "std")]
+                {
+                    std::thread_local! {
+                        static BUFFERS: core::cell::RefCell<Packing<$t>> = core::cell::RefCell::new(Packing::empty());
+                    }
+                    // A nested call (none today) gets buffers of its own.
+                    let mut f = Some(f);
+                    let reused = BUFFERS.with(|b| {
+                        b.try_borrow_mut().ok().map(|mut b| {
+                            b.reserve_inputs(m, k);
+                            (f.take().expect("called once"))(&mut b)
+                        })
+                    });
+                    if let Some(r) = reused {
+                        return r;
+                    }
+                    return (f.take().expect("called once"))(&mut Packing::for_inputs(m, k));
+                }
+                #[allow(unreachable_code)]
+                f(&mut Packing::for_inputs(m, k))
+            }
             #[inline(always)]
             fn fused_mul_add(a: Self, b: Self, c: Self) -> Self {
                 num_traits::Float::mul_add(a, b, c)

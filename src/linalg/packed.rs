@@ -40,6 +40,30 @@ impl<T: Real> Packing<T> {
     }
 }
 
+impl<T: Real> Packing<T> {
+    /// The buffer for `A` alone, for products of `m` rows and depth `k` with a
+    /// [`PackedB`] (at most 256 KiB for `f32`).
+    pub fn for_inputs(m: usize, k: usize) -> Self {
+        let mut p = Packing::empty();
+        p.reserve_inputs(m, k);
+        p
+    }
+
+    /// No buffers yet.
+    pub(crate) fn empty() -> Self {
+        Packing { a: Vec::new(), b: Vec::new() }
+    }
+
+    /// Grows the buffer for `A` to what products of `m` rows and depth `k` need.
+    pub(crate) fn reserve_inputs(&mut self, m: usize, k: usize) {
+        let kc_max = if k == 0 { 0 } else { k.div_ceil(k.div_ceil(KC)) };
+        let len = m.min(MC).div_ceil(MR) * MR * kc_max;
+        if self.a.len() < len {
+            self.a.resize(len, T::zero());
+        }
+    }
+}
+
 impl<T: Real> Default for Packing<T> {
     fn default() -> Self {
         Self::new()
@@ -65,6 +89,104 @@ pub(crate) fn gemm_with<T: Real>(
 ) {
     let Product { m, k, n, a, b, ldc, c_len } = *p;
     assert!(c.len() >= c_len, "gemm: `c` holds {} elements, the product needs {c_len}", c.len());
+    let Packing { a: pa, b: pb } = packing;
+    run(kernel, (m, k, n), a, Panels::Pack(b, pb), accumulate, c, ldc, pa);
+}
+
+/// A `k x n` matrix (a layer's weights) packed once in the panels the GEMM reads, so that
+/// products with it skip packing `B`: a model keeps one for its batch predictions.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PackedB<T> {
+    k: usize,
+    n: usize,
+    data: Vec<T>,
+}
+
+impl<T: Real> PackedB<T> {
+    /// `b`, a `k x n` view, packed.
+    ///
+    /// # Panics
+    /// If `b` does not hold a `k x n` matrix with its strides.
+    pub fn new(k: usize, n: usize, b: super::MatRef<'_, T>) -> Self {
+        assert!(b.fits(k, n), "PackedB: the view is smaller than {k}x{n}");
+        // Blocks of `NC` columns (each padded to whole panels), each in blocks of depth:
+        // block `(jc, pc)` starts at `k * jc + pc * padded(nc)` (every block before the
+        // last block of columns is `NC` wide, a whole number of panels).
+        let padded = |nc: usize| nc.div_ceil(NR) * NR;
+        let len: usize = (0..n).step_by(NC).map(|jc| k * padded(NC.min(n - jc))).sum();
+        let mut data = vec![T::zero(); len];
+        if k > 0 {
+            let kc_max = k.div_ceil(k.div_ceil(KC));
+            for jc in (0..n).step_by(NC) {
+                let nc = NC.min(n - jc);
+                for pc in (0..k).step_by(kc_max) {
+                    let kc = kc_max.min(k - pc);
+                    let at = k * jc + pc * padded(nc);
+                    pack_b(b, pc, kc, jc, nc, &mut data[at..at + kc * padded(nc)]);
+                }
+            }
+        }
+        PackedB { k, n, data }
+    }
+
+    /// Rows (the product's depth).
+    pub fn k(&self) -> usize {
+        self.k
+    }
+
+    /// Columns.
+    pub fn n(&self) -> usize {
+        self.n
+    }
+}
+
+/// `c = a * b`, or `c += a * b` when `accumulate`, for an `m x k` view `a` and a packed
+/// `b` into `c`, rows `ldc` apart, with this CPU's micro-kernel. Only `packing`'s buffer
+/// for `A` is used.
+///
+/// # Panics
+/// If `a` does not hold `m x b.k()`, `ldc < b.n()`, or `c` is too short.
+pub fn gemm_packed<T: Real>(
+    m: usize,
+    a: super::MatRef<'_, T>,
+    b: &PackedB<T>,
+    accumulate: bool,
+    c: &mut [T],
+    ldc: usize,
+    packing: &mut Packing<T>,
+) {
+    let (k, n) = (b.k, b.n);
+    assert!(a.fits(m, k), "gemm_packed: `a` is smaller than {m}x{k} with its strides");
+    let c_len = if m == 0 || n == 0 {
+        0
+    } else {
+        (m - 1).checked_mul(ldc).and_then(|r| r.checked_add(n)).unwrap_or(usize::MAX)
+    };
+    assert!(ldc >= n && c.len() >= c_len, "gemm_packed: `c` cannot hold {m}x{n} with row stride {ldc}");
+    let kernel = T::micro_kernel().unwrap_or(portable_kernel::<T>);
+    run(kernel, (m, k, n), a, Panels::Packed(b), accumulate, c, ldc, &mut packing.a);
+}
+
+/// Where the panels of `B` come from.
+enum Panels<'a, 'b, T> {
+    /// Packed from this view into this buffer, block by block.
+    Pack(super::MatRef<'a, T>, &'b mut [T]),
+    /// Packed already.
+    Packed(&'a PackedB<T>),
+}
+
+/// The loops of the product, on checked operands.
+#[allow(clippy::too_many_arguments)] // the loops' operands
+fn run<T: Real>(
+    kernel: MicroKernel<T>,
+    (m, k, n): (usize, usize, usize),
+    a: super::MatRef<'_, T>,
+    mut panels: Panels<'_, '_, T>,
+    accumulate: bool,
+    c: &mut [T],
+    ldc: usize,
+    pa: &mut [T],
+) {
     if m == 0 || n == 0 {
         return;
     }
@@ -85,17 +207,23 @@ pub(crate) fn gemm_with<T: Real>(
         let nc = NC.min(n - jc);
         for pc in (0..k).step_by(kc_max) {
             let kc = kc_max.min(k - pc);
-            pack_b(b, pc, kc, jc, nc, &mut packing.b);
+            let block: &[T] = match &mut panels {
+                Panels::Pack(b, buffer) => {
+                    pack_b(*b, pc, kc, jc, nc, buffer);
+                    buffer
+                }
+                Panels::Packed(packed) => &packed.data[k * jc + pc * nc.div_ceil(NR) * NR..],
+            };
             let add = accumulate || pc > 0;
             for ic in (0..m).step_by(MC) {
                 let mc = MC.min(m - ic);
-                pack_a(a, ic, mc, pc, kc, &mut packing.a);
+                pack_a(a, ic, mc, pc, kc, pa);
                 for jr in (0..nc).step_by(NR) {
                     let nr = NR.min(nc - jr);
-                    let bp = &packing.b[(jr / NR) * kc * NR..][..kc * NR];
+                    let bp = &block[(jr / NR) * kc * NR..][..kc * NR];
                     for ir in (0..mc).step_by(MR) {
                         let mr = MR.min(mc - ir);
-                        let ap = &packing.a[(ir / MR) * kc * MR..][..kc * MR];
+                        let ap = &pa[(ir / MR) * kc * MR..][..kc * MR];
                         kernel(kc, ap, bp, &mut tile);
                         for (i, t) in tile.iter().enumerate().take(mr) {
                             let start = (ic + ir + i) * ldc + jc + jr;
@@ -273,6 +401,45 @@ mod tests {
                 check(m, k, n, ta, tb, &mut rng);
             }
         }
+    }
+
+    /// Products with a `B` packed once equal those that pack it, bit for bit (the same
+    /// panels, the same kernel), over sizes crossing every block edge.
+    #[test]
+    fn prepacked_b_matches_packing_per_call() {
+        let mut rng = StdRng::seed_from_u64(5);
+        for &(m, k, n) in &[
+            (1, 1, 1),
+            (3, 5, 7),
+            (9, 17, 33),
+            (64, 784, 512),
+            (13, 1100, 70),
+            (5, 7, 1030),
+            (130, 20, 40),
+            (4, 0, 3),
+        ] {
+            let ad: Vec<f32> = (0..m * k).map(|_| rng.random_range(-1.0..1.0)).collect();
+            let bd: Vec<f32> = (0..k * n).map(|_| rng.random_range(-1.0..1.0)).collect();
+            let (a, b) = (MatRef::row_major(&ad, k), MatRef::row_major(&bd, n));
+            let packed = PackedB::new(k, n, b);
+            assert_eq!((packed.k(), packed.n()), (k, n));
+            let ldc = n + 1;
+            for accumulate in [false, true] {
+                let mut want = vec![0.5f32; m * ldc];
+                gemm(&Product::new(m, k, n, a, b, ldc).unwrap(), accumulate, &mut want, &mut Packing::new());
+                let mut got = vec![0.5f32; m * ldc];
+                gemm_packed(m, a, &packed, accumulate, &mut got, ldc, &mut Packing::for_inputs(m, k));
+                assert_eq!(got, want, "{m}x{k}x{n}, accumulate {accumulate}");
+            }
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "`c` cannot hold")]
+    fn prepacked_rejects_short_output() {
+        let d = [1.0f32; 6];
+        let packed = PackedB::new(2, 3, MatRef::row_major(&d, 3));
+        gemm_packed(2, MatRef::row_major(&d[..4], 2), &packed, false, &mut [0.0; 5], 3, &mut Packing::new());
     }
 
     #[test]

@@ -96,12 +96,33 @@ impl<T: Scalar, const IN: usize, const OUT: usize, A: Activation> Layers<T> for 
     }
 
     #[cfg(feature = "alloc")]
-    fn forward_batch(params: &Self::Params, x: &[[T; IN]], out: &mut [[T; OUT]]) {
+    fn forward_batch_packed(
+        params: &Self::Params,
+        packs: &mut &[linalg::packed::PackedB<T>],
+        x: &[[T; IN]],
+        out: &mut [[T; OUT]],
+    ) {
         let () = Self::NOT_EMPTY;
         let rows = x.len().min(out.len());
         let (x, out) = (&x[..rows], &mut out[..rows]);
         out.fill(params.bias);
-        linalg::matmul_rows(x, &params.kernel, out, true, None);
+        let packed = packs.split_first().map(|(first, rest)| {
+            *packs = rest;
+            first
+        });
+        match packed {
+            // The kernel packed once (a model's copy): only the inputs are packed here.
+            Some(b)
+                if (b.k(), b.n()) == (IN, OUT)
+                    && linalg::engine(rows, IN, OUT, true, true) == linalg::Engine::Packed =>
+            {
+                let a = linalg::MatRef::row_major(x.as_flattened(), IN);
+                T::with_input_packing(rows, IN, |packing| {
+                    linalg::packed::gemm_packed(rows, a, b, true, out.as_flattened_mut(), OUT, packing)
+                });
+            }
+            _ => linalg::matmul_rows(x, &params.kernel, out, true, None),
+        }
         for row in out {
             A::forward(row);
         }

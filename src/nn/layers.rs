@@ -121,7 +121,42 @@ pub trait Layers<T: Scalar>: Stack<T, Weights = <Self as Layers<T>>::Params> {
 
     /// Many samples through every layer (the shorter of `x` and `out` is used).
     #[cfg(feature = "alloc")]
-    fn forward_batch(params: &Self::Params, x: &[Self::Input], out: &mut [Self::Output]);
+    fn forward_batch(params: &Self::Params, x: &[Self::Input], out: &mut [Self::Output]) {
+        Self::forward_batch_packed(params, &mut &[][..], x, out)
+    }
+
+    /// [`Layers::forward_batch`] with the layers' kernels packed already, one
+    /// [`PackedB`](crate::linalg::packed::PackedB) per layer in order (see
+    /// [`pack_kernels`](Layers::pack_kernels)): each layer takes the first of `packs`
+    /// and leaves the rest; a layer that finds none packs as it goes.
+    #[doc(hidden)]
+    #[cfg(feature = "alloc")]
+    fn forward_batch_packed(
+        params: &Self::Params,
+        packs: &mut &[crate::linalg::packed::PackedB<T>],
+        x: &[Self::Input],
+        out: &mut [Self::Output],
+    );
+
+    /// Every layer's kernel packed for the GEMM, first layer first.
+    #[doc(hidden)]
+    #[cfg(feature = "alloc")]
+    fn pack_kernels(params: &Self::Params) -> alloc::vec::Vec<crate::linalg::packed::PackedB<T>> {
+        let mut shapes = alloc::vec::Vec::new();
+        Self::describe(&mut |l| shapes.push((l.inputs, l.outputs)));
+        let mut packs = alloc::vec::Vec::with_capacity(shapes.len());
+        // Each layer's arrays come kernel first, then bias.
+        let mut index = 0;
+        Self::visit_params(params, &mut |a| {
+            if index % 2 == 0
+                && let Some(&(k, n)) = shapes.get(index / 2)
+            {
+                packs.push(crate::linalg::packed::PackedB::new(k, n, crate::linalg::MatRef::row_major(a, n)));
+            }
+            index += 1;
+        });
+        packs
+    }
 
     /// Calls `f` with each layer's description, first to last.
     fn describe(f: &mut dyn FnMut(LayerInfo));

@@ -92,7 +92,13 @@ impl<'a, N: Layers<T>, T: Scalar> ModelRef<'a, N, T> {
             if threads > 1 {
                 let params = self.params;
                 let f = |xc: &[N::Input], oc: &mut [N::Output]| N::forward_batch(params, xc, oc);
-                crate::parallel::for_each_chunk(threads, rows.div_ceil(threads), x, out, &f);
+                crate::parallel::for_each_chunk(
+                    threads,
+                    crate::parallel::chunk_rows(rows, threads),
+                    x,
+                    out,
+                    &f,
+                );
                 return;
             }
         }

@@ -24,6 +24,20 @@ use crate::element::Scalar;
 /// ```
 pub struct Sequential<N: Stack<T>, T: Scalar = f32> {
     params: Box<N::Weights>,
+    /// The kernels packed for the GEMM, made by the first large `predict_batch` and
+    /// dropped by anything that can write the weights (every such method takes
+    /// `&mut self` and goes through `params_mut` or `params_box_mut`).
+    #[cfg(feature = "std")]
+    packed: std::sync::OnceLock<std::sync::Arc<BatchCopy<N, T>>>,
+}
+
+/// What `predict_batch` keeps (with `std`): a copy of the weights, which the pool's
+/// persistent workers share (they outlive any borrow of the model), and the kernels
+/// packed for the GEMM.
+#[cfg(feature = "std")]
+struct BatchCopy<N: Stack<T>, T: Scalar> {
+    params: Box<N::Weights>,
+    packs: Vec<crate::linalg::packed::PackedB<T>>,
 }
 
 // The constructors ask for `N: Layers<T>` themselves (not the impl), so that a network
@@ -37,7 +51,7 @@ impl<N: Stack<T>, T: Scalar> Sequential<N, T> {
     {
         let mut params = crate::zeroed::zeroed_box::<N::Params>();
         N::init(&mut params, rng);
-        Sequential { params }
+        Sequential::with(params)
     }
 
     /// The network with all weights zero.
@@ -45,7 +59,7 @@ impl<N: Stack<T>, T: Scalar> Sequential<N, T> {
     where
         N: Layers<T>,
     {
-        Sequential { params: crate::zeroed::zeroed_box() }
+        Sequential::with(crate::zeroed::zeroed_box())
     }
 
     /// The network with the given weights.
@@ -53,7 +67,15 @@ impl<N: Stack<T>, T: Scalar> Sequential<N, T> {
     where
         N: Layers<T>,
     {
-        Sequential { params }
+        Sequential::with(params)
+    }
+
+    fn with(params: Box<N::Weights>) -> Self {
+        Sequential {
+            params,
+            #[cfg(feature = "std")]
+            packed: std::sync::OnceLock::new(),
+        }
     }
 }
 
@@ -126,12 +148,20 @@ impl<N: Layers<T>, T: Scalar> Sequential<N, T> {
 
     /// The weights, writable, to set weights trained elsewhere.
     pub fn params_mut(&mut self) -> &mut N::Params {
+        self.forget_packed();
         &mut self.params
+    }
+
+    /// Drops the packed copy of the kernels: the weights are about to change.
+    fn forget_packed(&mut self) {
+        #[cfg(feature = "std")]
+        self.packed.take();
     }
 
     /// The box of the weights, for training to swap in new weights without a copy.
     #[cfg(feature = "std")]
     pub(crate) fn params_box_mut(&mut self) -> &mut Box<N::Params> {
+        self.forget_packed();
         &mut self.params
     }
 
@@ -158,14 +188,15 @@ impl<N: Layers<T>, T: Scalar> Sequential<N, T> {
         self.as_ref().predict_into(x, out)
     }
 
-    /// Outputs for a batch of samples; with `std`, the batch is
-    /// split over the machine's cores.
+    /// Outputs for a batch of samples; with `std`, the batch is split over the machine's
+    /// cores, and the first batch of more than a few rows packs the layers' kernels for
+    /// the GEMM once (as much memory again as the weights), kept until the weights change.
     pub fn predict_batch<X>(&self, xs: &[X]) -> Vec<N::Output>
     where
         N: TakesSample<T, X>,
     {
         let mut out = alloc::vec![N::Output::zeros(); xs.len()];
-        self.as_ref().predict_batch_into(xs, &mut out);
+        self.predict_batch_into(xs, &mut out);
         out
     }
 
@@ -175,6 +206,15 @@ impl<N: Layers<T>, T: Scalar> Sequential<N, T> {
     where
         N: TakesSample<T, X>,
     {
+        #[cfg(feature = "std")]
+        if xs.len().min(out.len()) > crate::linalg::SMALL_ROWS {
+            let copy = self.packed.get_or_init(|| {
+                let mut params = crate::zeroed::zeroed_box::<N::Params>();
+                N::zip_params(&mut params, &self.params, &mut |d, s| d.copy_from_slice(s));
+                std::sync::Arc::new(BatchCopy { packs: N::pack_kernels(&params), params })
+            });
+            return predict_pooled::<N, T>(copy, N::view_batch(xs), out);
+        }
         self.as_ref().predict_batch_into(xs, out)
     }
 
@@ -182,6 +222,22 @@ impl<N: Layers<T>, T: Scalar> Sequential<N, T> {
     pub fn summary(&self) -> Summary<N, T> {
         Summary::new()
     }
+}
+
+/// A batch through the packed copy, split over the caller's thread and the pool's
+/// persistent workers.
+#[cfg(feature = "std")]
+fn predict_pooled<N: Layers<T>, T: Scalar>(
+    copy: &std::sync::Arc<BatchCopy<N, T>>,
+    x: &[N::Input],
+    out: &mut [N::Output],
+) {
+    let rows = x.len().min(out.len());
+    let work = rows.saturating_mul(N::PARAMS);
+    let threads = crate::parallel::threads_for(work, rows, crate::parallel::PREDICT_WORK_PER_THREAD);
+    crate::parallel::split_over_pool(copy, x, out, threads, 8, |c, x, o| {
+        N::forward_batch_packed(&c.params, &mut &c.packs[..], x, o)
+    });
 }
 
 /// [`Sequential::set_weights`] refused the arrays; the model kept its weights.
@@ -232,7 +288,7 @@ impl<N: Layers<T>, T: Scalar> Clone for Sequential<N, T> {
         // Copy on the heap, never through the stack.
         let mut params = crate::zeroed::zeroed_box::<N::Params>();
         N::zip_params(&mut params, &self.params, &mut |d, s| d.copy_from_slice(s));
-        Sequential { params }
+        Sequential::with(params)
     }
 }
 

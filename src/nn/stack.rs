@@ -31,10 +31,15 @@ impl<T: Scalar, A: Layers<T>, B: Accepts<T, A::Output>> Layers<T> for (A, B) {
     }
 
     #[cfg(feature = "alloc")]
-    fn forward_batch(params: &Self::Params, x: &[Self::Input], out: &mut [Self::Output]) {
+    fn forward_batch_packed(
+        params: &Self::Params,
+        packs: &mut &[crate::linalg::packed::PackedB<T>],
+        x: &[Self::Input],
+        out: &mut [Self::Output],
+    ) {
         let mut mid = alloc::vec![A::Output::zeros(); x.len()];
-        A::forward_batch(&params.0, x, &mut mid);
-        B::forward_batch(&params.1, B::view_batch(&mid), out);
+        A::forward_batch_packed(&params.0, packs, x, &mut mid);
+        B::forward_batch_packed(&params.1, packs, B::view_batch(&mid), out);
     }
 
     fn describe(f: &mut dyn FnMut(LayerInfo)) {
@@ -105,8 +110,13 @@ impl<T: Scalar, A: Layers<T>> Layers<T> for (A,) {
         A::forward_inline::<FMA>(params, x, out)
     }
     #[cfg(feature = "alloc")]
-    fn forward_batch(params: &Self::Params, x: &[Self::Input], out: &mut [Self::Output]) {
-        A::forward_batch(params, x, out)
+    fn forward_batch_packed(
+        params: &Self::Params,
+        packs: &mut &[crate::linalg::packed::PackedB<T>],
+        x: &[Self::Input],
+        out: &mut [Self::Output],
+    ) {
+        A::forward_batch_packed(params, packs, x, out)
     }
     fn describe(f: &mut dyn FnMut(LayerInfo)) {
         A::describe(f)
@@ -177,8 +187,13 @@ macro_rules! flat_tuple {
                 <($first, ($($rest,)+)) as Layers<T>>::forward_inline::<FMA>(params, x, out)
             }
             #[cfg(feature = "alloc")]
-            fn forward_batch(params: &Self::Params, x: &[Self::Input], out: &mut [Self::Output]) {
-                <($first, ($($rest,)+)) as Layers<T>>::forward_batch(params, x, out)
+            fn forward_batch_packed(
+                params: &Self::Params,
+                packs: &mut &[crate::linalg::packed::PackedB<T>],
+                x: &[Self::Input],
+                out: &mut [Self::Output],
+            ) {
+                <($first, ($($rest,)+)) as Layers<T>>::forward_batch_packed(params, packs, x, out)
             }
             fn describe(f: &mut dyn FnMut(LayerInfo)) {
                 <($first, ($($rest,)+)) as Layers<T>>::describe(f)

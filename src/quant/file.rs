@@ -184,7 +184,7 @@ impl<N: Quantize> Quantized<N> {
         if !c.is_empty() {
             return Err(WeightsError::TrailingData);
         }
-        Ok(Quantized { params })
+        Ok(Quantized { params: params.into() })
     }
 
     /// Reads a network written by [`save`](Self::save).

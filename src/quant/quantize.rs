@@ -217,7 +217,8 @@ flat_quantize!(L1, L2, L3, L4, L5, L6);
 
 /// A network quantized to int8 (see the module's scheme), its weights on the heap.
 pub struct Quantized<N: Quantize> {
-    pub(super) params: Box<<N::Q as QLayers>::Params>,
+    /// Shared with the pool's workers during `predict_batch` (they outlive any borrow).
+    pub(super) params: alloc::sync::Arc<<N::Q as QLayers>::Params>,
 }
 
 impl<N: Quantize> Quantized<N> {
@@ -238,12 +239,6 @@ impl<N: Quantize> Quantized<N> {
     pub fn predict_batch_into(&self, xs: &[N::Input], out: &mut [N::Output]) {
         let rows = xs.len().min(out.len());
         let (xs, out) = (&xs[..rows], &mut out[..rows]);
-        let params = &*self.params;
-        // In slices of 64 samples: the hidden rows stay small, and four samples share
-        // each pass over the weights.
-        let run = |xs: &[N::Input], out: &mut [N::Output]| {
-            crate::linalg::int8::dispatch(Batch::<N::Q> { params, xs, out });
-        };
         #[cfg(feature = "std")]
         {
             // The rule of `Sequential::predict_batch`: an int8 sample is one kernel call
@@ -251,11 +246,14 @@ impl<N: Quantize> Quantized<N> {
             let work = rows.saturating_mul(N::PARAMS);
             let threads = crate::parallel::threads_for(work, rows, crate::parallel::PREDICT_WORK_PER_THREAD);
             if threads > 1 {
-                crate::parallel::for_each_chunk(threads, rows.div_ceil(threads), xs, out, &run);
+                // Shares in blocks of four samples, the batched kernel's.
+                crate::parallel::split_over_pool(&self.params, xs, out, threads, 4, |params, xs, out| {
+                    crate::linalg::int8::dispatch(Batch::<N::Q> { params, xs, out })
+                });
                 return;
             }
         }
-        run(xs, out);
+        crate::linalg::int8::dispatch(Batch::<N::Q> { params: &self.params, xs, out });
     }
 
     /// The int8 weights and quantization parameters.
@@ -270,7 +268,7 @@ impl<N: Quantize> Quantized<N> {
 
     /// The quantized network with these weights.
     pub fn from_params(params: Box<<N::Q as QLayers>::Params>) -> Self {
-        Quantized { params }
+        Quantized { params: params.into() }
     }
 }
 
@@ -328,6 +326,6 @@ impl<N: Quantize + Stack<f32>> Sequential<N, f32> {
         let input = QuantParams::from_range(lo, hi);
         let mut params = crate::zeroed::zeroed_box::<<N::Q as QLayers>::Params>();
         N::quantize_into(self.params(), &mut params, calibration, input, true)?;
-        Ok(Quantized { params })
+        Ok(Quantized { params: params.into() })
     }
 }
