@@ -7,6 +7,7 @@
 //! (a process limit, no memory for its stack) only makes the team smaller, so nothing
 //! ever waits for a thread that does not exist.
 
+use std::sync::atomic::Ordering::{Acquire, Release};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
 /// Worker threads for batched inference and training: the machine's available
@@ -70,13 +71,7 @@ fn pool() -> &'static [std::sync::mpsc::Sender<Job>] {
     })
 }
 
-/// How long a pool worker keeps polling for its next job before it sleeps. Waking a
-/// sleeping thread took 55-60 us on this machine (a virtual CPU halts when idle), a
-/// tenth of a 784-512-10 batch of 128; batches that follow each other within this time
-/// find the worker awake. OpenMP runtimes spin longer by default (200 ms in LLVM's).
-const POOL_SPIN: std::time::Duration = std::time::Duration::from_millis(2);
-
-/// The next job of a pool worker: polled for [`POOL_SPIN`], then waited for. `None`
+/// The next job of a pool worker: polled for [`SPIN`], then waited for. `None`
 /// when the pool is gone.
 fn next_job(rx: &std::sync::mpsc::Receiver<Job>) -> Option<Job> {
     let start = std::time::Instant::now();
@@ -88,7 +83,7 @@ fn next_job(rx: &std::sync::mpsc::Receiver<Job>) -> Option<Job> {
                 Err(std::sync::mpsc::TryRecvError::Empty) => std::hint::spin_loop(),
             }
         }
-        if start.elapsed() > POOL_SPIN {
+        if start.elapsed() > SPIN {
             return rx.recv().ok();
         }
     }
@@ -184,6 +179,11 @@ struct State {
 #[derive(Default)]
 struct Shared {
     state: Mutex<State>,
+    /// Copies of `state.generation` and `state.pending` that members poll for a while
+    /// before they sleep on the condition variables (the state under the lock stays the
+    /// truth: a member that stops polling checks it under the lock before it sleeps).
+    generation_hint: std::sync::atomic::AtomicU64,
+    pending_hint: std::sync::atomic::AtomicUsize,
     /// Signalled when a step begins or the team stops.
     begin: Condvar,
     /// Signalled when a worker finishes its part of a step.
@@ -221,11 +221,14 @@ impl<W: Fn(usize, usize) + Sync> Team<'_, W> {
             let mut s = self.shared.lock();
             s.generation += 1;
             s.pending = self.size - 1;
+            self.shared.pending_hint.store(s.pending, Release);
+            self.shared.generation_hint.store(s.generation, Release);
             drop(s);
             self.shared.begin.notify_all();
         }
         (self.work)(0, self.size);
         if self.size > 1 {
+            poll(|| self.shared.pending_hint.load(Acquire) == 0);
             let mut s = self.shared.lock();
             while s.pending > 0 {
                 s = self.shared.end.wait(s).unwrap_or_else(PoisonError::into_inner);
@@ -242,6 +245,7 @@ impl Drop for Finish<'_> {
     fn drop(&mut self) {
         let mut s = self.0.lock();
         s.pending -= 1;
+        self.0.pending_hint.store(s.pending, Release);
         if std::thread::panicking() {
             s.panicked = true;
         }
@@ -260,9 +264,33 @@ impl Drop for Stop<'_> {
     }
 }
 
+/// How long a team member or a pool worker polls before it sleeps: waking a sleeping
+/// thread took 55-60 us on this machine (a virtual CPU halts when idle), a tenth of a
+/// 784-512-10 batch of 128 and several percent of a training step; work that follows
+/// within this time finds the thread awake. (OpenMP runtimes poll longer by default:
+/// 200 ms in LLVM's.)
+const SPIN: std::time::Duration = std::time::Duration::from_millis(2);
+
+/// Polls `done` for at most [`SPIN`]; whether it became true.
+fn poll(done: impl Fn() -> bool) -> bool {
+    let start = std::time::Instant::now();
+    loop {
+        for _ in 0..64 {
+            if done() {
+                return true;
+            }
+            std::hint::spin_loop();
+        }
+        if start.elapsed() > SPIN {
+            return false;
+        }
+    }
+}
+
 fn worker<W: Fn(usize, usize) + Sync>(k: usize, shared: &Shared, work: &W) {
     let mut seen = 0;
     loop {
+        poll(|| shared.generation_hint.load(Acquire) != seen);
         let mut s = shared.lock();
         while s.generation == seen && !s.stop {
             s = shared.begin.wait(s).unwrap_or_else(PoisonError::into_inner);
