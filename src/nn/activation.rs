@@ -54,7 +54,7 @@ pub struct Linear;
 
 impl Activation for Relu {
     const NAME: &'static str = "relu";
-    #[inline]
+    #[inline(always)]
     fn forward<T: Scalar>(z: &mut [T]) {
         // Not `max`: it would turn a NaN into 0 and hide it from the loss. A select,
         // not a conditional store, so that it vectorizes.
@@ -72,7 +72,7 @@ impl Activation for Relu {
 
 impl Activation for Sigmoid {
     const NAME: &'static str = "sigmoid";
-    #[inline]
+    #[inline(always)]
     fn forward<T: Scalar>(z: &mut [T]) {
         for v in z {
             *v = T::one() / (T::one() + (-*v).exp_activation());
@@ -88,7 +88,7 @@ impl Activation for Sigmoid {
 
 impl Activation for Tanh {
     const NAME: &'static str = "tanh";
-    #[inline]
+    #[inline(always)]
     fn forward<T: Scalar>(z: &mut [T]) {
         for v in z {
             *v = v.tanh();
@@ -104,7 +104,7 @@ impl Activation for Tanh {
 
 impl Activation for Softmax {
     const NAME: &'static str = "softmax";
-    #[inline]
+    #[inline(always)]
     fn forward<T: Scalar>(z: &mut [T]) {
         let max = z.iter().fold(T::neg_infinity(), |m, &v| m.max(v));
         // The exponentials in a loop of their own, which vectorizes; then their sum.
@@ -129,7 +129,7 @@ impl Activation for Softmax {
 
 impl Activation for Linear {
     const NAME: &'static str = "linear";
-    #[inline]
+    #[inline(always)]
     fn forward<T: Scalar>(_: &mut [T]) {}
     #[inline]
     fn backward<T: Scalar>(_: &[T], _: &mut [T]) {}
