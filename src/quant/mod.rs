@@ -145,6 +145,8 @@ pub trait QLayers: Sized + 'static {
     fn output_quant(params: &Self::Params) -> QuantParams;
     /// Quantizes an `f32` sample.
     fn quantize_input(params: &Self::Params, x: &Self::FloatInput) -> Self::Input;
+    /// Quantizes a batch into `out` (the shorter length): one loop over all the values.
+    fn quantize_batch(params: &Self::Params, xs: &[Self::FloatInput], out: &mut [Self::Input]);
     /// Runs the layers as hidden ones: `u8` in, `u8` out.
     fn hidden(params: &Self::Params, x: &Self::Input, out: &mut Self::Hidden);
     /// Runs the layers as the network's last: `u8` in, `f32` out.
@@ -233,12 +235,17 @@ impl<const IN: usize, const OUT: usize, A: Activation> QLayers for QDense<IN, OU
 
     #[inline(always)]
     fn quantize_input(params: &Self::Params, x: &[f32; IN]) -> [u8; IN] {
-        let (inverse, zero) = (1.0 / params.input.scale, params.input.zero as f32);
         let mut q = [0u8; IN];
-        for (q, &x) in q.iter_mut().zip(x) {
+        Self::quantize_batch(params, core::slice::from_ref(x), core::slice::from_mut(&mut q));
+        q
+    }
+
+    #[inline(always)]
+    fn quantize_batch(params: &Self::Params, xs: &[[f32; IN]], out: &mut [[u8; IN]]) {
+        let (inverse, zero) = (1.0 / params.input.scale, params.input.zero as f32);
+        for (q, &x) in out.as_flattened_mut().iter_mut().zip(xs.as_flattened()) {
             *q = quantize_with(x, inverse, zero);
         }
-        q
     }
 
     #[inline(always)]
@@ -307,6 +314,10 @@ impl<A: QLayers, B: QLayers<Input = A::Hidden>> QLayers for (A, B) {
         A::quantize_input(&params.0, x)
     }
     #[inline(always)]
+    fn quantize_batch(params: &Self::Params, xs: &[A::FloatInput], out: &mut [A::Input]) {
+        A::quantize_batch(&params.0, xs, out)
+    }
+    #[inline(always)]
     fn hidden(params: &Self::Params, x: &A::Input, out: &mut B::Hidden) {
         let mut mid = zero_hidden::<A>();
         A::hidden(&params.0, x, &mut mid);
@@ -359,6 +370,10 @@ impl<A: QLayers> QLayers for (A,) {
     #[inline(always)]
     fn quantize_input(params: &Self::Params, x: &A::FloatInput) -> A::Input {
         A::quantize_input(params, x)
+    }
+    #[inline(always)]
+    fn quantize_batch(params: &Self::Params, xs: &[A::FloatInput], out: &mut [A::Input]) {
+        A::quantize_batch(params, xs, out)
     }
     #[inline(always)]
     fn hidden(params: &Self::Params, x: &A::Input, out: &mut A::Hidden) {

@@ -288,11 +288,11 @@ impl<Q: QLayers> crate::linalg::simd::Job for Batch<'_, Q> {
         let params = self.params;
         // In slices of 64 samples: the hidden rows stay small, and four samples share
         // each pass over the weights.
-        let mut q: Vec<Q::Input> = Vec::with_capacity(64);
+        let mut q: Vec<Q::Input> = crate::zeroed::zeroed_vec(self.xs.len().min(64));
         for (xs, os) in self.xs.chunks(64).zip(self.out.chunks_mut(64)) {
-            q.clear();
-            q.extend(xs.iter().map(|x| Q::quantize_input(params, x)));
-            Q::last_batch(params, &q, os);
+            let q = &mut q[..xs.len()];
+            Q::quantize_batch(params, xs, q);
+            Q::last_batch(params, q, os);
         }
     }
 }
