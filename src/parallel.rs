@@ -458,6 +458,57 @@ pub(crate) mod tests {
         assert_eq!(threads_for(usize::MAX, usize::MAX, FIT_WORK_PER_THREAD), most);
     }
 
+    /// Every row once, in place, whatever the split and the granule; the shares a worker
+    /// ran come back to their places.
+    #[test]
+    fn the_pool_split_covers_the_output_once() {
+        let shared = std::sync::Arc::new(3usize);
+        let x: Vec<usize> = (0..1000).collect();
+        for threads in [1, 2, 3, 8] {
+            for granule in [1, 8, 64, 5000] {
+                for rows in [0, 1, 7, 999, 1000] {
+                    let mut out = std::vec![0usize; rows];
+                    split_over_pool(&shared, &x[..rows], &mut out, threads, granule, |s, xc, oc| {
+                        for (o, &v) in oc.iter_mut().zip(xc) {
+                            *o = v * *s + 1;
+                        }
+                    });
+                    assert!(
+                        out.iter().enumerate().all(|(i, &o)| o == 3 * i + 1),
+                        "{threads} threads, granule {granule}, {rows} rows"
+                    );
+                }
+            }
+        }
+        // The caller's share was dropped last: only the caller's `Arc` is left.
+        assert_eq!(std::sync::Arc::strong_count(&shared), 1);
+    }
+
+    /// A job that panics does not take its worker down: the next job on it runs.
+    #[test]
+    fn a_panicking_job_leaves_its_worker_running() {
+        if pool_size() == 0 {
+            std::eprintln!("skipped: no pool worker on this machine (one thread)");
+            return;
+        }
+        // (The panic's message shows in the test's output.)
+        let (tx, rx) = std::sync::mpsc::sync_channel::<u32>(1);
+        submit(
+            0,
+            std::boxed::Box::new(move || {
+                let _reply = tx;
+                panic!("a failing job");
+            }),
+        )
+        .ok()
+        .expect("the pool takes jobs");
+        // The reply's sender was dropped by the panic: the caller sees it closed.
+        assert!(rx.recv().is_err());
+        let (tx, rx) = std::sync::mpsc::sync_channel::<u32>(1);
+        submit(0, std::boxed::Box::new(move || tx.send(7).unwrap())).ok().expect("the worker is still there");
+        assert_eq!(rx.recv_timeout(std::time::Duration::from_secs(10)), Ok(7));
+    }
+
     #[test]
     fn chunks_cover_the_output_once() {
         let x: Vec<usize> = (0..1000).collect();
