@@ -22,9 +22,10 @@ const MC: usize = 128;
 /// Columns of `B` packed at a time (a multiple of `NR`).
 const NC: usize = 512;
 
-/// A micro-kernel: `out = a_panel * b_panel` over `kc` steps (`a_panel` is `kc x MR`,
-/// `b_panel` is `kc x NR`, both packed).
-pub type MicroKernel<T> = fn(usize, &[T], &[T], &mut [[T; NR]; MR]);
+/// A micro-kernel: `out = a_panel * b_panel` over `kc` steps. `a_panel` is `kc x MR`,
+/// packed; `b_panel` holds `kc` rows of `NR` values, `ldb` apart: `NR` for a packed
+/// panel, the matrix's row stride for a panel read in place.
+pub type MicroKernel<T> = fn(usize, &[T], &[T], usize, &mut [[T; NR]; MR]);
 
 /// Packing buffers for the packed GEMM: allocated once, reused by every product.
 #[derive(Clone, Debug)]
@@ -203,13 +204,29 @@ fn run<T: Real>(
     let kc_max = k.div_ceil(k.div_ceil(KC));
     // Every kernel call overwrites the whole tile.
     let mut tile = [[T::zero(); NR]; MR];
+    // When one block of rows of `A` uses each panel of `B` (`m <= MC`), full panels of a
+    // `B` with contiguous rows are read in place (each row of a panel is as contiguous as
+    // a packed one's, the rows `ldb` apart): no copy of `B`. Edge panels, a `B` read
+    // down its columns, and panels that several blocks of `A` reuse are packed.
+    let direct = match &panels {
+        Panels::Pack(b, _) if b.col_stride == 1 && m <= MC => Some(*b),
+        _ => None,
+    };
     for jc in (0..n).step_by(NC) {
         let nc = NC.min(n - jc);
         for pc in (0..k).step_by(kc_max) {
             let kc = kc_max.min(k - pc);
+            let in_place = direct.is_some();
             let block: &[T] = match &mut panels {
                 Panels::Pack(b, buffer) => {
-                    pack_b(*b, pc, kc, jc, nc, buffer);
+                    if in_place {
+                        let last = (nc / NR) * NR;
+                        if last < nc {
+                            pack_b(*b, pc, kc, jc + last, nc - last, buffer);
+                        }
+                    } else {
+                        pack_b(*b, pc, kc, jc, nc, buffer);
+                    }
                     buffer
                 }
                 Panels::Packed(packed) => &packed.data[k * jc + pc * nc.div_ceil(NR) * NR..],
@@ -220,11 +237,19 @@ fn run<T: Real>(
                 pack_a(a, ic, mc, pc, kc, pa);
                 for jr in (0..nc).step_by(NR) {
                     let nr = NR.min(nc - jr);
-                    let bp = &block[(jr / NR) * kc * NR..][..kc * NR];
+                    let (bp, ldb) = match direct {
+                        Some(b) if nr == NR => {
+                            let rs = b.row_stride;
+                            (&b.data[pc * rs + jc + jr..][..(kc - 1) * rs + NR], rs)
+                        }
+                        // The packed edge panel of an in-place `B` is the buffer's first.
+                        Some(_) => (&block[..kc * NR], NR),
+                        None => (&block[(jr / NR) * kc * NR..][..kc * NR], NR),
+                    };
                     for ir in (0..mc).step_by(MR) {
                         let mr = MR.min(mc - ir);
                         let ap = &pa[(ir / MR) * kc * MR..][..kc * MR];
-                        kernel(kc, ap, bp, &mut tile);
+                        kernel(kc, ap, bp, ldb, &mut tile);
                         for (i, t) in tile.iter().enumerate().take(mr) {
                             let start = (ic + ir + i) * ldc + jc + jr;
                             let row = &mut c[start..start + nr];
@@ -292,11 +317,10 @@ fn pack_a<T: Real>(a: super::MatRef<'_, T>, ic: usize, mc: usize, pc: usize, kc:
 }
 
 /// The micro-kernel in plain Rust, for `f64` and for CPUs without AVX2.
-pub(crate) fn portable_kernel<T: Real>(kc: usize, a: &[T], b: &[T], out: &mut [[T; NR]; MR]) {
+pub(crate) fn portable_kernel<T: Real>(kc: usize, a: &[T], b: &[T], ldb: usize, out: &mut [[T; NR]; MR]) {
     let (ap, _) = a[..kc * MR].as_chunks::<MR>();
-    let (bp, _) = b[..kc * NR].as_chunks::<NR>();
     let mut acc = [[T::zero(); NR]; MR];
-    for (x, w) in ap.iter().zip(bp) {
+    for (x, w) in ap.iter().zip(b_rows(kc, b, ldb)) {
         for (row, &xi) in acc.iter_mut().zip(x) {
             for (c, &wj) in row.iter_mut().zip(w) {
                 *c = xi * wj + *c;
@@ -304,6 +328,16 @@ pub(crate) fn portable_kernel<T: Real>(kc: usize, a: &[T], b: &[T], out: &mut [[
         }
     }
     *out = acc;
+}
+
+/// The `kc` rows of `NR` values of a `B` panel, `ldb` apart.
+///
+/// # Panics
+/// If `b` is shorter than `(kc - 1) * ldb + NR` (or `ldb < NR`).
+#[inline(always)]
+pub(crate) fn b_rows<T>(kc: usize, b: &[T], ldb: usize) -> impl Iterator<Item = &[T; NR]> {
+    assert!(ldb >= NR && (kc == 0 || b.len() >= (kc - 1) * ldb + NR), "a B panel of {kc} rows {ldb} apart");
+    (0..kc).map(move |p| b[p * ldb..p * ldb + NR].try_into().expect("NR values"))
 }
 
 #[cfg(test)]

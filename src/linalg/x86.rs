@@ -1,6 +1,6 @@
 //! The `f32` micro-kernels of the packed GEMM for x86-64: AVX-512 and AVX2 with FMA.
 
-use super::packed::{MR, MicroKernel, NR};
+use super::packed::{MR, MicroKernel, NR, b_rows};
 use super::simd::{Isa, isa};
 use core::arch::x86_64::*;
 
@@ -28,18 +28,17 @@ pub(super) fn kernels_for_tests() -> [(&'static str, Option<MicroKernel<f32>>); 
 }
 
 /// Only ever handed out after AVX-512F and FMA were detected.
-fn avx512_checked(kc: usize, a: &[f32], b: &[f32], out: &mut [[f32; NR]; MR]) {
+fn avx512_checked(kc: usize, a: &[f32], b: &[f32], ldb: usize, out: &mut [[f32; NR]; MR]) {
     // SAFETY: this function is handed out (by `f32_kernel` and `kernels_for_tests`) only
     // when `isa()` reported AVX-512F and FMA on the running CPU.
-    unsafe { avx512(kc, a, b, out) }
+    unsafe { avx512(kc, a, b, ldb, out) }
 }
 
 #[target_feature(enable = "avx512f,fma")]
-fn avx512(kc: usize, a: &[f32], b: &[f32], out: &mut [[f32; NR]; MR]) {
+fn avx512(kc: usize, a: &[f32], b: &[f32], ldb: usize, out: &mut [[f32; NR]; MR]) {
     let (ap, _) = a[..kc * MR].as_chunks::<MR>();
-    let (bp, _) = b[..kc * NR].as_chunks::<NR>();
     let mut c = [[_mm512_setzero_ps(); 2]; MR];
-    for (x, w) in ap.iter().zip(bp) {
+    for (x, w) in ap.iter().zip(b_rows(kc, b, ldb)) {
         // SAFETY: `w` is a `[f32; 32]`: the loads read its lanes 0..16 and 16..32.
         let (w0, w1) = unsafe { (_mm512_loadu_ps(w.as_ptr()), _mm512_loadu_ps(w.as_ptr().add(16))) };
         for (ci, &xi) in c.iter_mut().zip(x) {
@@ -58,23 +57,22 @@ fn avx512(kc: usize, a: &[f32], b: &[f32], out: &mut [[f32; NR]; MR]) {
 }
 
 /// Only ever handed out after AVX2 and FMA were detected.
-fn avx2_checked(kc: usize, a: &[f32], b: &[f32], out: &mut [[f32; NR]; MR]) {
+fn avx2_checked(kc: usize, a: &[f32], b: &[f32], ldb: usize, out: &mut [[f32; NR]; MR]) {
     // SAFETY: this function is handed out only when `isa()` reported AVX2 and FMA (or
     // better) on the running CPU.
-    unsafe { avx2(kc, a, b, out) }
+    unsafe { avx2(kc, a, b, ldb, out) }
 }
 
 /// The 8x32 tile in four 4x16 quarters: eight accumulators of 8 lanes each, so that
 /// the accumulators, two rows of `b` and a broadcast fit the 16 YMM registers.
 #[target_feature(enable = "avx2,fma")]
-fn avx2(kc: usize, a: &[f32], b: &[f32], out: &mut [[f32; NR]; MR]) {
+fn avx2(kc: usize, a: &[f32], b: &[f32], ldb: usize, out: &mut [[f32; NR]; MR]) {
     let (ap, _) = a[..kc * MR].as_chunks::<MR>();
-    let (bp, _) = b[..kc * NR].as_chunks::<NR>();
     for rows in 0..2 {
         for cols in 0..2 {
             let (r0, c0) = (4 * rows, 16 * cols);
             let mut c = [[_mm256_setzero_ps(); 2]; 4];
-            for (x, w) in ap.iter().zip(bp) {
+            for (x, w) in ap.iter().zip(b_rows(kc, b, ldb)) {
                 let w = &w[c0..c0 + 16];
                 // SAFETY: `w` holds 16 floats: the loads read lanes 0..8 and 8..16.
                 let (w0, w1) = unsafe { (_mm256_loadu_ps(w.as_ptr()), _mm256_loadu_ps(w.as_ptr().add(8))) };
