@@ -74,18 +74,15 @@ fn pool() -> &'static [std::sync::mpsc::Sender<Job>] {
 /// The next job of a pool worker: polled for [`SPIN`], then waited for. `None`
 /// when the pool is gone.
 fn next_job(rx: &std::sync::mpsc::Receiver<Job>) -> Option<Job> {
-    let start = std::time::Instant::now();
-    loop {
-        for _ in 0..64 {
-            match rx.try_recv() {
-                Ok(job) => return Some(job),
-                Err(std::sync::mpsc::TryRecvError::Disconnected) => return None,
-                Err(std::sync::mpsc::TryRecvError::Empty) => std::hint::spin_loop(),
-            }
-        }
-        if start.elapsed() > SPIN {
-            return rx.recv().ok();
-        }
+    use std::sync::mpsc::TryRecvError;
+    let mut polled = Err(TryRecvError::Empty);
+    if poll(|| {
+        polled = rx.try_recv();
+        !matches!(polled, Err(TryRecvError::Empty))
+    }) {
+        polled.ok()
+    } else {
+        rx.recv().ok()
     }
 }
 
@@ -272,7 +269,7 @@ impl Drop for Stop<'_> {
 const SPIN: std::time::Duration = std::time::Duration::from_millis(2);
 
 /// Polls `done` for at most [`SPIN`]; whether it became true.
-fn poll(done: impl Fn() -> bool) -> bool {
+fn poll(mut done: impl FnMut() -> bool) -> bool {
     let start = std::time::Instant::now();
     loop {
         for _ in 0..64 {

@@ -245,23 +245,25 @@ impl<'a, T> Product<'a, T> {
         if !b.fits(k, n) {
             return Err(ProductError::B);
         }
-        if ldc < n {
-            return Err(ProductError::C);
-        }
-        let c_len = if m == 0 || n == 0 {
-            0
-        } else {
-            (m - 1).checked_mul(ldc).and_then(|r| r.checked_add(n)).ok_or(ProductError::C)?
-        };
-        if c_len > isize::MAX as usize / core::mem::size_of::<T>().max(1) {
-            return Err(ProductError::C);
-        }
+        let c_len = output_len::<T>(m, n, ldc).ok_or(ProductError::C)?;
         Ok(Product { m, k, n, a, b, ldc, c_len })
     }
     /// Elements of `c` the product needs.
     pub fn c_len(&self) -> usize {
         self.c_len
     }
+}
+
+/// Elements of `c` that an `m x n` output with rows `ldc` apart reaches: `(m - 1) * ldc
+/// + n` (0 if empty), or `None` if `ldc < n`, the arithmetic overflows, or the extent
+/// exceeds what a slice of `T` can hold.
+#[cfg(feature = "alloc")]
+pub(crate) fn output_len<T>(m: usize, n: usize, ldc: usize) -> Option<usize> {
+    if ldc < n {
+        return None;
+    }
+    let len = if m == 0 || n == 0 { 0 } else { (m - 1).checked_mul(ldc)?.checked_add(n)? };
+    (len <= isize::MAX as usize / core::mem::size_of::<T>().max(1)).then_some(len)
 }
 
 /// How a product is computed.

@@ -57,7 +57,7 @@ impl<T: Real> Packing<T> {
 
     /// Grows the buffer for `A` to what products of `m` rows and depth `k` need.
     pub(crate) fn reserve_inputs(&mut self, m: usize, k: usize) {
-        let kc_max = if k == 0 { 0 } else { k.div_ceil(k.div_ceil(KC)) };
+        let kc_max = depth_block(k);
         let len = m.min(MC).div_ceil(MR) * MR * kc_max;
         if self.a.len() < len {
             self.a.resize(len, T::zero());
@@ -117,7 +117,7 @@ impl<T: Real> PackedB<T> {
         let len: usize = (0..n).step_by(NC).map(|jc| k * padded(NC.min(n - jc))).sum();
         let mut data = vec![T::zero(); len];
         if k > 0 {
-            let kc_max = k.div_ceil(k.div_ceil(KC));
+            let kc_max = depth_block(k);
             for jc in (0..n).step_by(NC) {
                 let nc = NC.min(n - jc);
                 for pc in (0..k).step_by(kc_max) {
@@ -158,14 +158,17 @@ pub fn gemm_packed<T: Real>(
 ) {
     let (k, n) = (b.k, b.n);
     assert!(a.fits(m, k), "gemm_packed: `a` is smaller than {m}x{k} with its strides");
-    let c_len = if m == 0 || n == 0 {
-        0
-    } else {
-        (m - 1).checked_mul(ldc).and_then(|r| r.checked_add(n)).unwrap_or(usize::MAX)
-    };
-    assert!(ldc >= n && c.len() >= c_len, "gemm_packed: `c` cannot hold {m}x{n} with row stride {ldc}");
+    let fits = super::output_len::<T>(m, n, ldc).is_some_and(|len| c.len() >= len);
+    assert!(fits, "gemm_packed: `c` cannot hold {m}x{n} with row stride {ldc}");
     let kernel = T::micro_kernel().unwrap_or(portable_kernel::<T>);
     run(kernel, (m, k, n), a, Panels::Packed(b), accumulate, c, ldc, &mut packing.a);
+}
+
+/// The depth of the blocks a product of depth `k` is cut into: equal blocks of at most
+/// [`KC`] (784 is 2 x 392, not 512 + 272: a last block that shallow would spend more on
+/// loading and storing its tiles than on products). 0 for `k = 0`.
+fn depth_block(k: usize) -> usize {
+    if k == 0 { 0 } else { k.div_ceil(k.div_ceil(KC)) }
 }
 
 /// Where the panels of `B` come from.
@@ -199,9 +202,7 @@ fn run<T: Real>(
         }
         return;
     }
-    // Blocks of equal depth: 784 is 2 x 392, not 256 + 256 + 256 + 16 (a last block
-    // that shallow would spend more on loading and storing its tiles than on products).
-    let kc_max = k.div_ceil(k.div_ceil(KC));
+    let kc_max = depth_block(k);
     // Every kernel call overwrites the whole tile.
     let mut tile = [[T::zero(); NR]; MR];
     // When one block of rows of `A` uses each panel of `B` (`m <= MC`), full panels of a

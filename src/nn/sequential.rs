@@ -152,6 +152,13 @@ impl<N: Layers<T>, T: Scalar> Sequential<N, T> {
         &mut self.params
     }
 
+    /// A copy of the weights, made on the heap, never through the stack.
+    fn copy_params(&self) -> Box<N::Params> {
+        let mut params = crate::zeroed::zeroed_box::<N::Params>();
+        N::zip_params(&mut params, &self.params, &mut |d, s| d.copy_from_slice(s));
+        params
+    }
+
     /// Drops the packed copy of the kernels: the weights are about to change.
     fn forget_packed(&mut self) {
         #[cfg(feature = "std")]
@@ -190,7 +197,8 @@ impl<N: Layers<T>, T: Scalar> Sequential<N, T> {
 
     /// Outputs for a batch of samples; with `std`, the batch is split over the machine's
     /// cores, and the first batch of more than a few rows packs the layers' kernels for
-    /// the GEMM once (as much memory again as the weights), kept until the weights change.
+    /// the GEMM once, with a copy of the weights that the worker threads share (the two
+    /// take twice the weights' memory), kept until the weights change.
     pub fn predict_batch<X>(&self, xs: &[X]) -> Vec<N::Output>
     where
         N: TakesSample<T, X>,
@@ -209,8 +217,7 @@ impl<N: Layers<T>, T: Scalar> Sequential<N, T> {
         #[cfg(feature = "std")]
         if xs.len().min(out.len()) > crate::linalg::SMALL_ROWS {
             let copy = self.packed.get_or_init(|| {
-                let mut params = crate::zeroed::zeroed_box::<N::Params>();
-                N::zip_params(&mut params, &self.params, &mut |d, s| d.copy_from_slice(s));
+                let params = self.copy_params();
                 std::sync::Arc::new(BatchCopy { packs: N::pack_kernels(&params), params })
             });
             return predict_pooled::<N, T>(copy, N::view_batch(xs), out);
@@ -235,7 +242,7 @@ fn predict_pooled<N: Layers<T>, T: Scalar>(
     let rows = x.len().min(out.len());
     let work = rows.saturating_mul(N::PARAMS);
     let threads = crate::parallel::threads_for(work, rows, crate::parallel::PREDICT_WORK_PER_THREAD);
-    crate::parallel::split_over_pool(copy, x, out, threads, 8, |c, x, o| {
+    crate::parallel::split_over_pool(copy, x, out, threads, crate::linalg::packed::MR, |c, x, o| {
         N::forward_batch_packed(&c.params, &mut &c.packs[..], x, o)
     });
 }
@@ -285,10 +292,7 @@ impl std::error::Error for SetWeightsError {}
 
 impl<N: Layers<T>, T: Scalar> Clone for Sequential<N, T> {
     fn clone(&self) -> Self {
-        // Copy on the heap, never through the stack.
-        let mut params = crate::zeroed::zeroed_box::<N::Params>();
-        N::zip_params(&mut params, &self.params, &mut |d, s| d.copy_from_slice(s));
-        Sequential::with(params)
+        Sequential::with(self.copy_params())
     }
 }
 
