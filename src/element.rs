@@ -18,10 +18,15 @@ pub trait Scalar: Element + num_traits::Float + num_traits::FloatConst + crate::
     /// vectorizes, within one ulp ([`exp_f32`](crate::linalg::exp::exp_f32)); for `f64`,
     /// `exp`.
     fn exp_activation(self) -> Self;
+
+    /// [`exp_activation`](Scalar::exp_activation) with fused multiply-adds when `FMA`
+    /// (for code compiled with FMA).
+    #[doc(hidden)]
+    fn exp_activation_with<const FMA: bool>(self) -> Self;
 }
 
 macro_rules! scalar {
-    ($($t:ty => $exp:path),*) => {$(
+    ($($t:ty => $exp:path, $exp_with:ident),*) => {$(
         impl Scalar for $t {
             #[inline(always)]
             fn from_f64(x: f64) -> Self {
@@ -35,7 +40,22 @@ macro_rules! scalar {
             fn exp_activation(self) -> Self {
                 $exp(self)
             }
+            #[inline(always)]
+            fn exp_activation_with<const FMA: bool>(self) -> Self {
+                $exp_with::<FMA>(self)
+            }
         }
     )*};
 }
-scalar!(f32 => crate::linalg::exp::exp_f32, f64 => num_traits::Float::exp);
+scalar!(
+    f32 => crate::linalg::exp::exp_f32, exp_f32_with,
+    f64 => num_traits::Float::exp, exp_f64_with
+);
+
+use crate::linalg::exp::exp_f32_with;
+
+/// `f64`'s exponential whatever `FMA` says (libm's).
+#[inline(always)]
+fn exp_f64_with<const FMA: bool>(x: f64) -> f64 {
+    num_traits::Float::exp(x)
+}

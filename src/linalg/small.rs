@@ -28,6 +28,12 @@ pub fn accumulate_rows_inline<T: Real, const K: usize, const N: usize, const FMA
     b: &[[T; N]; K],
     c: &mut [[T; N]],
 ) {
+    if N > 0 && N < 8 && 16 % N == 0 && K % (32 / N) == 0 {
+        for (ar, cr) in a.iter().zip(c.iter_mut()) {
+            acc_row_tiny::<T, K, N, FMA>(ar, b, cr);
+        }
+        return;
+    }
     if N <= 64 {
         for (ar, cr) in a.iter().zip(c.iter_mut()) {
             acc_row_narrow::<T, K, N, FMA>(ar, b, cr);
@@ -71,7 +77,8 @@ fn acc_row_narrow<T: Real, const K: usize, const N: usize, const FMA: bool>(
     b: &[[T; N]; K],
     c: &mut [T; N],
 ) {
-    let mut acc0 = [T::zero(); N];
+    // `c` (the bias, in a layer) starts one chain rather than being added at the end.
+    let mut acc0 = *c;
     let mut acc1 = [T::zero(); N];
     let mut acc2 = [T::zero(); N];
     let mut acc3 = [T::zero(); N];
@@ -91,7 +98,50 @@ fn acc_row_narrow<T: Real, const K: usize, const N: usize, const FMA: bool>(
         }
     }
     for j in 0..N {
-        c[j] = c[j] + ((acc0[j] + acc1[j]) + (acc2[j] + acc3[j]));
+        c[j] = (acc0[j] + acc1[j]) + (acc2[j] + acc3[j]);
+    }
+}
+
+/// `c += a * b` for one row of a tiny output (`N` of 1, 2 or 4, `K` a multiple of
+/// `32 / N`).
+///
+/// A register per output lane would be mostly empty and its chain `K` multiply-adds
+/// long. Here the kernel is read as flat 16-value vectors, each holding `16 / N` rows of
+/// `b`, multiplied by the matching inputs each repeated `N` times; two such accumulators
+/// (even and odd vectors) take `K / (32 / N)` steps each, and the rows are summed at the
+/// end by folding the lanes in halves.
+#[inline(always)]
+fn acc_row_tiny<T: Real, const K: usize, const N: usize, const FMA: bool>(
+    a: &[T; K],
+    b: &[[T; N]; K],
+    c: &mut [T; N],
+) {
+    let (w, _) = b.as_flattened().as_chunks::<32>();
+    let rows = 16 / N;
+    let mut acc0 = [T::zero(); 16];
+    let mut acc1 = [T::zero(); 16];
+    for (step, w) in w.iter().enumerate() {
+        let x = &a[step * 2 * rows..];
+        for l in 0..16 {
+            acc0[l] = madd::<T, FMA>(x[l / N], w[l], acc0[l]);
+            acc1[l] = madd::<T, FMA>(x[rows + l / N], w[16 + l], acc1[l]);
+        }
+    }
+    let mut sum = [T::zero(); 16];
+    for l in 0..16 {
+        sum[l] = acc0[l] + acc1[l];
+    }
+    let s8 = fold_half::<T, 8>(sum);
+    let s4 = fold_half::<T, 4>(s8);
+    let s2 = fold_half::<T, 2>(s4);
+    let s1 = fold_half::<T, 1>(s2);
+    for j in 0..N {
+        c[j] = c[j]
+            + match N {
+                1 => s1[0],
+                2 => s2[j],
+                _ => s4[j],
+            };
     }
 }
 
@@ -268,6 +318,19 @@ mod tests {
         check_rows::<11, 9, 17>(&mut rng);
         check_rows::<10, 6, 32>(&mut rng);
         check_rows::<0, 3, 3>(&mut rng);
+        // The tiny-output path (N of 1, 2, 4 with K a multiple of 32 / N), and its
+        // neighbours that take the narrow path.
+        check_rows::<3, 32, 4>(&mut rng);
+        check_rows::<2, 8, 4>(&mut rng);
+        check_rows::<2, 64, 4>(&mut rng);
+        check_rows::<2, 12, 4>(&mut rng);
+        check_rows::<2, 16, 2>(&mut rng);
+        check_rows::<2, 48, 2>(&mut rng);
+        check_rows::<2, 32, 1>(&mut rng);
+        check_rows::<2, 96, 1>(&mut rng);
+        check_rows::<2, 33, 1>(&mut rng);
+        check_rows::<2, 32, 3>(&mut rng);
+        check_rows::<2, 32, 8>(&mut rng);
     }
 
     #[test]

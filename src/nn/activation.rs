@@ -14,6 +14,14 @@ pub trait Activation: Copy + Default + Debug + Send + Sync + 'static {
     /// `z <- f(z)` for one sample's row.
     fn forward<T: Scalar>(z: &mut [T]);
 
+    /// [`forward`](Activation::forward) in code compiled with fused multiply-adds when
+    /// `FMA` (the one-sample pass); the same function, rounded in fewer steps.
+    #[doc(hidden)]
+    #[inline(always)]
+    fn forward_with<T: Scalar, const FMA: bool>(z: &mut [T]) {
+        Self::forward(z)
+    }
+
     /// Turns `dy`, the gradient with respect to the outputs `y = f(z)`, into the gradient
     /// with respect to `z`, in place. Every activation here can do that from `y` alone.
     fn backward<T: Scalar>(y: &[T], dy: &mut [T]);
@@ -32,6 +40,25 @@ pub(crate) fn clip<T: Scalar>(x: T, low: T, high: T) -> T {
     } else {
         x
     }
+}
+
+/// `op` over all of `z`: element `i` into lane `i mod 8`, then the eight lanes pairwise
+/// (three levels). `init` must leave a value unchanged (`-inf` for a maximum, `-0.0` for
+/// a sum), so the compiler drops the lanes that a short row leaves empty.
+#[inline(always)]
+fn lane_fold<T: Copy>(z: &[T], init: T, op: impl Fn(T, T) -> T) -> T {
+    let mut lanes = [init; 8];
+    let (chunks, rest) = z.as_chunks::<8>();
+    for c in chunks {
+        for l in 0..8 {
+            lanes[l] = op(lanes[l], c[l]);
+        }
+    }
+    for (l, &v) in rest.iter().enumerate() {
+        lanes[l] = op(lanes[l], v);
+    }
+    let [a, b, c, d, e, f, g, h] = lanes;
+    op(op(op(a, e), op(c, g)), op(op(b, f), op(d, h)))
 }
 
 /// `max(0, z)`.
@@ -74,8 +101,12 @@ impl Activation for Sigmoid {
     const NAME: &'static str = "sigmoid";
     #[inline(always)]
     fn forward<T: Scalar>(z: &mut [T]) {
+        Self::forward_with::<T, false>(z)
+    }
+    #[inline(always)]
+    fn forward_with<T: Scalar, const FMA: bool>(z: &mut [T]) {
         for v in z {
-            *v = T::one() / (T::one() + (-*v).exp_activation());
+            *v = T::one() / (T::one() + (-*v).exp_activation_with::<FMA>());
         }
     }
     #[inline]
@@ -106,15 +137,20 @@ impl Activation for Softmax {
     const NAME: &'static str = "softmax";
     #[inline(always)]
     fn forward<T: Scalar>(z: &mut [T]) {
-        let max = z.iter().fold(T::neg_infinity(), |m, &v| m.max(v));
-        // The exponentials in a loop of their own, which vectorizes; then their sum.
+        Self::forward_with::<T, false>(z)
+    }
+    #[inline(always)]
+    fn forward_with<T: Scalar, const FMA: bool>(z: &mut [T]) {
+        // The maximum and the sum are folded as trees (a few values wait on their chains
+        // of dependent operations); the exponentials run in a loop of their own, which
+        // vectorizes; dividing by the sum rounds once, as Keras does.
+        let max = lane_fold(z, T::neg_infinity(), |a, b| a.max(b));
         for v in z.iter_mut() {
-            *v = (*v - max).exp_activation();
+            *v = (*v - max).exp_activation_with::<FMA>();
         }
-        let sum = z.iter().fold(T::zero(), |s, &v| s + v);
-        let inv = T::one() / sum;
+        let sum = lane_fold(z, -T::zero(), |a, b| a + b);
         for v in z {
-            *v = *v * inv;
+            *v = *v / sum;
         }
     }
     #[inline]

@@ -92,7 +92,7 @@ impl<T: Scalar, const IN: usize, const OUT: usize, A: Activation> Layers<T> for 
             &params.kernel,
             core::slice::from_mut(out),
         );
-        A::forward(out);
+        A::forward_with::<T, FMA>(out);
     }
 
     #[cfg(feature = "alloc")]
