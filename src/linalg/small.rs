@@ -28,7 +28,7 @@ pub fn accumulate_rows_inline<T: Real, const K: usize, const N: usize, const FMA
     b: &[[T; N]; K],
     c: &mut [[T; N]],
 ) {
-    if N > 0 && N < 8 && 16 % N == 0 && K % (32 / N) == 0 {
+    if N > 0 && N < 8 && 16_usize.is_multiple_of(N) && K.is_multiple_of(32 / N) {
         for (ar, cr) in a.iter().zip(c.iter_mut()) {
             acc_row_tiny::<T, K, N, FMA>(ar, b, cr);
         }
