@@ -36,8 +36,9 @@ pub fn exp_f32_with<const FMA: bool>(x: f32) -> f32 {
     // 1.5 * 2^23: adding and subtracting it rounds to the nearest integer (ties to even)
     // without `roundss`, which the x86-64 baseline lacks.
     const ROUND: f32 = 12_582_912.0;
-    // NaN passes through `clamp`; n runs from -126 to 128.
-    let xc = x.clamp(LOW, HIGH);
+    // Outside [LOW, HIGH] the selects at the end give the result; inside, n runs from
+    // -126 to 128. (Not clamped first: that would lengthen the chain of every value.)
+    let xc = x;
     let t = madd::<FMA>(xc, LOG2E, ROUND);
     let n = t - ROUND;
     let r = madd::<FMA>(-n, LN2_LO, madd::<FMA>(-n, LN2_HI, xc));
@@ -54,10 +55,11 @@ pub fn exp_f32_with<const FMA: bool>(x: f32) -> f32 {
     // bits are ROUND's plus n: integer arithmetic that vectorizes (`n as i32` saturates,
     // which the compiler turns into a scalar conversion per lane). For a NaN `x`, `n` is
     // garbage and `e` NaN, so `y` is NaN.
+    // Wrapping: far outside the range these are garbage that the selects replace.
     let n = (t.to_bits() as i32).wrapping_sub(ROUND.to_bits() as i32);
     let half = n >> 1;
-    let s1 = f32::from_bits(((half + 127) as u32) << 23);
-    let s2 = f32::from_bits(((n - half + 127) as u32) << 23);
+    let s1 = f32::from_bits((half.wrapping_add(127) as u32) << 23);
+    let s2 = f32::from_bits((n.wrapping_sub(half).wrapping_add(127) as u32) << 23);
     let y = e * s1 * s2;
     // Selects, not branches: they vectorize.
     let y = if x < LOW { 0.0 } else { y };
@@ -100,6 +102,13 @@ mod tests {
             assert!(exp(f32::NAN).is_nan());
             assert!(exp(88.7).is_finite());
             assert_eq!(exp(0.0), 1.0);
+            // Far outside the range (no clamp before the arithmetic: the selects decide).
+            for big in [1e30, f32::MAX, 1e9, 200.0] {
+                assert_eq!(exp(big), f32::INFINITY);
+                assert_eq!(exp(-big), 0.0);
+            }
+            assert_eq!(exp(LOW - 0.01), 0.0);
+            assert!(exp(LOW + 0.01) > 0.0);
         }
     }
 }

@@ -47,6 +47,10 @@ pub(crate) fn clip<T: Scalar>(x: T, low: T, high: T) -> T {
 /// a sum), so the compiler drops the lanes that a short row leaves empty.
 #[inline(always)]
 fn lane_fold<T: Copy>(z: &[T], init: T, op: impl Fn(T, T) -> T) -> T {
+    if let [a, b, c, d] = *z {
+        // Four values (a common number of classes): two levels.
+        return op(op(a, c), op(b, d));
+    }
     let mut lanes = [init; 8];
     let (chunks, rest) = z.as_chunks::<8>();
     for c in chunks {
