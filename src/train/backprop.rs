@@ -36,7 +36,7 @@ pub struct DenseTrace<T, const OUT: usize> {
 pub trait Backprop<T: Scalar>: Layers<T> {
     /// Each layer's outputs and the gradient with respect to them, for up to the number
     /// of samples given to [`Backprop::new_trace`].
-    type Trace: Send;
+    type Trace: Send + Sync;
 
     /// Training buffers for batches of up to `rows` samples.
     fn new_trace(rows: usize) -> Self::Trace;
@@ -68,6 +68,55 @@ pub trait Backprop<T: Scalar>: Layers<T> {
         dx: Option<&mut [Self::Input]>,
         ws: &mut Workspace<T>,
     );
+
+    /// The last layer's outputs (the whole capacity), read only.
+    #[doc(hidden)]
+    fn output(trace: &Self::Trace) -> &[Self::Output];
+
+    /// [`backward`](Backprop::backward) without the weights' gradients: only what flows
+    /// back (each layer's pre-activation gradient, left in `trace`, and `dx` if given).
+    /// The first half of a step whose weight gradients are split by columns.
+    #[doc(hidden)]
+    fn backward_data(
+        params: &Self::Params,
+        x: &[Self::Input],
+        trace: &mut Self::Trace,
+        dx: Option<&mut [Self::Input]>,
+        ws: &mut Workspace<T>,
+    );
+
+    /// The second half: the weights' gradients over every part of a batch (each part a
+    /// thread's rows, with its trace after [`backward_data`](Backprop::backward_data)),
+    /// for share `share.0` of `share.1` of every layer's output columns
+    /// ([`column_share`]). Those columns of `grads` are overwritten; the others are left
+    /// alone.
+    #[doc(hidden)]
+    fn weight_grads_columns(
+        parts: &[(&[Self::Input], &Self::Trace)],
+        grads: &mut Self::Params,
+        share: (usize, usize),
+        ws: &mut Workspace<T>,
+    );
+
+    /// Copies share `share.0` of `share.1` of every layer's columns from `from` into
+    /// `into`.
+    #[doc(hidden)]
+    fn copy_columns(into: &mut Self::Params, from: &Self::Params, share: (usize, usize));
+
+    /// Whether share `share.0` of `share.1` of every layer's columns is finite.
+    #[doc(hidden)]
+    fn columns_finite(grads: &Self::Params, share: (usize, usize)) -> bool;
+}
+
+/// Columns `k` of `size` of a layer `width` wide: whole multiples of 16 values (a cache
+/// line of `f32`, a micro-kernel panel), the last share taking the rest; a share may be
+/// empty when the layer is narrow.
+pub(crate) fn column_share(width: usize, k: usize, size: usize) -> core::ops::Range<usize> {
+    const UNIT: usize = 16;
+    let units = width.div_ceil(UNIT);
+    let size = size.max(1);
+    let at = |k: usize| (units * k / size * UNIT).min(width);
+    at(k)..at(k + 1)
 }
 
 impl<T: Scalar, const IN: usize, const OUT: usize, A: Activation> Backprop<T> for Dense<IN, OUT, A> {
@@ -126,6 +175,22 @@ impl<T: Scalar, const IN: usize, const OUT: usize, A: Activation> Backprop<T> fo
                 *b = *b + d;
             }
         }
+        Self::backward_data(params, x, trace, dx, ws);
+    }
+
+    fn output(trace: &Self::Trace) -> &[[T; OUT]] {
+        &trace.y
+    }
+
+    fn backward_data(
+        params: &Self::Params,
+        x: &[[T; IN]],
+        trace: &mut Self::Trace,
+        dx: Option<&mut [[T; IN]]>,
+        ws: &mut Workspace<T>,
+    ) {
+        let rows = x.len();
+        let dz = &trace.g[..rows];
         // dx = dz . W^T
         if let Some(dx) = dx {
             linalg::matmul(
@@ -140,6 +205,66 @@ impl<T: Scalar, const IN: usize, const OUT: usize, A: Activation> Backprop<T> fo
                 Some(&mut ws.0),
             );
         }
+    }
+
+    fn weight_grads_columns(
+        parts: &[(&[[T; IN]], &Self::Trace)],
+        grads: &mut Self::Params,
+        (k, size): (usize, usize),
+        ws: &mut Workspace<T>,
+    ) {
+        let cols = column_share(OUT, k, size);
+        if cols.is_empty() {
+            return;
+        }
+        // dW[:, cols] = sum over the parts of x^T . dz[:, cols], the parts in order (as
+        // the rows of one thread's batch would be).
+        let kernel = &mut grads.kernel.as_flattened_mut()[cols.start..];
+        let mut accumulate = false;
+        for (x, trace) in parts.iter().filter(|(x, _)| !x.is_empty()) {
+            let dz = &trace.g[..x.len()].as_flattened()[cols.start..];
+            linalg::matmul(
+                IN,
+                x.len(),
+                cols.len(),
+                MatRef::transposed(x.as_flattened(), IN),
+                MatRef::new(dz, OUT, 1),
+                accumulate,
+                kernel,
+                OUT,
+                Some(&mut ws.0),
+            );
+            accumulate = true;
+        }
+        if !accumulate {
+            for row in grads.kernel.iter_mut() {
+                row[cols.clone()].fill(T::zero());
+            }
+        }
+        // db[cols] = sum of dz[:, cols] over every row, in order.
+        let bias = &mut grads.bias[cols.clone()];
+        bias.fill(T::zero());
+        for (x, trace) in parts {
+            for row in &trace.g[..x.len()] {
+                for (b, &d) in bias.iter_mut().zip(&row[cols.clone()]) {
+                    *b = *b + d;
+                }
+            }
+        }
+    }
+
+    fn copy_columns(into: &mut Self::Params, from: &Self::Params, (k, size): (usize, usize)) {
+        let cols = column_share(OUT, k, size);
+        for (a, b) in into.kernel.iter_mut().zip(&from.kernel) {
+            a[cols.clone()].copy_from_slice(&b[cols.clone()]);
+        }
+        into.bias[cols.clone()].copy_from_slice(&from.bias[cols]);
+    }
+
+    fn columns_finite(grads: &Self::Params, (k, size): (usize, usize)) -> bool {
+        let cols = column_share(OUT, k, size);
+        let finite = |v: &[T]| v.iter().fold(true, |ok, x| ok & x.is_finite());
+        grads.kernel.iter().fold(finite(&grads.bias[cols.clone()]), |ok, row| ok & finite(&row[cols.clone()]))
     }
 }
 
@@ -187,6 +312,50 @@ impl<T: Scalar, A: Backprop<T>, B: Backprop<T> + Accepts<T, A::Output>> Backprop
         A::activation_backward(&mut trace.0, rows);
         A::backward(&params.0, x, &mut trace.0, &mut grads.0, dx, ws);
     }
+
+    fn output(trace: &Self::Trace) -> &[Self::Output] {
+        B::output(&trace.1)
+    }
+
+    fn backward_data(
+        params: &Self::Params,
+        x: &[Self::Input],
+        trace: &mut Self::Trace,
+        dx: Option<&mut [Self::Input]>,
+        ws: &mut Workspace<T>,
+    ) {
+        let rows = x.len();
+        {
+            let (ya, ga) = A::output_and_grad(&mut trace.0);
+            let ya = B::view_batch(&ya[..rows]);
+            let ga = B::view_batch_mut(&mut ga[..rows]);
+            B::backward_data(&params.1, ya, &mut trace.1, Some(ga), ws);
+        }
+        A::activation_backward(&mut trace.0, rows);
+        A::backward_data(&params.0, x, &mut trace.0, dx, ws);
+    }
+
+    fn weight_grads_columns(
+        parts: &[(&[Self::Input], &Self::Trace)],
+        grads: &mut Self::Params,
+        share: (usize, usize),
+        ws: &mut Workspace<T>,
+    ) {
+        let later: Vec<(&[B::Input], &B::Trace)> =
+            parts.iter().map(|(x, t)| (B::view_batch(&A::output(&t.0)[..x.len()]), &t.1)).collect();
+        B::weight_grads_columns(&later, &mut grads.1, share, ws);
+        let first: Vec<(&[A::Input], &A::Trace)> = parts.iter().map(|(x, t)| (*x, &t.0)).collect();
+        A::weight_grads_columns(&first, &mut grads.0, share, ws);
+    }
+
+    fn copy_columns(into: &mut Self::Params, from: &Self::Params, share: (usize, usize)) {
+        A::copy_columns(&mut into.0, &from.0, share);
+        B::copy_columns(&mut into.1, &from.1, share);
+    }
+
+    fn columns_finite(grads: &Self::Params, share: (usize, usize)) -> bool {
+        A::columns_finite(&grads.0, share) & B::columns_finite(&grads.1, share)
+    }
 }
 
 /// A one-layer stack trains as its layer.
@@ -218,6 +387,32 @@ impl<T: Scalar, A: Backprop<T>> Backprop<T> for (A,) {
         ws: &mut Workspace<T>,
     ) {
         A::backward(params, x, trace, grads, dx, ws)
+    }
+    fn output(trace: &Self::Trace) -> &[Self::Output] {
+        A::output(trace)
+    }
+    fn backward_data(
+        params: &Self::Params,
+        x: &[Self::Input],
+        trace: &mut Self::Trace,
+        dx: Option<&mut [Self::Input]>,
+        ws: &mut Workspace<T>,
+    ) {
+        A::backward_data(params, x, trace, dx, ws)
+    }
+    fn weight_grads_columns(
+        parts: &[(&[Self::Input], &Self::Trace)],
+        grads: &mut Self::Params,
+        share: (usize, usize),
+        ws: &mut Workspace<T>,
+    ) {
+        A::weight_grads_columns(parts, grads, share, ws)
+    }
+    fn copy_columns(into: &mut Self::Params, from: &Self::Params, share: (usize, usize)) {
+        A::copy_columns(into, from, share)
+    }
+    fn columns_finite(grads: &Self::Params, share: (usize, usize)) -> bool {
+        A::columns_finite(grads, share)
     }
 }
 
@@ -251,6 +446,32 @@ macro_rules! flat_tuple {
             ) {
                 <($first, ($($rest,)+)) as Backprop<T>>::backward(params, x, trace, grads, dx, ws)
             }
+            fn output(trace: &Self::Trace) -> &[Self::Output] {
+                <($first, ($($rest,)+)) as Backprop<T>>::output(trace)
+            }
+            fn backward_data(
+                params: &Self::Params,
+                x: &[Self::Input],
+                trace: &mut Self::Trace,
+                dx: Option<&mut [Self::Input]>,
+                ws: &mut Workspace<T>,
+            ) {
+                <($first, ($($rest,)+)) as Backprop<T>>::backward_data(params, x, trace, dx, ws)
+            }
+            fn weight_grads_columns(
+                parts: &[(&[Self::Input], &Self::Trace)],
+                grads: &mut Self::Params,
+                share: (usize, usize),
+                ws: &mut Workspace<T>,
+            ) {
+                <($first, ($($rest,)+)) as Backprop<T>>::weight_grads_columns(parts, grads, share, ws)
+            }
+            fn copy_columns(into: &mut Self::Params, from: &Self::Params, share: (usize, usize)) {
+                <($first, ($($rest,)+)) as Backprop<T>>::copy_columns(into, from, share)
+            }
+            fn columns_finite(grads: &Self::Params, share: (usize, usize)) -> bool {
+                <($first, ($($rest,)+)) as Backprop<T>>::columns_finite(grads, share)
+            }
         }
     };
 }
@@ -265,3 +486,29 @@ flat_tuple!(L1, L2, L3, L4, L5, L6, L7, L8, L9);
 flat_tuple!(L1, L2, L3, L4, L5, L6, L7, L8, L9, L10);
 flat_tuple!(L1, L2, L3, L4, L5, L6, L7, L8, L9, L10, L11);
 flat_tuple!(L1, L2, L3, L4, L5, L6, L7, L8, L9, L10, L11, L12);
+
+#[cfg(test)]
+mod tests {
+    use super::column_share;
+
+    #[test]
+    fn column_shares_cover_each_width_in_order() {
+        for width in 0..100 {
+            for size in 1..20 {
+                let mut next = 0;
+                for k in 0..size {
+                    let r = column_share(width, k, size);
+                    assert_eq!(r.start, next, "width {width}, share {k} of {size}");
+                    assert!(r.start <= r.end && r.end <= width);
+                    assert!(r.start.is_multiple_of(16) || r.start == width);
+                    next = r.end;
+                }
+                assert_eq!(next, width, "width {width}, {size} shares");
+            }
+        }
+        // Wide layers are split evenly in whole lines.
+        assert_eq!(column_share(512, 1, 2), 256..512);
+        assert_eq!(column_share(10, 0, 2), 0..0);
+        assert_eq!(column_share(10, 1, 2), 0..10);
+    }
+}

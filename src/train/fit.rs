@@ -332,7 +332,7 @@ impl<N: Backprop<T>, O: Optimizer, L: Loss, T: Scalar> Compiled<N, O, L, T> {
                 for step in 0..steps {
                     let len = batch.min(n - step * batch);
                     trainer.set_batch(step * batch, len);
-                    team.step();
+                    trainer.step(team);
                     let sums = trainer.sums();
                     let mean = sums.loss / len as f64;
                     if !mean.is_finite() || !sums.finite {
@@ -410,7 +410,7 @@ impl<N: Backprop<T>, O: Optimizer, L: Loss, T: Scalar> Compiled<N, O, L, T> {
         let work = |k: usize, size: usize| trainer.run_share(k, size);
         crate::parallel::with_team(threads, &work, |team| {
             trainer.set_batch(0, n);
-            team.step();
+            trainer.step(team);
             let sums = trainer.sums();
             let mean = sums.loss / n as f64;
             if !mean.is_finite() || !sums.finite {

@@ -2,9 +2,17 @@
 //! backward on its rows of the batch; then the gradients are summed and the optimizer
 //! updates the weights.
 //!
+//! With fewer than 16 rows a member (more threads than the batch feeds), the weight
+//! gradients are split by columns instead: a first team step runs forward, loss and the
+//! backward pass of the pre-activation gradients on each member's rows; a second gives
+//! each member a share of every layer's output columns, whose weight gradients it
+//! computes over every member's rows. The shares are then copied into one gradient:
+//! nothing is summed across members.
+//!
 //! The members share this state through locks that are never contended (each member
-//! locks its own buffers; the weights are read by all during a step and written only
-//! between steps), so the team's step is the only synchronization.
+//! writes only its own buffers; the rows and traces are read by all in the second step
+//! of a column split; the weights are read by all during a step and written only between
+//! steps), so the team's steps are the only synchronization.
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;
@@ -21,14 +29,29 @@ use crate::linalg::small::{add_assign, all_finite};
 use crate::nn::{Layers, Vector};
 
 /// One member's buffers, sized for a whole batch (a smaller team gives each member more
-/// rows), allocated once per `fit`.
+/// rows), allocated once per `fit`: its rows and their trace (read by the other members
+/// when the weight gradients are split by columns), and its own scratch.
 struct Member<N: Backprop<T>, T: Scalar> {
+    rows: RwLock<Rows<N, T>>,
+    own: Mutex<Own<N, T>>,
+}
+
+/// A member's rows of the batch and what the forward and backward passes kept of them.
+struct Rows<N: Backprop<T>, T: Scalar> {
     x: Vec<N::Input>,
     trace: N::Trace,
+    /// How many of `x` the last step used.
+    len: usize,
+    /// What the last step computed over these rows.
+    sums: StepSums,
+}
+
+/// What only its member touches: the gradients it computed and the products' scratch.
+struct Own<N: Backprop<T>, T: Scalar> {
     grads: Box<N::Params>,
     workspace: Workspace<T>,
-    /// What the last step computed over this member's rows.
-    sums: StepSums,
+    /// Whether the gradients it computed in the last step are finite.
+    finite: bool,
 }
 
 /// What a step's members computed, summed.
@@ -86,6 +109,14 @@ fn with_array_mut<N: Layers<T>, T: Scalar>(p: &mut N::Params, index: usize, f: &
     });
 }
 
+/// Whether a team of `size` splits the weight gradients of batches of `batch` by
+/// columns: when its members would have fewer than
+/// [`MIN_ROWS_PER_THREAD`](crate::parallel::MIN_ROWS_PER_THREAD) rows each, too few for
+/// each to compute a whole weight gradient (and for the update to sum one per member).
+pub(super) fn split_columns(batch: usize, size: usize) -> bool {
+    size > 1 && batch / size < crate::parallel::MIN_ROWS_PER_THREAD
+}
+
 /// Rows `[start, end)` of a batch of `len` that member `k` of `size` takes.
 pub(super) fn thread_rows(len: usize, k: usize, size: usize) -> (usize, usize) {
     (len * k / size, len * (k + 1) / size)
@@ -106,7 +137,11 @@ pub(super) struct Trainer<'a, N: Backprop<T>, L, T: Scalar, Y> {
     /// Likewise for the optimizer's state.
     spare_state: Mutex<Vec<T>>,
     order: RwLock<Vec<usize>>,
-    members: Vec<Mutex<Member<N, T>>>,
+    members: Vec<Member<N, T>>,
+    /// Whether a step splits its weight gradients by columns ([`Trainer::step`]).
+    columns: bool,
+    /// Which half of a column-split step the team runs: 1, then 2.
+    phase: AtomicUsize,
     batch_start: AtomicUsize,
     batch_len: AtomicUsize,
     metrics: MetricSet,
@@ -130,15 +165,20 @@ where
         members: usize,
         metrics: MetricSet,
     ) -> Self {
-        let members = (0..members.max(1))
-            .map(|_| {
-                Mutex::new(Member {
+        let size = members.max(1);
+        let members = (0..size)
+            .map(|_| Member {
+                rows: RwLock::new(Rows {
                     x: alloc::vec![N::Input::zeros(); batch],
                     trace: N::new_trace(batch),
+                    len: 0,
+                    sums: StepSums { finite: true, ..StepSums::default() },
+                }),
+                own: Mutex::new(Own {
                     grads: crate::zeroed::zeroed_box(),
                     workspace: Workspace::new(),
-                    sums: StepSums { finite: true, ..StepSums::default() },
-                })
+                    finite: true,
+                }),
             })
             .collect();
         Trainer {
@@ -149,6 +189,8 @@ where
             spare_state: Mutex::new(alloc::vec![T::zero(); state_len]),
             order: RwLock::new((0..inputs.len()).collect()),
             members,
+            columns: split_columns(batch, size),
+            phase: AtomicUsize::new(1),
             batch_start: AtomicUsize::new(0),
             batch_len: AtomicUsize::new(0),
             metrics,
@@ -173,20 +215,59 @@ where
         self.batch_len.store(len, Ordering::Relaxed);
     }
 
-    /// Member `k` of `size`: forward, loss and backward over its rows of the batch.
+    /// One training step of the team on the batch of [`set_batch`](Self::set_batch):
+    /// each member's rows forward and backward in one team step or, when the weight
+    /// gradients are split by columns, in two (the second needs every member's rows).
+    pub fn step<W: Fn(usize, usize) + Sync>(&self, team: &crate::parallel::Team<'_, W>) {
+        if self.columns {
+            self.phase.store(1, Ordering::Relaxed);
+            team.step();
+            self.phase.store(2, Ordering::Relaxed);
+            team.step();
+        } else {
+            team.step();
+        }
+    }
+
+    /// Member `k` of `size`'s part of the team's step.
     pub fn run_share(&self, k: usize, size: usize) {
-        let mut guard = lock(&self.members[k]);
+        if self.columns && self.phase.load(Ordering::Relaxed) == 2 {
+            self.weight_grads_columns(k, size);
+        } else {
+            self.run_rows(k, size);
+        }
+    }
+
+    /// Share `k` of `size` of every layer's weight gradients (its columns), over every
+    /// member's rows.
+    fn weight_grads_columns(&self, k: usize, size: usize) {
+        let all: Vec<RwLockReadGuard<'_, Rows<N, T>>> =
+            self.members.iter().map(|m| m.rows.read().unwrap_or_else(PoisonError::into_inner)).collect();
+        let parts: Vec<(&[N::Input], &N::Trace)> = all.iter().map(|r| (&r.x[..r.len], &r.trace)).collect();
+        let mut own = lock(&self.members[k].own);
+        let own = &mut *own;
+        N::weight_grads_columns(&parts, &mut own.grads, (k, size), &mut own.workspace);
+        own.finite = N::columns_finite(&own.grads, (k, size));
+    }
+
+    /// Member `k` of `size`: forward, loss and backward over its rows of the batch (the
+    /// weight gradients too unless they are split by columns).
+    fn run_rows(&self, k: usize, size: usize) {
+        let mut guard = self.members[k].rows.write().unwrap_or_else(PoisonError::into_inner);
         let m = &mut *guard;
+        let mut own = lock(&self.members[k].own);
+        let own = &mut *own;
         let (start, len) = (self.batch_start.load(Ordering::Relaxed), self.batch_len.load(Ordering::Relaxed));
         let (s, e) = thread_rows(len, k, size);
         let rows = e - s;
+        m.len = rows;
         let order = self.order.read().unwrap_or_else(PoisonError::into_inner);
         let picked = &order[start + s..start + e];
         for (dst, &i) in m.x[..rows].iter_mut().zip(picked) {
             *dst = self.inputs[i];
         }
         let p = self.params.read().unwrap_or_else(PoisonError::into_inner);
-        N::forward_train(&p, &m.x[..rows], &mut m.trace, &mut m.workspace);
+        N::forward_train(&p, &m.x[..rows], &mut m.trace, &mut own.workspace);
         let scale = T::one() / T::from_f64(len as f64);
         let (yhat, dz) = N::output_and_grad(&mut m.trace);
         let mut sums = StepSums::default();
@@ -201,23 +282,29 @@ where
             }
             sums.loss += L::loss_and_grad(pred, label, d, scale).to_f64();
         }
-        N::backward(&p, &m.x[..rows], &mut m.trace, &mut m.grads, None, &mut m.workspace);
-        let mut finite = true;
-        N::visit_params(&m.grads, &mut |g| finite &= all_finite(g));
-        sums.finite = finite;
+        sums.finite = true;
+        if self.columns {
+            N::backward_data(&p, &m.x[..rows], &mut m.trace, None, &mut own.workspace);
+        } else {
+            N::backward(&p, &m.x[..rows], &mut m.trace, &mut own.grads, None, &mut own.workspace);
+            let mut finite = true;
+            N::visit_params(&own.grads, &mut |g| finite &= all_finite(g));
+            own.finite = finite;
+        }
         m.sums = sums;
     }
 
     /// The sums of the last step's members.
     pub fn sums(&self) -> StepSums {
         self.members.iter().fold(StepSums { finite: true, ..StepSums::default() }, |s, m| {
-            let m = lock(m).sums;
+            let sums = m.rows.read().unwrap_or_else(PoisonError::into_inner).sums;
+            let finite = lock(&m.own).finite;
             StepSums {
-                loss: s.loss + m.loss,
-                accuracy: s.accuracy + m.accuracy,
-                mae: s.mae + m.mae,
-                mse: s.mse + m.mse,
-                finite: s.finite & m.finite,
+                loss: s.loss + sums.loss,
+                accuracy: s.accuracy + sums.accuracy,
+                mae: s.mae + sums.mae,
+                mse: s.mse + sums.mse,
+                finite: s.finite & finite,
             }
         })
     }
@@ -232,11 +319,20 @@ where
     /// ([`Optimizer::update_from`]): one pass over the gradients; members beyond two are
     /// added into the first's beforehand.
     pub fn update<O: Optimizer>(&self, optimizer: &mut O, state: &mut Vec<T>) -> bool {
-        let mut first = lock(&self.members[0]);
-        for m in self.members.iter().skip(2) {
-            N::zip_params(&mut first.grads, &lock(m).grads, &mut |a, b| add_assign(a, b));
+        let mut first = lock(&self.members[0].own);
+        let size = self.members.len();
+        if self.columns {
+            // Each member computed its own columns over the whole batch: gathered into
+            // the first member's gradients, nothing to sum.
+            for (k, m) in self.members.iter().enumerate().skip(1) {
+                N::copy_columns(&mut first.grads, &lock(&m.own).grads, (k, size));
+            }
+        } else {
+            for m in self.members.iter().skip(2) {
+                N::zip_params(&mut first.grads, &lock(&m.own).grads, &mut |a, b| add_assign(a, b));
+            }
         }
-        let second = self.members.get(1).map(lock);
+        let second = if self.columns { None } else { self.members.get(1).map(|m| lock(&m.own)) };
         let mut current = self.params.write().unwrap_or_else(PoisonError::into_inner);
         let mut spare = lock(&self.spare);
         let mut spare_state = lock(&self.spare_state);
