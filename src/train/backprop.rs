@@ -67,11 +67,9 @@ pub trait Backprop<T: Scalar>: Layers<T> {
         grads: &mut Self::Params,
         dx: Option<&mut [Self::Input]>,
         ws: &mut Workspace<T>,
-    );
-
-    /// The last layer's outputs (the whole capacity), read only.
-    #[doc(hidden)]
-    fn output(trace: &Self::Trace) -> &[Self::Output];
+    ) {
+        Self::backward_parts(params, x, trace, Some(grads), dx, ws)
+    }
 
     /// [`backward`](Backprop::backward) without the weights' gradients: only what flows
     /// back (each layer's pre-activation gradient, left in `trace`, and `dx` if given).
@@ -83,7 +81,26 @@ pub trait Backprop<T: Scalar>: Layers<T> {
         trace: &mut Self::Trace,
         dx: Option<&mut [Self::Input]>,
         ws: &mut Workspace<T>,
+    ) {
+        Self::backward_parts(params, x, trace, None, dx, ws)
+    }
+
+    /// The backward pass, with the weights' gradients if `grads` is given: what
+    /// [`backward`](Backprop::backward) and [`backward_data`](Backprop::backward_data)
+    /// run.
+    #[doc(hidden)]
+    fn backward_parts(
+        params: &Self::Params,
+        x: &[Self::Input],
+        trace: &mut Self::Trace,
+        grads: Option<&mut Self::Params>,
+        dx: Option<&mut [Self::Input]>,
+        ws: &mut Workspace<T>,
     );
+
+    /// The last layer's outputs (the whole capacity), read only.
+    #[doc(hidden)]
+    fn output(trace: &Self::Trace) -> &[Self::Output];
 
     /// The second half: the weights' gradients over every part of a batch (each part a
     /// thread's rows, with its trace after [`backward_data`](Backprop::backward_data)),
@@ -146,51 +163,37 @@ impl<T: Scalar, const IN: usize, const OUT: usize, A: Activation> Backprop<T> fo
         }
     }
 
-    fn backward(
+    fn backward_parts(
         params: &Self::Params,
         x: &[[T; IN]],
         trace: &mut Self::Trace,
-        grads: &mut Self::Params,
+        grads: Option<&mut Self::Params>,
         dx: Option<&mut [[T; IN]]>,
         ws: &mut Workspace<T>,
     ) {
         let rows = x.len();
         let dz = &trace.g[..rows];
-        // dW = x^T . dz
-        linalg::matmul(
-            IN,
-            rows,
-            OUT,
-            MatRef::transposed(x.as_flattened(), IN),
-            MatRef::row_major(dz.as_flattened(), OUT),
-            false,
-            grads.kernel.as_flattened_mut(),
-            OUT,
-            Some(&mut ws.0),
-        );
-        // db = sum of dz over the samples
-        grads.bias = [T::zero(); OUT];
-        for row in dz {
-            for (b, &d) in grads.bias.iter_mut().zip(row) {
-                *b = *b + d;
+        if let Some(grads) = grads {
+            // dW = x^T . dz
+            linalg::matmul(
+                IN,
+                rows,
+                OUT,
+                MatRef::transposed(x.as_flattened(), IN),
+                MatRef::row_major(dz.as_flattened(), OUT),
+                false,
+                grads.kernel.as_flattened_mut(),
+                OUT,
+                Some(&mut ws.0),
+            );
+            // db = sum of dz over the samples
+            grads.bias = [T::zero(); OUT];
+            for row in dz {
+                for (b, &d) in grads.bias.iter_mut().zip(row) {
+                    *b = *b + d;
+                }
             }
         }
-        Self::backward_data(params, x, trace, dx, ws);
-    }
-
-    fn output(trace: &Self::Trace) -> &[[T; OUT]] {
-        &trace.y
-    }
-
-    fn backward_data(
-        params: &Self::Params,
-        x: &[[T; IN]],
-        trace: &mut Self::Trace,
-        dx: Option<&mut [[T; IN]]>,
-        ws: &mut Workspace<T>,
-    ) {
-        let rows = x.len();
-        let dz = &trace.g[..rows];
         // dx = dz . W^T
         if let Some(dx) = dx {
             linalg::matmul(
@@ -205,6 +208,10 @@ impl<T: Scalar, const IN: usize, const OUT: usize, A: Activation> Backprop<T> fo
                 Some(&mut ws.0),
             );
         }
+    }
+
+    fn output(trace: &Self::Trace) -> &[[T; OUT]] {
+        &trace.y
     }
 
     fn weight_grads_columns(
@@ -294,45 +301,31 @@ impl<T: Scalar, A: Backprop<T>, B: Backprop<T> + Accepts<T, A::Output>> Backprop
         B::activation_backward(&mut trace.1, rows);
     }
 
-    fn backward(
+    fn backward_parts(
         params: &Self::Params,
         x: &[Self::Input],
         trace: &mut Self::Trace,
-        grads: &mut Self::Params,
+        grads: Option<&mut Self::Params>,
         dx: Option<&mut [Self::Input]>,
         ws: &mut Workspace<T>,
     ) {
         let rows = x.len();
+        let (grads_a, grads_b) = match grads {
+            Some((a, b)) => (Some(a), Some(b)),
+            None => (None, None),
+        };
         {
             let (ya, ga) = A::output_and_grad(&mut trace.0);
             let ya = B::view_batch(&ya[..rows]);
             let ga = B::view_batch_mut(&mut ga[..rows]);
-            B::backward(&params.1, ya, &mut trace.1, &mut grads.1, Some(ga), ws);
+            B::backward_parts(&params.1, ya, &mut trace.1, grads_b, Some(ga), ws);
         }
         A::activation_backward(&mut trace.0, rows);
-        A::backward(&params.0, x, &mut trace.0, &mut grads.0, dx, ws);
+        A::backward_parts(&params.0, x, &mut trace.0, grads_a, dx, ws);
     }
 
     fn output(trace: &Self::Trace) -> &[Self::Output] {
         B::output(&trace.1)
-    }
-
-    fn backward_data(
-        params: &Self::Params,
-        x: &[Self::Input],
-        trace: &mut Self::Trace,
-        dx: Option<&mut [Self::Input]>,
-        ws: &mut Workspace<T>,
-    ) {
-        let rows = x.len();
-        {
-            let (ya, ga) = A::output_and_grad(&mut trace.0);
-            let ya = B::view_batch(&ya[..rows]);
-            let ga = B::view_batch_mut(&mut ga[..rows]);
-            B::backward_data(&params.1, ya, &mut trace.1, Some(ga), ws);
-        }
-        A::activation_backward(&mut trace.0, rows);
-        A::backward_data(&params.0, x, &mut trace.0, dx, ws);
     }
 
     fn weight_grads_columns(
@@ -378,27 +371,18 @@ impl<T: Scalar, A: Backprop<T>> Backprop<T> for (A,) {
     fn activation_backward(trace: &mut Self::Trace, rows: usize) {
         A::activation_backward(trace, rows)
     }
-    fn backward(
+    fn backward_parts(
         params: &Self::Params,
         x: &[Self::Input],
         trace: &mut Self::Trace,
-        grads: &mut Self::Params,
+        grads: Option<&mut Self::Params>,
         dx: Option<&mut [Self::Input]>,
         ws: &mut Workspace<T>,
     ) {
-        A::backward(params, x, trace, grads, dx, ws)
+        A::backward_parts(params, x, trace, grads, dx, ws)
     }
     fn output(trace: &Self::Trace) -> &[Self::Output] {
         A::output(trace)
-    }
-    fn backward_data(
-        params: &Self::Params,
-        x: &[Self::Input],
-        trace: &mut Self::Trace,
-        dx: Option<&mut [Self::Input]>,
-        ws: &mut Workspace<T>,
-    ) {
-        A::backward_data(params, x, trace, dx, ws)
     }
     fn weight_grads_columns(
         parts: &[(&[Self::Input], &Self::Trace)],
@@ -436,27 +420,18 @@ macro_rules! flat_tuple {
             fn activation_backward(trace: &mut Self::Trace, rows: usize) {
                 <($first, ($($rest,)+)) as Backprop<T>>::activation_backward(trace, rows)
             }
-            fn backward(
+            fn backward_parts(
                 params: &Self::Params,
                 x: &[Self::Input],
                 trace: &mut Self::Trace,
-                grads: &mut Self::Params,
+                grads: Option<&mut Self::Params>,
                 dx: Option<&mut [Self::Input]>,
                 ws: &mut Workspace<T>,
             ) {
-                <($first, ($($rest,)+)) as Backprop<T>>::backward(params, x, trace, grads, dx, ws)
+                <($first, ($($rest,)+)) as Backprop<T>>::backward_parts(params, x, trace, grads, dx, ws)
             }
             fn output(trace: &Self::Trace) -> &[Self::Output] {
                 <($first, ($($rest,)+)) as Backprop<T>>::output(trace)
-            }
-            fn backward_data(
-                params: &Self::Params,
-                x: &[Self::Input],
-                trace: &mut Self::Trace,
-                dx: Option<&mut [Self::Input]>,
-                ws: &mut Workspace<T>,
-            ) {
-                <($first, ($($rest,)+)) as Backprop<T>>::backward_data(params, x, trace, dx, ws)
             }
             fn weight_grads_columns(
                 parts: &[(&[Self::Input], &Self::Trace)],
