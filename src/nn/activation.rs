@@ -193,6 +193,36 @@ mod tests {
         }
     }
 
+    /// Every row length (the folds take four values, eight lanes and their remainders
+    /// apart), with and without FMA, against the softmax computed in `f64`; a NaN
+    /// anywhere in a row makes the whole row NaN.
+    #[test]
+    fn softmax_of_every_length_matches_f64() {
+        for len in 1..=40usize {
+            let z: std::vec::Vec<f32> = (0..len).map(|i| ((i * 37 % 11) as f32 - 5.0) * 1.7).collect();
+            let max = z.iter().fold(f64::NEG_INFINITY, |m, &v| m.max(v as f64));
+            let e: std::vec::Vec<f64> = z.iter().map(|&v| (v as f64 - max).exp()).collect();
+            let sum: f64 = e.iter().sum();
+            let mut plain = z.clone();
+            Softmax::forward(&mut plain);
+            let mut fused = z.clone();
+            Softmax::forward_with::<f32, true>(&mut fused);
+            for got in [&plain, &fused] {
+                for (i, (g, w)) in got.iter().zip(&e).enumerate() {
+                    let w = w / sum;
+                    assert!(
+                        (*g as f64 - w).abs() <= 1e-6 * w.max(1e-30),
+                        "length {len}, value {i}: {g} vs {w}"
+                    );
+                }
+            }
+            let mut with_nan = z.clone();
+            with_nan[len / 2] = f32::NAN;
+            Softmax::forward(&mut with_nan);
+            assert!(with_nan.iter().all(|v| v.is_nan()), "length {len}: {with_nan:?}");
+        }
+    }
+
     #[test]
     fn pointwise_values() {
         let mut r = [-1.0f64, 0.0, 2.5, f64::NAN];
