@@ -41,12 +41,6 @@ pub const SMALL_ROWS: usize = 4;
 /// `benches/matmul.rs` (BENCHMARKS.md): above it matrixmultiply wins.
 pub const SMALL_WORK: usize = 48 * 48 * 48;
 
-/// A value on a 64-byte boundary (a cache line, an AVX-512 register): for the small
-/// buffers between the layers of a one-sample pass.
-#[doc(hidden)]
-#[derive(Clone, Copy, Debug, Default)]
-#[repr(C, align(64))]
-pub struct CacheAligned<V>(pub V);
 
 /// The real numbers the kernels are written for: `f32` and `f64` (sealed).
 ///

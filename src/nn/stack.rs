@@ -25,11 +25,9 @@ impl<T: Scalar, A: Layers<T>, B: Accepts<T, A::Output>> Layers<T> for (A, B) {
 
     #[inline(always)]
     fn forward_inline<const FMA: bool>(params: &Self::Params, x: &Self::Input, out: &mut Self::Output) {
-        // On a cache line of its own: a vector store or load that straddles two lines is
-        // not forwarded from store to load, and this buffer is written and read at once.
-        let mut mid = crate::linalg::CacheAligned(A::Output::zeros());
-        A::forward_inline::<FMA>(&params.0, x, &mut mid.0);
-        B::forward_inline::<FMA>(&params.1, B::view(&mid.0), out);
+        let mut mid = A::Output::zeros();
+        A::forward_inline::<FMA>(&params.0, x, &mut mid);
+        B::forward_inline::<FMA>(&params.1, B::view(&mid), out);
     }
 
     #[cfg(feature = "alloc")]
