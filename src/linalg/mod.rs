@@ -41,7 +41,6 @@ pub const SMALL_ROWS: usize = 4;
 /// `benches/matmul.rs` (BENCHMARKS.md): above it matrixmultiply wins.
 pub const SMALL_WORK: usize = 48 * 48 * 48;
 
-
 /// The real numbers the kernels are written for: `f32` and `f64` (sealed).
 ///
 /// The per-type hooks of the matrix products live here, not on
