@@ -16,8 +16,8 @@ fn madd<T: Real, const FMA: bool>(a: T, b: T, c: T) -> T {
 /// `c[i] += a[i] * b` for every row `i`: the body of every row kernel, to be inlined
 /// into a [`Job`](super::Job) (the one-sample forward pass of a network is one).
 ///
-/// Four rows of `b` are folded into each pass over an output row, so each output lane
-/// is loaded and stored once per four multiply-adds. Rows beyond the shorter of `a` and
+/// Eight rows of `b` are folded into each pass over an output row, so each output lane
+/// is loaded and stored once per eight multiply-adds. Rows beyond the shorter of `a` and
 /// `c` are left alone.
 ///
 /// (Blocks of rows held in registers across `K` would suit narrow outputs better, but
@@ -42,18 +42,21 @@ pub fn accumulate_rows_inline<T: Real, const K: usize, const N: usize, const FMA
     }
     for (ar, cr) in a.iter().zip(c.iter_mut()) {
         let mut k = 0;
-        while k + 4 <= K {
-            let (x0, x1, x2, x3) = (ar[k], ar[k + 1], ar[k + 2], ar[k + 3]);
-            let (b0, b1, b2, b3) = (&b[k], &b[k + 1], &b[k + 2], &b[k + 3]);
+        // Eight rows of `b` a pass: against four, the output row is loaded and stored
+        // half as often (784-512-10, one sample: 18.6-19.5 against 19.6-21.9 us,
+        // alternated builds, both targets).
+        const ROWS: usize = 8;
+        while k + ROWS <= K {
+            let xs: [T; ROWS] = core::array::from_fn(|r| ar[k + r]);
+            let bs: [&[T; N]; ROWS] = core::array::from_fn(|r| &b[k + r]);
             for j in 0..N {
                 let mut s = cr[j];
-                s = madd::<T, FMA>(x0, b0[j], s);
-                s = madd::<T, FMA>(x1, b1[j], s);
-                s = madd::<T, FMA>(x2, b2[j], s);
-                s = madd::<T, FMA>(x3, b3[j], s);
+                for r in 0..ROWS {
+                    s = madd::<T, FMA>(xs[r], bs[r][j], s);
+                }
                 cr[j] = s;
             }
-            k += 4;
+            k += ROWS;
         }
         while k < K {
             let x = ar[k];
@@ -313,6 +316,8 @@ mod tests {
         check_rows::<2, 100, 10>(&mut rng);
         check_rows::<1, 784, 51>(&mut rng);
         check_rows::<3, 70, 130>(&mut rng); // the wide path (N > 64) with a K remainder
+        check_rows::<2, 5, 100>(&mut rng); // the wide path with fewer rows of `b` than a pass
+        check_rows::<1, 64, 512>(&mut rng); // the wide path in whole passes
         check_rows::<9, 3, 0>(&mut rng);
         check_rows::<19, 7, 16>(&mut rng);
         check_rows::<11, 9, 17>(&mut rng);
