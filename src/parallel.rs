@@ -202,8 +202,8 @@ pub(crate) struct Team<'a, W: Fn(usize, usize) + Sync> {
 }
 
 impl<W: Fn(usize, usize) + Sync> Team<'_, W> {
-    /// Members in the team, the caller's thread included (at least 1).
-    #[cfg(test)]
+    /// Members in the team, the caller's thread included (at least 1; fewer than asked
+    /// for when threads could not be spawned).
     pub(crate) fn size(&self) -> usize {
         self.size
     }

@@ -552,6 +552,39 @@ mod tests {
         (x, y)
     }
 
+    /// A fit that asked for more threads than its batch feeds (the weight gradients split
+    /// by columns) but could spawn none trains as one thread does: the shares gathered
+    /// after each step are those of the team that ran, not of the team asked for.
+    #[test]
+    fn column_split_with_failed_spawns_equals_one_thread() {
+        let (x, y) = data();
+        let model = Sequential::<Net>::new(&mut StdRng::seed_from_u64(3));
+        let fit = |threads: usize, failing: bool| {
+            let mut compiled = model
+                .clone()
+                .compile(RmsProp::default(), CategoricalCrossentropy, &[Metric::Accuracy])
+                .unwrap();
+            let options = FitOptions::new(2, 40).verbose(false).threads(threads);
+            let history = if failing {
+                with_failing_spawns(|| compiled.fit_with(&x, &y, options)).unwrap()
+            } else {
+                compiled.fit_with(&x, &y, options).unwrap()
+            };
+            (*compiled.params(), history.loss)
+        };
+        let (want, want_loss) = fit(1, false);
+        let (got, loss) = fit(8, true);
+        let close =
+            |a: &[f32], b: &[f32]| a.iter().zip(b).all(|(p, q)| (p - q).abs() <= 1e-5 * (1.0 + q.abs()));
+        assert!(close(got.0.kernel.as_flattened(), want.0.kernel.as_flattened()));
+        assert!(close(got.1.kernel.as_flattened(), want.1.kernel.as_flattened()));
+        assert!(close(&got.1.bias, &want.1.bias));
+        assert!(close(
+            &loss.iter().map(|&l| l as f32).collect::<Vec<_>>(),
+            &want_loss.iter().map(|&l| l as f32).collect::<Vec<_>>()
+        ));
+    }
+
     /// When no worker thread can be spawned, `fit` trains on the calling thread alone and
     /// returns (it once waited forever at a barrier sized for every thread), and gives the
     /// same result as a team that spawned its workers would on one thread.

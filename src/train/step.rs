@@ -142,6 +142,9 @@ pub(super) struct Trainer<'a, N: Backprop<T>, L, T: Scalar, Y> {
     columns: bool,
     /// Which half of a column-split step the team runs: 1, then 2.
     phase: AtomicUsize,
+    /// How many members the team that ran the last step had (fewer than `members` when
+    /// threads could not be spawned): the column shares are its.
+    team_size: AtomicUsize,
     batch_start: AtomicUsize,
     batch_len: AtomicUsize,
     metrics: MetricSet,
@@ -191,6 +194,7 @@ where
             members,
             columns: split_columns(batch, size),
             phase: AtomicUsize::new(1),
+            team_size: AtomicUsize::new(size),
             batch_start: AtomicUsize::new(0),
             batch_len: AtomicUsize::new(0),
             metrics,
@@ -219,6 +223,7 @@ where
     /// each member's rows forward and backward in one team step or, when the weight
     /// gradients are split by columns, in two (the second needs every member's rows).
     pub fn step<W: Fn(usize, usize) + Sync>(&self, team: &crate::parallel::Team<'_, W>) {
+        self.team_size.store(team.size(), Ordering::Relaxed);
         if self.columns {
             self.phase.store(1, Ordering::Relaxed);
             team.step();
@@ -320,11 +325,11 @@ where
     /// added into the first's beforehand.
     pub fn update<O: Optimizer>(&self, optimizer: &mut O, state: &mut Vec<T>) -> bool {
         let mut first = lock(&self.members[0].own);
-        let size = self.members.len();
+        let size = self.team_size.load(Ordering::Relaxed).clamp(1, self.members.len());
         if self.columns {
-            // Each member computed its own columns over the whole batch: gathered into
-            // the first member's gradients, nothing to sum.
-            for (k, m) in self.members.iter().enumerate().skip(1) {
+            // Each member of the team computed its own columns over the whole batch:
+            // gathered into the first member's gradients, nothing to sum.
+            for (k, m) in self.members.iter().enumerate().take(size).skip(1) {
                 N::copy_columns(&mut first.grads, &lock(&m.own).grads, (k, size));
             }
         } else {
