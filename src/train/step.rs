@@ -246,8 +246,12 @@ where
     /// Share `k` of `size` of every layer's weight gradients (its columns), over every
     /// member's rows.
     fn weight_grads_columns(&self, k: usize, size: usize) {
-        let all: Vec<RwLockReadGuard<'_, Rows<N, T>>> =
-            self.members.iter().map(|m| m.rows.read().unwrap_or_else(PoisonError::into_inner)).collect();
+        // The rows of the team's members (all of `members` unless threads could not be
+        // spawned).
+        let all: Vec<RwLockReadGuard<'_, Rows<N, T>>> = self.members[..size]
+            .iter()
+            .map(|m| m.rows.read().unwrap_or_else(PoisonError::into_inner))
+            .collect();
         let parts: Vec<(&[N::Input], &N::Trace)> = all.iter().map(|r| (&r.x[..r.len], &r.trace)).collect();
         let mut own = lock(&self.members[k].own);
         let own = &mut *own;
