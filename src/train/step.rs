@@ -248,7 +248,7 @@ where
     fn weight_grads_columns(&self, k: usize, size: usize) {
         // The rows of the team's members (all of `members` unless threads could not be
         // spawned).
-        let all: Vec<RwLockReadGuard<'_, Rows<N, T>>> = self.members[..size]
+        let all: Vec<RwLockReadGuard<'_, Rows<N, T>>> = self.members[..size.min(self.members.len())]
             .iter()
             .map(|m| m.rows.read().unwrap_or_else(PoisonError::into_inner))
             .collect();
