@@ -38,6 +38,21 @@ pub unsafe fn matvec_vnni512(x: &[u8], w: &[i8], bias: &[i32], out: &mut [i32]) 
     let mut o = 0;
     while o < rows {
         let group = (rows - o).min(GROUP);
+        if group == GROUP {
+            // A whole group, the common case, with a constant number of accumulators:
+            // they stay in registers (a count known only at run time, as below, kept
+            // them on the stack; 784-512-10, one sample: 5.73-5.81 -> 5.45-5.47 us).
+            // SAFETY: the caller's contract (the CPU's features, `w` holding `rows`
+            // packed rows of `n`, `x` of `n`) with `at` at this group's first weight.
+            let acc = unsafe { group_dots::<GROUP>(x, w, at, full, tail, mask) };
+            at += GROUP * n;
+            let sums = sum8(&acc);
+            for (r, &s) in sums.iter().enumerate() {
+                out[o + r] = bias[o + r].wrapping_add(s);
+            }
+            o += group;
+            continue;
+        }
         // A group's accumulators are independent, which hides `vpdpbusd`'s latency;
         // each chunk of `x` is loaded once for all of them, and `w` is read in order.
         let mut acc = [_mm512_setzero_si512(); GROUP];
@@ -79,6 +94,47 @@ pub unsafe fn matvec_vnni512(x: &[u8], w: &[i8], bias: &[i32], out: &mut [i32]) 
             }
         }
         o += group;
+    }
+}
+
+/// The dot products of `x` with a group of `G` packed rows starting at `w[at..]`: the
+/// body of [`matvec_vnni512`] for a whole group, with `G` known to the compiler.
+///
+/// # Safety
+/// The CPU must have AVX-512F, AVX-512BW and AVX-512 VNNI; `x` holds `full * 64 + tail`
+/// bytes, `mask` has the low `tail` bits set, and `w[at..]` holds the group's `G` rows
+/// of `x.len()` packed weights (`packed_index`).
+#[inline(always)]
+unsafe fn group_dots<const G: usize>(
+    x: &[u8],
+    w: &[i8],
+    mut at: usize,
+    full: usize,
+    tail: usize,
+    mask: __mmask64,
+) -> [__m512i; G] {
+    // SAFETY: the intrinsics need the features the caller guarantees; bytes
+    // `c * 64 .. c * 64 + 64` lie inside `x` (`c < full`), the masked loads read only its
+    // last `tail` bytes, and the group's weights `at .. at + G * x.len()` lie inside `w`.
+    unsafe {
+        let mut acc = [_mm512_setzero_si512(); G];
+        for c in 0..full {
+            let xv = _mm512_loadu_si512(x.as_ptr().add(c * CHUNK) as *const __m512i);
+            for a in acc.iter_mut() {
+                let wv = _mm512_loadu_si512(w.as_ptr().add(at) as *const __m512i);
+                *a = _mm512_dpbusd_epi32(*a, xv, wv);
+                at += CHUNK;
+            }
+        }
+        if tail != 0 {
+            let xv = _mm512_maskz_loadu_epi8(mask, x.as_ptr().add(full * CHUNK) as *const i8);
+            for a in acc.iter_mut() {
+                let wv = _mm512_maskz_loadu_epi8(mask, w.as_ptr().add(at));
+                *a = _mm512_dpbusd_epi32(*a, xv, wv);
+                at += tail;
+            }
+        }
+        acc
     }
 }
 
