@@ -332,6 +332,8 @@ mod tests {
         let mut rng = StdRng::seed_from_u64(8);
         let mut sizes: Vec<(usize, usize)> =
             vec![(0, 3), (1, 1), (63, 5), (64, 4), (65, 7), (784, 10), (512, 9), (3000, 2)];
+        // Several whole groups of eight rows, with and without a partial one after them.
+        sizes.extend([(784, 24), (100, 17), (64, 16), (65, 33), (1, 8)]);
         for _ in 0..40 {
             sizes.push((rng.random_range(0..300), rng.random_range(0..13)));
         }
