@@ -19,6 +19,8 @@ mod backprop;
 #[cfg(feature = "std")]
 mod callbacks;
 #[cfg(feature = "std")]
+mod compile;
+#[cfg(feature = "std")]
 mod fit;
 #[cfg(feature = "std")]
 mod history;
@@ -39,7 +41,9 @@ pub use backprop::{Backprop, Workspace};
 #[cfg(feature = "std")]
 pub use callbacks::{Callback, Control, EarlyStopping, ModelCheckpoint, OnEpochEnd};
 #[cfg(feature = "std")]
-pub use fit::{CompileError, CompileProblem, Compiled};
+pub use compile::{CompileError, CompileProblem};
+#[cfg(feature = "std")]
+pub use fit::Compiled;
 #[cfg(feature = "std")]
 pub use history::{Evaluation, History, TrainError};
 pub use loss::{
