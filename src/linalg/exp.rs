@@ -20,16 +20,11 @@ pub fn exp_f32(x: f32) -> f32 {
     exp_f32_with::<false>(x)
 }
 
-/// `a * b + c`, one fused instruction when `FMA`.
-#[inline(always)]
-fn madd<const FMA: bool>(a: f32, b: f32, c: f32) -> f32 {
-    if FMA { super::Real::fused_mul_add(a, b, c) } else { a * b + c }
-}
-
 /// [`exp_f32`] with fused multiply-adds when `FMA` (inside code compiled for FMA, as the
 /// one-sample pass is): a shorter chain of dependent operations, the same error bound.
 #[inline(always)]
 pub fn exp_f32_with<const FMA: bool>(x: f32) -> f32 {
+    let madd = super::small::madd::<f32, FMA>;
     const LOG2E: f32 = core::f32::consts::LOG2_E;
     const LN2_HI: f32 = 0.693_359_4;
     const LN2_LO: f32 = -2.121_944_4e-4;
@@ -38,24 +33,23 @@ pub fn exp_f32_with<const FMA: bool>(x: f32) -> f32 {
     const ROUND: f32 = 12_582_912.0;
     // Outside [LOW, HIGH] the selects at the end give the result; inside, n runs from
     // -126 to 128. (Not clamped first: that would lengthen the chain of every value.)
-    let xc = x;
-    let t = madd::<FMA>(xc, LOG2E, ROUND);
+    let t = madd(x, LOG2E, ROUND);
     let n = t - ROUND;
-    let r = madd::<FMA>(-n, LN2_LO, madd::<FMA>(-n, LN2_HI, xc));
+    let r = madd(-n, LN2_LO, madd(-n, LN2_HI, x));
     // exp(r) = 1 + r + r^2 q(r), q of degree 5 by Estrin's scheme: three independent
     // pairs, then two levels (a softmax of a few values waits on this latency).
     let r2 = r * r;
     let r4 = r2 * r2;
-    let u0 = madd::<FMA>(1.666_666_5e-1, r, 0.5);
-    let u1 = madd::<FMA>(8.333_452e-3, r, 4.166_579_6e-2);
-    let u2 = madd::<FMA>(1.987_569_1e-4, r, 1.398_199_9e-3);
-    let q = madd::<FMA>(u2, r4, madd::<FMA>(u1, r2, u0));
-    let e = madd::<FMA>(r2, q, 1.0 + r);
+    let u0 = madd(1.666_666_5e-1, r, 0.5);
+    let u1 = madd(8.333_452e-3, r, 4.166_579_6e-2);
+    let u2 = madd(1.987_569_1e-4, r, 1.398_199_9e-3);
+    let q = madd(u2, r4, madd(u1, r2, u0));
+    let e = madd(r2, q, 1.0 + r);
     // 2^n in two factors, each a normal number for every n here. `t`'s ulp is 1, so its
     // bits are ROUND's plus n: integer arithmetic that vectorizes (`n as i32` saturates,
-    // which the compiler turns into a scalar conversion per lane). For a NaN `x`, `n` is
-    // garbage and `e` NaN, so `y` is NaN.
-    // Wrapping: far outside the range these are garbage that the selects replace.
+    // which the compiler turns into a scalar conversion per lane). Far outside the range
+    // these wrap into garbage that the selects replace; for a NaN `x`, `e` is NaN, so `y`
+    // is NaN.
     let n = (t.to_bits() as i32).wrapping_sub(ROUND.to_bits() as i32);
     let half = n >> 1;
     let s1 = f32::from_bits((half.wrapping_add(127) as u32) << 23);

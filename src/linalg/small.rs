@@ -8,8 +8,9 @@
 use super::Real;
 use super::simd::multiversion;
 
+/// `a * b + c`, one fused instruction when `FMA` (inside code compiled with FMA).
 #[inline(always)]
-fn madd<T: Real, const FMA: bool>(a: T, b: T, c: T) -> T {
+pub(crate) fn madd<T: Real, const FMA: bool>(a: T, b: T, c: T) -> T {
     if FMA { T::fused_mul_add(a, b, c) } else { a * b + c }
 }
 

@@ -125,6 +125,17 @@ pub trait Backprop<T: Scalar>: Layers<T> {
     fn columns_finite(grads: &Self::Params, share: (usize, usize)) -> bool;
 }
 
+/// `sum[j] += row[j]` for every row and every `j` in `cols`, rows in order: a bias's
+/// gradient.
+fn add_rows<T: Scalar, const N: usize>(sum: &mut [T; N], rows: &[[T; N]], cols: core::ops::Range<usize>) {
+    let sum = &mut sum[cols.clone()];
+    for row in rows {
+        for (s, &d) in sum.iter_mut().zip(&row[cols.clone()]) {
+            *s = *s + d;
+        }
+    }
+}
+
 /// Columns `k` of `size` of a layer `width` wide: whole multiples of 16 values (a cache
 /// line of `f32`, a micro-kernel panel), the last share taking the rest; a share may be
 /// empty when the layer is narrow.
@@ -188,11 +199,7 @@ impl<T: Scalar, const IN: usize, const OUT: usize, A: Activation> Backprop<T> fo
             );
             // db = sum of dz over the samples
             grads.bias = [T::zero(); OUT];
-            for row in dz {
-                for (b, &d) in grads.bias.iter_mut().zip(row) {
-                    *b = *b + d;
-                }
-            }
+            add_rows(&mut grads.bias, dz, 0..OUT);
         }
         // dx = dz . W^T
         if let Some(dx) = dx {
@@ -249,14 +256,9 @@ impl<T: Scalar, const IN: usize, const OUT: usize, A: Activation> Backprop<T> fo
             }
         }
         // db[cols] = sum of dz[:, cols] over every row, in order.
-        let bias = &mut grads.bias[cols.clone()];
-        bias.fill(T::zero());
+        grads.bias[cols.clone()].fill(T::zero());
         for (x, trace) in parts {
-            for row in &trace.g[..x.len()] {
-                for (b, &d) in bias.iter_mut().zip(&row[cols.clone()]) {
-                    *b = *b + d;
-                }
-            }
+            add_rows(&mut grads.bias, &trace.g[..x.len()], cols.clone());
         }
     }
 
