@@ -22,6 +22,16 @@ pub fn exp_f32(x: f32) -> f32 {
 
 /// [`exp_f32`] with fused multiply-adds when `FMA` (inside code compiled for FMA, as the
 /// one-sample pass is): a shorter chain of dependent operations, the same error bound.
+///
+/// ```
+/// use shaped::linalg::exp::{exp_f32, exp_f32_with};
+/// assert_eq!(exp_f32_with::<false>(0.5), exp_f32(0.5));
+/// for x in [-3.0f32, 0.5, 10.0] {
+///     let want = (x as f64).exp();
+///     assert!(((exp_f32_with::<true>(x) as f64 - want) / want).abs() < 1.2e-7);
+/// }
+/// assert_eq!(exp_f32_with::<true>(-100.0), 0.0);
+/// ```
 #[inline(always)]
 pub fn exp_f32_with<const FMA: bool>(x: f32) -> f32 {
     let madd = super::small::madd::<f32, FMA>;
