@@ -390,9 +390,10 @@ fn losses_by_hand() {
     assert_eq!(mae, 1.5);
 }
 
-/// `fit`'s update (the threads' gradients summed block by block, the optimizer's state
-/// laid out per block) equals Adam applied by hand to the full batch's gradient, over
-/// three steps, on arrays longer than one block (100x64 = 6,400 weights).
+/// `fit`'s update (the threads' gradients summed, the update split into parts of every
+/// array, the optimizer's state split with them and put back between fits) equals Adam
+/// applied by hand to the full batch's gradient, over three steps: two in a first fit,
+/// one in a second on another number of threads.
 #[test]
 fn fit_update_equals_adam_by_hand_on_the_full_batch() {
     use shaped::train::{Adam, CategoricalCrossentropy, FitOptions, Optimizer};
@@ -433,10 +434,13 @@ fn fit_update_equals_adam_by_hand_on_the_full_batch() {
     }
 
     // Through fit: one batch of all 40 samples a step, split over 1 to 8 threads (8:
-    // five rows a thread), each equal to the step written out by hand within rounding.
+    // five rows a thread), then over `then`, equal to the steps written out by hand
+    // within rounding.
     for threads in [1, 2, 3, 4, 8] {
         let mut compiled = model.clone().compile(Adam::default(), CategoricalCrossentropy, &[]).unwrap();
-        compiled.fit_with(&x, &y, FitOptions::new(3, 40).verbose(false).threads(threads)).unwrap();
+        compiled.fit_with(&x, &y, FitOptions::new(2, 40).verbose(false).threads(threads)).unwrap();
+        let then = threads % 4 + 1;
+        compiled.fit_with(&x, &y, FitOptions::new(1, 40).verbose(false).threads(then)).unwrap();
         let (got, want) = (flat::<Net>(compiled.params()), flat::<Net>(&p));
         assert_eq!(got.len(), 100 * 64 + 64 + 64 * 3 + 3);
         for (i, (g, w)) in got.iter().zip(&want).enumerate() {

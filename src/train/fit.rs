@@ -249,9 +249,10 @@ impl<N: Backprop<T>, O: Optimizer, L: Loss, T: Scalar> Compiled<N, O, L, T> {
         let mut progress = Progress::new(options.verbose, options.output, options.epochs, steps);
 
         let Compiled { model, optimizer, state, .. } = self;
-        let trainer = Trainer::<N, L, T, Y>::new(
+        let trainer = Trainer::<N, L, T, Y, O>::new(
             model.params_box_mut(),
-            state.len(),
+            optimizer,
+            state,
             N::view_batch(train_x),
             train_y,
             batch,
@@ -283,7 +284,7 @@ impl<N: Backprop<T>, O: Optimizer, L: Loss, T: Scalar> Compiled<N, O, L, T> {
                             history,
                         });
                     }
-                    if !trainer.update(optimizer, state) {
+                    if !trainer.update(team) {
                         let history = Box::new(core::mem::take(&mut history));
                         return Err(TrainError::NonFiniteWeights { epoch, batch: step + 1, history });
                     }
@@ -316,6 +317,8 @@ impl<N: Backprop<T>, O: Optimizer, L: Loss, T: Scalar> Compiled<N, O, L, T> {
             }
             Ok(())
         })?;
+        // Puts the optimizer's state back into `self` (an error above drops it too).
+        drop(trainer);
         let weights = model.params_box_mut();
         for cb in callbacks.iter_mut() {
             cb.on_train_end(weights);
@@ -337,9 +340,10 @@ impl<N: Backprop<T>, O: Optimizer, L: Loss, T: Scalar> Compiled<N, O, L, T> {
         let threads = self.threads_for(n, None);
         let metrics = self.metrics;
         let Compiled { model, optimizer, state, .. } = self;
-        let trainer = Trainer::<N, L, T, Y>::new(
+        let trainer = Trainer::<N, L, T, Y, O>::new(
             model.params_box_mut(),
-            state.len(),
+            optimizer,
+            state,
             N::view_batch(x),
             y,
             n,
@@ -360,7 +364,7 @@ impl<N: Backprop<T>, O: Optimizer, L: Loss, T: Scalar> Compiled<N, O, L, T> {
                     history: Box::default(),
                 });
             }
-            if !trainer.update(optimizer, state) {
+            if !trainer.update(team) {
                 return Err(TrainError::NonFiniteWeights { epoch: 1, batch: 1, history: Box::default() });
             }
             Ok(StepSums::default().plus(&sums).mean(metrics, n))

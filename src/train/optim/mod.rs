@@ -34,28 +34,49 @@ pub trait Optimizer: Clone + Debug + Send + Sync + 'static {
     /// the first step. Only the common length of `w`, `g` (and the state) is updated.
     fn update<T: Scalar>(&self, w: &mut [T], g: &[T], state: &mut [T]);
 
+    /// Whether the update goes weight by weight: each weight's new value and state
+    /// depend only on its own weight, gradient and state, so that updating an array in
+    /// parts gives what updating it whole does. `fit` then splits every array's update
+    /// over its threads, each part's state laid out as a whole array's (`SLOTS` runs of
+    /// the part's length). `Sgd`, `RmsProp` and `Adam` are; the default, `false`, has one
+    /// thread update whole arrays.
+    const ELEMENTWISE: bool = false;
+
     /// One step out of place: the weights `w` and state `state` updated by the gradient
-    /// `g + h` are written to `w_out` and `state_out` (same lengths), and the inputs are
-    /// left as they were; `g` may be overwritten. Returns whether every value written is
-    /// finite. This is what `fit` calls: it keeps the old weights until the new ones
-    /// are known to be finite, and sums two threads' gradients in the same pass.
+    /// `g + h` (`h` may be empty) are written to `w_out` and `state_out` (same lengths),
+    /// and the inputs are left as they were. Returns whether every value written is
+    /// finite. This is what `fit` calls: it keeps the old weights until the new ones are
+    /// known to be finite, and sums two threads' gradients in the same pass.
     ///
-    /// The default copies, adds `h` into `g`, calls [`update`](Self::update) and checks,
-    /// so an optimizer of your own needs nothing more. `Sgd`, `RmsProp` and `Adam` do it
-    /// all in their one update loop (a separate summing pass measured 0.3 s of a 4 s
-    /// MNIST fit on this machine, BENCHMARKS.md).
+    /// The default copies, sums `g + h` into a new buffer (when `h` is not empty), calls
+    /// [`update`](Self::update) and checks, so an optimizer of your own needs nothing
+    /// more. `Sgd`, `RmsProp` and `Adam` do it all in their one update loop (a separate
+    /// summing pass measured 0.3 s of a 4 s MNIST fit on this machine, BENCHMARKS.md).
+    ///
+    /// ```
+    /// use shaped::train::{Optimizer, RmsProp};
+    /// let (w, state, g, h) = ([1.0f32, 2.0], [0.0f32; 2], [0.5f32, 0.0], [0.5f32, 0.0]);
+    /// let (mut w_out, mut state_out) = ([0.0f32; 2], [0.0f32; 2]);
+    /// assert!(RmsProp::default().update_from((&w, &state), &g, &h, &mut w_out, &mut state_out));
+    /// assert!(w_out[0] < 1.0 && w_out[1] == 2.0); // only the first weight had a gradient
+    /// assert_eq!(w, [1.0, 2.0]);
+    /// ```
     fn update_from<T: Scalar>(
         &self,
         (w, state): (&[T], &[T]),
-        g: &mut [T],
+        g: &[T],
         h: &[T],
         w_out: &mut [T],
         state_out: &mut [T],
     ) -> bool {
         w_out.copy_from_slice(w);
         state_out.copy_from_slice(state);
-        crate::linalg::small::add_assign(g, h);
-        self.update(w_out, g, state_out);
+        if h.is_empty() {
+            self.update(w_out, g, state_out);
+        } else {
+            let sum: alloc::vec::Vec<T> = g.iter().zip(h).map(|(&a, &b)| a + b).collect();
+            self.update(w_out, &sum, state_out);
+        }
         all_finite(w_out) && all_finite(state_out)
     }
 }
@@ -157,6 +178,7 @@ impl Sgd {
 
 impl Optimizer for Sgd {
     const NAME: &'static str = "sgd";
+    const ELEMENTWISE: bool = true;
     const SLOTS: usize = 1;
     fn validate(&self) -> Result<(), SettingError> {
         check("sgd", "learning_rate", self.learning_rate, Range::NonNegative)?;
@@ -168,7 +190,7 @@ impl Optimizer for Sgd {
     fn update_from<T: Scalar>(
         &self,
         (w, state): (&[T], &[T]),
-        g: &mut [T],
+        g: &[T],
         h: &[T],
         w_out: &mut [T],
         state_out: &mut [T],
@@ -218,6 +240,7 @@ impl RmsProp {
 
 impl Optimizer for RmsProp {
     const NAME: &'static str = "rmsprop";
+    const ELEMENTWISE: bool = true;
     const SLOTS: usize = 1;
     fn validate(&self) -> Result<(), SettingError> {
         check("rmsprop", "learning_rate", self.learning_rate, Range::NonNegative)?;
@@ -230,7 +253,7 @@ impl Optimizer for RmsProp {
     fn update_from<T: Scalar>(
         &self,
         (w, state): (&[T], &[T]),
-        g: &mut [T],
+        g: &[T],
         h: &[T],
         w_out: &mut [T],
         state_out: &mut [T],
@@ -298,6 +321,7 @@ impl Adam {
 
 impl Optimizer for Adam {
     const NAME: &'static str = "adam";
+    const ELEMENTWISE: bool = true;
     const SLOTS: usize = 2;
     fn validate(&self) -> Result<(), SettingError> {
         check("adam", "learning_rate", self.learning_rate, Range::NonNegative)?;
@@ -319,7 +343,7 @@ impl Optimizer for Adam {
     fn update_from<T: Scalar>(
         &self,
         (w, state): (&[T], &[T]),
-        g: &mut [T],
+        g: &[T],
         h: &[T],
         w_out: &mut [T],
         state_out: &mut [T],
@@ -531,15 +555,20 @@ mod tests {
         }
         let w = [1.0f64, 2.0, 3.0];
         let mut out = [0.0; 3];
-        assert!(Plain.update_from((&w, &[]), &mut [0.5, 0.25, 0.0], &[0.5, 0.25, 1.0], &mut out, &mut []));
+        assert!(Plain.update_from((&w, &[]), &[0.5, 0.25, 0.0], &[0.5, 0.25, 1.0], &mut out, &mut []));
         assert_eq!((w, out), ([1.0, 2.0, 3.0], [0.0, 1.5, 2.0]));
-        assert!(!Plain.update_from((&w, &[]), &mut [f64::INFINITY, 0.0, 0.0], &[0.0; 3], &mut out, &mut []));
+        // Without a second part, the gradient alone.
+        assert!(Plain.update_from((&w, &[]), &[0.5, 0.25, 0.0], &[], &mut out, &mut []));
+        assert_eq!(out, [0.5, 1.75, 3.0]);
+        assert!(Plain.update_from((&w, &[]), &[0.5, 0.25, 0.0], &[0.5, 0.25, 1.0], &mut out, &mut []));
+        assert_eq!((w, out), ([1.0, 2.0, 3.0], [0.0, 1.5, 2.0]));
+        assert!(!Plain.update_from((&w, &[]), &[f64::INFINITY, 0.0, 0.0], &[0.0; 3], &mut out, &mut []));
         // The built-in optimizers' fused sum equals the sum given whole.
         let (mut a, mut b) = ([1.0f64, -1.0], [1.0f64, -1.0]);
         let (mut sa, mut sb) = ([0.0; 2], [0.0; 2]);
         assert!(RmsProp::default().update_from(
             (&[1.0, -1.0], &[0.0; 2]),
-            &mut [0.5, 0.1],
+            &[0.5, 0.1],
             &[1.5, 0.2],
             &mut a,
             &mut sa
