@@ -554,3 +554,33 @@ impl<N: Backprop<T>, L, T: Scalar, Y, O: Optimizer> Drop for Trainer<'_, N, L, T
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::part_range;
+
+    /// The parts of an array cover it once, in order, on bounds of 16 values.
+    #[test]
+    fn parts_cover_each_array_once() {
+        for len in [0, 1, 3, 15, 16, 17, 40, 64, 100, 1_200, 401_408] {
+            for parts in 1..=9 {
+                let mut next = 0;
+                for j in 0..parts {
+                    let (a, b) = part_range(len, j, parts);
+                    assert_eq!(a, next, "len {len}, part {j} of {parts}");
+                    assert!(a <= b && b <= len);
+                    assert!(b == len || b % 16 == 0, "len {len}, part {j} of {parts}: {a}..{b}");
+                    next = b;
+                }
+                assert_eq!(next, len, "len {len}, {parts} parts");
+                if len >= 16 * parts * 4 {
+                    // Large arrays are split evenly, to within a line of 16 per part.
+                    for j in 0..parts {
+                        let (a, b) = part_range(len, j, parts);
+                        assert!((b - a).abs_diff(len / parts) <= 16 + len % 16, "len {len}: {a}..{b}");
+                    }
+                }
+            }
+        }
+    }
+}
