@@ -148,7 +148,10 @@ impl Activation for Softmax {
         // The maximum and the sum are folded as trees (a few values wait on their chains
         // of dependent operations); the exponentials run in a loop of their own, which
         // vectorizes; dividing by the sum rounds once, as Keras does.
-        let max = lane_fold(z, T::neg_infinity(), |a, b| a.max(b));
+        // A plain select, not `max` (which also orders NaN, an extra operation or two
+        // on the chain): a NaN dropped here still reaches every output through its
+        // exponential and the sum.
+        let max = lane_fold(z, T::neg_infinity(), |a, b| if b > a { b } else { a });
         for v in z.iter_mut() {
             *v = (*v - max).exp_activation_with::<FMA>();
         }
@@ -186,6 +189,17 @@ mod tests {
         assert!(z.iter().all(|v| v.is_finite()));
         assert!((z.iter().sum::<f32>() - 1.0).abs() < 1e-6);
         assert!(z[1] > z[0] && z[0] > z[2]);
+        // A spread wider than exp's range: only the maximum subtracted keeps it finite,
+        // at each position of the maximum and each fold (four values, and eight lanes).
+        for len in [3, 4, 5, 9] {
+            for at in 0..len {
+                let mut wide: std::vec::Vec<f32> = (0..len).map(|i| -100.0 * i as f32).collect();
+                wide[at] = 200.0;
+                Softmax::forward_with::<f32, true>(&mut wide);
+                assert_eq!(wide[at], 1.0, "length {len}, maximum at {at}: {wide:?}");
+                assert!(wide.iter().all(|v| v.is_finite()), "{wide:?}");
+            }
+        }
         let e = [(-1.0f64).exp(), 1.0, (-2.0f64).exp()];
         let s: f64 = e.iter().sum();
         for (v, e) in z.iter().zip(e) {
@@ -216,10 +230,26 @@ mod tests {
                     );
                 }
             }
-            let mut with_nan = z.clone();
-            with_nan[len / 2] = f32::NAN;
-            Softmax::forward(&mut with_nan);
-            assert!(with_nan.iter().all(|v| v.is_nan()), "length {len}: {with_nan:?}");
+            // The maximum is a plain select, which may drop a NaN: the NaN must reach
+            // every output anyway, wherever it sits in the row.
+            for at in 0..len {
+                let mut with_nan = z.clone();
+                with_nan[at] = f32::NAN;
+                let mut fused = with_nan.clone();
+                Softmax::forward(&mut with_nan);
+                Softmax::forward_with::<f32, true>(&mut fused);
+                assert!(with_nan.iter().all(|v| v.is_nan()), "length {len}, NaN at {at}: {with_nan:?}");
+                assert!(fused.iter().all(|v| v.is_nan()), "length {len}, NaN at {at}: {fused:?}");
+            }
+            // A value of -inf beside finite ones gets 0, and the others still sum to 1.
+            if len > 1 {
+                let mut minus = z.clone();
+                minus[len / 2] = f32::NEG_INFINITY;
+                Softmax::forward(&mut minus);
+                assert_eq!(minus[len / 2], 0.0, "length {len}");
+                let total: f32 = minus.iter().sum();
+                assert!((total - 1.0).abs() < 1e-5, "length {len}: {minus:?}");
+            }
         }
     }
 
