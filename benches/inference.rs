@@ -12,13 +12,15 @@
 //!   with `include_weights!`) against the same weights in a heap `Sequential`, doing
 //!   the same work (scale the bytes, predict, argmax).
 //!
-//! - baselines of the limits: nalgebra's `SMatrix` for the small network, and one
-//!   streaming pass over the 784-512-10 weights for its one-sample time.
+//! - baselines of the limits: nalgebra's `SMatrix` and a hand-written AVX-512 version
+//!   (`hand_small.rs`) for the small network, and one streaming pass over the 784-512-10
+//!   weights for its one-sample time.
 //!
 //! `cargo bench --bench inference`; with `RUSTFLAGS="-C target-cpu=native"` for the
 //! native figures. BENCHMARKS.md records the ratios.
 
 mod baseline;
+mod hand_small;
 #[path = "../ensure_no_std/src/mnist.rs"]
 mod mnist;
 
@@ -167,6 +169,11 @@ fn bench_small(c: &mut Criterion) {
     g.bench_function("nalgebra SMatrix", |b| b.iter(|| nal.predict(black_box(&xn))));
     g.bench_function("shaped", |b| b.iter(|| model.predict(black_box(&x))));
     g.bench_function("int8", |b| b.iter(|| quantized.predict(black_box(&x))));
+    let hand = hand_small::Small { l1: &p.0, l2: &p.1.0, l3: &p.1.1 };
+    if let Some(out) = hand.predict(&x) {
+        assert!(ours.iter().zip(&out).all(|(a, b)| (a - b).abs() < 1e-6), "{ours:?} vs {out:?}");
+        g.bench_function("hand-written AVX-512", |b| b.iter(|| hand.predict(black_box(&x))));
+    }
     g.bench_function("baseline loop", |b| {
         b.iter(|| {
             run_plain(&layers, black_box(&x), &mut bufs, 1, false);
