@@ -258,6 +258,10 @@ fn run<T: Real>(
                                 for (r, &v) in row.iter_mut().zip(t) {
                                     *r = *r + v;
                                 }
+                            } else if let Ok(row) = <&mut [T; NR]>::try_from(&mut *row) {
+                                // A whole tile row: a copy of known length, inlined (a
+                                // `memcpy` call per row otherwise).
+                                *row = *t;
                             } else {
                                 row.copy_from_slice(&t[..nr]);
                             }
@@ -279,7 +283,12 @@ fn pack_b<T: Real>(b: super::MatRef<'_, T>, pc: usize, kc: usize, jc: usize, nc:
         let panel = &mut dst[q * kc * NR..(q + 1) * kc * NR];
         for (p, out) in panel.chunks_exact_mut(NR).enumerate() {
             let row = (pc + p) * b.row_stride;
-            if b.col_stride == 1 {
+            if b.col_stride == 1 && width == NR {
+                // Known lengths: inlined vector moves, not a `memcpy` call per row.
+                let out: &mut [T; NR] = out.try_into().expect("panel rows are NR wide");
+                *out = *<&[T; NR]>::try_from(&b.data[row + j0..row + j0 + NR]).expect("NR values");
+                continue;
+            } else if b.col_stride == 1 {
                 out[..width].copy_from_slice(&b.data[row + j0..row + j0 + width]);
             } else {
                 for (j, o) in out[..width].iter_mut().enumerate() {
@@ -301,10 +310,16 @@ fn pack_a<T: Real>(a: super::MatRef<'_, T>, ic: usize, mc: usize, pc: usize, kc:
         let panel = &mut dst[q * kc * MR..(q + 1) * kc * MR];
         if a.row_stride == 1 {
             // Columns of `a` are contiguous (a transposed row-major matrix).
-            for (p, out) in panel.chunks_exact_mut(MR).enumerate() {
+            let (whole, _) = panel.as_chunks_mut::<MR>();
+            for (p, out) in whole.iter_mut().enumerate() {
                 let col = (pc + p) * a.col_stride;
-                out[..height].copy_from_slice(&a.data[col + i0..col + i0 + height]);
-                out[height..].fill(T::zero());
+                if height == MR {
+                    // Known lengths: inlined vector moves, not a `memcpy` call per step.
+                    *out = *<&[T; MR]>::try_from(&a.data[col + i0..col + i0 + MR]).expect("MR values");
+                } else {
+                    out[..height].copy_from_slice(&a.data[col + i0..col + i0 + height]);
+                    out[height..].fill(T::zero());
+                }
             }
         } else {
             for (p, out) in panel.chunks_exact_mut(MR).enumerate() {
