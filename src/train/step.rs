@@ -409,28 +409,23 @@ where
         }
         let mut current = write(&self.params);
         let mut spare = lock(&self.spare);
+        // The parts the other members wrote into their own buffers, array by array in
+        // the order `update_parts` wrote them.
         let count = self.parts.len();
-        let mut index = 0;
-        N::visit_params_mut(&mut spare, &mut |out| {
-            let n = out.len();
-            for (j, part) in self.parts.iter().enumerate() {
-                let part = lock(part);
-                let (a, b) = part_range(n, j, count);
-                if part.written {
-                    // This array's run in the part's weights starts after the earlier
-                    // arrays' runs.
-                    let offset: usize = self.lens[..index]
-                        .iter()
-                        .map(|&l| {
-                            let (a, b) = part_range(l, j, count);
-                            b - a
-                        })
-                        .sum();
-                    out[a..b].copy_from_slice(&part.weights[offset..offset + b - a]);
-                }
+        for (j, part) in self.parts.iter().enumerate() {
+            let part = lock(part);
+            if !part.written {
+                continue;
             }
-            index += 1;
-        });
+            let mut at = 0;
+            for (i, &n) in self.lens.iter().enumerate() {
+                let (a, b) = part_range(n, j, count);
+                with_array_mut::<N, T>(&mut spare, i, &mut |out| {
+                    out[a..b].copy_from_slice(&part.weights[at..at + b - a]);
+                });
+                at += b - a;
+            }
+        }
         core::mem::swap(&mut **current, &mut *spare);
         for part in &self.parts {
             lock(part).current ^= 1;
