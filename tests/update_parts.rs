@@ -1,7 +1,9 @@
-//! `fit`'s update split over its threads (each thread updates a part of every array,
-//! `Optimizer::ELEMENTWISE`) against the same optimizer updating whole arrays on one
-//! thread: the same weights bit for bit, the optimizer's state kept across fits, and
-//! nothing changed by a refused (non-finite) update.
+//! `fit`'s update split over its threads (each thread updates the share of every array
+//! whose gradient it computed, `Optimizer::ELEMENTWISE`) against the same optimizer
+//! updating whole arrays on one thread: the same weights bit for bit, the optimizer's
+//! state kept across fits, and nothing changed by a step refused for non-finite weights
+//! or a non-finite loss (the split update runs inside the step, before the loss is
+//! checked, and must be undone).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -99,7 +101,7 @@ macro_rules! two_fits {
         let mut m = Sequential::<Net, $t>::new(&mut StdRng::seed_from_u64(32))
             .compile($optimizer, CategoricalCrossentropy, &[])
             .unwrap();
-        // Batches of 64 and a last of 32: rows split over up to 4 threads, columns beyond.
+        // Batches of 64 and a last of 32, over up to 7 threads.
         let options = FitOptions::new(2, 64).verbose(false);
         let mut loss = m.fit_with(&x, &y, options.threads($threads)).unwrap().loss;
         loss.extend(m.fit_with(&x, &y, options.threads($then)).unwrap().loss);
@@ -165,6 +167,35 @@ fn refused_update_keeps_weights_and_state() {
                 assert!(matches!(err, TrainError::NonFiniteWeights { epoch: 1, batch: 1, .. }), "{err:?}");
                 assert_eq!(*m.params(), before, "{threads} threads");
                 armed.store(false, Ordering::Relaxed);
+            }
+            m.fit_with(&x, &y, options).unwrap();
+            flat::<f32>(m.params())
+        };
+        assert_eq!(run(true), run(false), "{threads} threads");
+    }
+}
+
+/// A step refused for its loss (a NaN sample in the first batch) changes nothing either,
+/// on any number of threads: on a team the update runs inside the step, before the loss
+/// is known, so the step count it advanced (Adam's bias correction reads it) and the
+/// state it wrote must be put back. A fit, a refused fit and a fit end where two fits do.
+#[test]
+fn refused_loss_keeps_weights_and_optimizer() {
+    let (x, y) = data::<f32>(96);
+    let mut bad = x.clone();
+    bad[5][0] = f32::NAN;
+    for threads in [1, 2, 3, 8] {
+        let options = FitOptions::new(1, 64).verbose(false).shuffle(false).threads(threads);
+        let run = |refuse: bool| {
+            let mut m = Sequential::<Net>::new(&mut StdRng::seed_from_u64(34))
+                .compile(Adam::with_learning_rate(0.01), CategoricalCrossentropy, &[])
+                .unwrap();
+            m.fit_with(&x, &y, options).unwrap();
+            if refuse {
+                let before = *m.params();
+                let err = m.fit_with(&bad, &y, options).unwrap_err();
+                assert!(matches!(err, TrainError::NonFiniteLoss { epoch: 1, batch: 1, .. }), "{err:?}");
+                assert_eq!(*m.params(), before, "{threads} threads");
             }
             m.fit_with(&x, &y, options).unwrap();
             flat::<f32>(m.params())

@@ -91,6 +91,50 @@ pub(crate) fn gemm_with<T: Real>(
     let Product { m, k, n, a, b, ldc, c_len } = *p;
     assert!(c.len() >= c_len, "gemm: `c` holds {} elements, the product needs {c_len}", c.len());
     let Packing { a: pa, b: pb } = packing;
+    run(kernel, (m, k, n), &[(a, k)], Panels::Pack(&[(b, k)], pb), accumulate, c, ldc, pa);
+}
+
+/// `c = a * b`, or `c += a * b` when `accumulate`, for an `a` of `m` rows given as parts
+/// side by side and a `b` of `n` columns given as parts one above the other, part `s`
+/// of `a` and of `b` being `k_s` deep: the product of depth `sum k_s`, with the same
+/// arithmetic in the same order as if the parts had been copied into two matrices (the
+/// rows of a batch held by several threads, multiplied as one batch). Allocates nothing.
+///
+/// # Panics
+/// If the parts of `a` and `b` differ in number or depth, a part does not hold its
+/// `m x k_s` (`a`) or `k_s x n` (`b`) with its strides, `ldc < n`, or `c` is too short.
+#[allow(clippy::too_many_arguments)] // the BLAS signature, with parts
+pub(crate) fn gemm_stacked<T: Real>(
+    m: usize,
+    n: usize,
+    a: &[(super::MatRef<'_, T>, usize)],
+    b: &[(super::MatRef<'_, T>, usize)],
+    accumulate: bool,
+    c: &mut [T],
+    ldc: usize,
+    packing: &mut Packing<T>,
+) {
+    assert_eq!(a.len(), b.len(), "gemm_stacked: {} parts of `a` but {} of `b`", a.len(), b.len());
+    let mut k = 0usize;
+    for (s, (&(pa, ka), &(pb, kb))) in a.iter().zip(b).enumerate() {
+        assert_eq!(ka, kb, "gemm_stacked: part {s} is {ka} deep in `a` but {kb} in `b`");
+        let p = super::Product::new(m, ka, n, pa, pb, ldc)
+            .unwrap_or_else(|e| panic!("gemm_stacked: part {s} ({m}x{ka} times {ka}x{n}): {e:?}"));
+        assert!(
+            c.len() >= p.c_len,
+            "gemm_stacked: `c` holds {} elements, the product needs {}",
+            c.len(),
+            p.c_len
+        );
+        k = k.checked_add(ka).expect("gemm_stacked: the depth overflows");
+    }
+    if a.is_empty() {
+        // Depth 0: `c` is zero (or left as it is).
+        let len = super::output_len::<T>(m, n, ldc).expect("gemm_stacked: `c` cannot hold the product");
+        assert!(c.len() >= len, "gemm_stacked: `c` holds {} elements, the product needs {len}", c.len());
+    }
+    let kernel = T::micro_kernel().unwrap_or(portable_kernel::<T>);
+    let Packing { a: pa, b: pb } = packing;
     run(kernel, (m, k, n), a, Panels::Pack(b, pb), accumulate, c, ldc, pa);
 }
 
@@ -123,7 +167,7 @@ impl<T: Real> PackedB<T> {
                 for pc in (0..k).step_by(kc_max) {
                     let kc = kc_max.min(k - pc);
                     let at = k * jc + pc * padded(nc);
-                    pack_b(b, pc, kc, jc, nc, &mut data[at..at + kc * padded(nc)]);
+                    pack_b(b, (pc, kc), jc, nc, &mut data[at..at + kc * padded(nc)], (0, kc));
                 }
             }
         }
@@ -161,7 +205,7 @@ pub fn gemm_packed<T: Real>(
     let fits = super::output_len::<T>(m, n, ldc).is_some_and(|len| c.len() >= len);
     assert!(fits, "gemm_packed: `c` cannot hold {m}x{n} with row stride {ldc}");
     let kernel = T::micro_kernel().unwrap_or(portable_kernel::<T>);
-    run(kernel, (m, k, n), a, Panels::Packed(b), accumulate, c, ldc, &mut packing.a);
+    run(kernel, (m, k, n), &[(a, k)], Panels::Packed(b), accumulate, c, ldc, &mut packing.a);
 }
 
 /// The depth of the blocks a product of depth `k` is cut into: equal blocks of at most
@@ -171,10 +215,14 @@ fn depth_block(k: usize) -> usize {
     if k == 0 { 0 } else { k.div_ceil(k.div_ceil(KC)) }
 }
 
+/// An operand given as parts along the product's depth: each part a view and its depth
+/// (the columns of an `A`, the rows of a `B`).
+type Parts<'s, 'a, T> = &'s [(super::MatRef<'a, T>, usize)];
+
 /// Where the panels of `B` come from.
-enum Panels<'a, 'b, T> {
-    /// Packed from this view into this buffer, block by block.
-    Pack(super::MatRef<'a, T>, &'b mut [T]),
+enum Panels<'s, 'a, 'b, T> {
+    /// Packed from these parts into this buffer, block by block.
+    Pack(Parts<'s, 'a, T>, &'b mut [T]),
     /// Packed already.
     Packed(&'a PackedB<T>),
 }
@@ -184,8 +232,8 @@ enum Panels<'a, 'b, T> {
 fn run<T: Real>(
     kernel: MicroKernel<T>,
     (m, k, n): (usize, usize, usize),
-    a: super::MatRef<'_, T>,
-    mut panels: Panels<'_, '_, T>,
+    a: Parts<'_, '_, T>,
+    mut panels: Panels<'_, '_, '_, T>,
     accumulate: bool,
     c: &mut [T],
     ldc: usize,
@@ -206,11 +254,12 @@ fn run<T: Real>(
     // Every kernel call overwrites the whole tile.
     let mut tile = [[T::zero(); NR]; MR];
     // When one block of rows of `A` uses each panel of `B` (`m <= MC`), full panels of a
-    // `B` with contiguous rows are read in place (each row of a panel is as contiguous as
-    // a packed one's, the rows `ldb` apart): no copy of `B`. Edge panels, a `B` read
-    // down its columns, and panels that several blocks of `A` reuse are packed.
+    // `B` of one part with contiguous rows are read in place (each row of a panel is as
+    // contiguous as a packed one's, the rows `ldb` apart): no copy of `B`. Edge panels, a
+    // `B` read down its columns or in parts, and panels that several blocks of `A` reuse
+    // are packed.
     let direct = match &panels {
-        Panels::Pack(b, _) if b.col_stride == 1 && m <= MC => Some(*b),
+        Panels::Pack([(b, _)], _) if b.col_stride == 1 && m <= MC => Some(*b),
         _ => None,
     };
     for jc in (0..n).step_by(NC) {
@@ -223,10 +272,12 @@ fn run<T: Real>(
                     if in_place {
                         let last = (nc / NR) * NR;
                         if last < nc {
-                            pack_b(*b, pc, kc, jc + last, nc - last, buffer);
+                            for_parts(b, pc, kc, |b, p0, len, at| {
+                                pack_b(b, (p0, len), jc + last, nc - last, buffer, (at, kc))
+                            });
                         }
                     } else {
-                        pack_b(*b, pc, kc, jc, nc, buffer);
+                        for_parts(b, pc, kc, |b, p0, len, at| pack_b(b, (p0, len), jc, nc, buffer, (at, kc)));
                     }
                     buffer
                 }
@@ -235,7 +286,7 @@ fn run<T: Real>(
             let add = accumulate || pc > 0;
             for ic in (0..m).step_by(MC) {
                 let mc = MC.min(m - ic);
-                pack_a(a, ic, mc, pc, kc, pa);
+                for_parts(a, pc, kc, |a, p0, len, at| pack_a(a, ic, mc, (p0, len), pa, (at, kc)));
                 for jr in (0..nc).step_by(NR) {
                     let nr = NR.min(nc - jr);
                     let (bp, ldb) = match direct {
@@ -273,16 +324,42 @@ fn run<T: Real>(
     }
 }
 
-/// Packs rows `pc..pc + kc` and columns `jc..jc + nc` of `b` into panels of `NR` columns,
-/// each `kc x NR` row-major, zero-padded on the right.
-fn pack_b<T: Real>(b: super::MatRef<'_, T>, pc: usize, kc: usize, jc: usize, nc: usize, dst: &mut [T]) {
+/// Calls `f(view, p0, len, at)` for each part of `parts` that depth `pc..pc + kc` of
+/// the stacked operand overlaps: depth `p0..p0 + len` of that part's view is depth `pc +
+/// at..` of the operand.
+fn for_parts<'a, T: Copy>(
+    parts: Parts<'_, 'a, T>,
+    pc: usize,
+    kc: usize,
+    mut f: impl FnMut(super::MatRef<'a, T>, usize, usize, usize),
+) {
+    let mut d0 = 0;
+    for &(view, ks) in parts {
+        let (lo, hi) = (pc.max(d0), (pc + kc).min(d0 + ks));
+        if lo < hi {
+            f(view, lo - d0, hi - lo, lo - pc);
+        }
+        d0 += ks;
+    }
+}
+
+/// Packs rows `p0..p0 + len` and columns `jc..jc + nc` of `b` into rows `at..at + len`
+/// of panels of `NR` columns, each `kc x NR` row-major, zero-padded on the right.
+fn pack_b<T: Real>(
+    b: super::MatRef<'_, T>,
+    (p0, len): (usize, usize),
+    jc: usize,
+    nc: usize,
+    dst: &mut [T],
+    (at, kc): (usize, usize),
+) {
     let panels = nc.div_ceil(NR);
     for q in 0..panels {
         let j0 = jc + q * NR;
         let width = NR.min(jc + nc - j0);
-        let panel = &mut dst[q * kc * NR..(q + 1) * kc * NR];
+        let panel = &mut dst[(q * kc + at) * NR..(q * kc + at + len) * NR];
         for (p, out) in panel.chunks_exact_mut(NR).enumerate() {
-            let row = (pc + p) * b.row_stride;
+            let row = (p0 + p) * b.row_stride;
             if b.col_stride == 1 && width == NR {
                 // Known lengths: inlined vector moves, not a `memcpy` call per row.
                 let out: &mut [T; NR] = out.try_into().expect("panel rows are NR wide");
@@ -300,19 +377,26 @@ fn pack_b<T: Real>(b: super::MatRef<'_, T>, pc: usize, kc: usize, jc: usize, nc:
     }
 }
 
-/// Packs rows `ic..ic + mc` and columns `pc..pc + kc` of `a` into panels of `MR` rows,
-/// each stored column by column (`kc x MR`), zero-padded below.
-fn pack_a<T: Real>(a: super::MatRef<'_, T>, ic: usize, mc: usize, pc: usize, kc: usize, dst: &mut [T]) {
+/// Packs rows `ic..ic + mc` and columns `p0..p0 + len` of `a` into steps `at..at + len`
+/// of panels of `MR` rows, each stored column by column (`kc x MR`), zero-padded below.
+fn pack_a<T: Real>(
+    a: super::MatRef<'_, T>,
+    ic: usize,
+    mc: usize,
+    (p0, len): (usize, usize),
+    dst: &mut [T],
+    (at, kc): (usize, usize),
+) {
     let panels = mc.div_ceil(MR);
     for q in 0..panels {
         let i0 = ic + q * MR;
         let height = MR.min(ic + mc - i0);
-        let panel = &mut dst[q * kc * MR..(q + 1) * kc * MR];
+        let panel = &mut dst[(q * kc + at) * MR..(q * kc + at + len) * MR];
         if a.row_stride == 1 {
             // Columns of `a` are contiguous (a transposed row-major matrix).
             let (whole, _) = panel.as_chunks_mut::<MR>();
             for (p, out) in whole.iter_mut().enumerate() {
-                let col = (pc + p) * a.col_stride;
+                let col = (p0 + p) * a.col_stride;
                 if height == MR {
                     // Known lengths: inlined vector moves, not a `memcpy` call per step.
                     *out = *<&[T; MR]>::try_from(&a.data[col + i0..col + i0 + MR]).expect("MR values");
@@ -323,7 +407,7 @@ fn pack_a<T: Real>(a: super::MatRef<'_, T>, ic: usize, mc: usize, pc: usize, kc:
             }
         } else {
             for (p, out) in panel.chunks_exact_mut(MR).enumerate() {
-                let col = (pc + p) * a.col_stride;
+                let col = (p0 + p) * a.col_stride;
                 for (i, o) in out.iter_mut().enumerate() {
                     *o = if i < height { a.data[(i0 + i) * a.row_stride + col] } else { T::zero() };
                 }
@@ -482,6 +566,89 @@ mod tests {
                 assert_eq!(got, want, "{m}x{k}x{n}, accumulate {accumulate}");
             }
         }
+    }
+
+    /// A product whose depth comes in parts (the rows of a batch held by several
+    /// threads) equals the product of the parts copied together, bit for bit: parts of
+    /// depth 0, parts across a depth block's edge (601 is two blocks of 301), `A` read
+    /// down its columns (a transposed batch, as the weight gradient reads it) or along
+    /// its rows, `m` under and over one block of rows.
+    #[test]
+    fn stacked_depth_equals_one_product() {
+        let mut rng = StdRng::seed_from_u64(11);
+        for depths in [&[64, 64][..], &[300, 300, 1], &[0, 5, 0], &[128], &[517, 10], &[1, 1, 1, 1]] {
+            let k: usize = depths.iter().sum();
+            for (m, n) in [(5, 7), (64, 512), (130, 40), (392, 33)] {
+                for transposed in [true, false] {
+                    let ad: Vec<f32> = (0..m * k).map(|_| rng.random_range(-1.0..1.0)).collect();
+                    let bd: Vec<f32> = (0..k * n).map(|_| rng.random_range(-1.0..1.0)).collect();
+                    // `A` is `m x k`: the transpose of a `k x m` batch, or row-major.
+                    let a = if transposed { MatRef::transposed(&ad, m) } else { MatRef::row_major(&ad, k) };
+                    let (mut a_parts, mut b_parts, mut d0) = (Vec::new(), Vec::new(), 0);
+                    for &ks in depths {
+                        let part = if transposed {
+                            MatRef::transposed(&ad[d0 * m..], m)
+                        } else {
+                            MatRef::new(&ad[d0..], k, 1)
+                        };
+                        a_parts.push((part, ks));
+                        b_parts.push((MatRef::row_major(&bd[d0 * n..], n), ks));
+                        d0 += ks;
+                    }
+                    let ldc = n + 2;
+                    for accumulate in [false, true] {
+                        let b = MatRef::row_major(&bd, n);
+                        let mut want = vec![0.25f32; m * ldc];
+                        gemm(
+                            &Product::new(m, k, n, a, b, ldc).unwrap(),
+                            accumulate,
+                            &mut want,
+                            &mut Packing::new(),
+                        );
+                        let mut got = vec![0.25f32; m * ldc];
+                        gemm_stacked(
+                            m,
+                            n,
+                            &a_parts,
+                            &b_parts,
+                            accumulate,
+                            &mut got,
+                            ldc,
+                            &mut Packing::new(),
+                        );
+                        assert_eq!(
+                            got, want,
+                            "{m}x{depths:?}x{n}, transposed {transposed}, accumulate {accumulate}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "part 1 is 3 deep in `a` but 2 in `b`")]
+    fn stacked_parts_must_agree() {
+        let d = [1.0f32; 12];
+        let (a, b) = (MatRef::row_major(&d, 3), MatRef::row_major(&d, 2));
+        gemm_stacked(
+            2,
+            2,
+            &[(a, 1), (a, 3)],
+            &[(b, 1), (b, 2)],
+            false,
+            &mut [0.0; 4],
+            2,
+            &mut Packing::new(),
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "gemm_stacked: part 0")]
+    fn stacked_parts_must_fit() {
+        let d = [1.0f32; 4];
+        let (a, b) = (MatRef::row_major(&d, 2), MatRef::row_major(&d, 2));
+        gemm_stacked(2, 2, &[(a, 3)], &[(b, 3)], false, &mut [0.0; 4], 2, &mut Packing::new());
     }
 
     #[test]

@@ -73,7 +73,7 @@ pub trait Backprop<T: Scalar>: Layers<T> {
 
     /// [`backward`](Backprop::backward) without the weights' gradients: only what flows
     /// back (each layer's pre-activation gradient, left in `trace`, and `dx` if given).
-    /// The first half of a step whose weight gradients are split by columns.
+    /// The first half of a step whose weight gradients are split into shares.
     #[doc(hidden)]
     fn backward_data(
         params: &Self::Params,
@@ -102,27 +102,26 @@ pub trait Backprop<T: Scalar>: Layers<T> {
     #[doc(hidden)]
     fn output(trace: &Self::Trace) -> &[Self::Output];
 
-    /// The second half: the weights' gradients over every part of a batch (each part a
-    /// thread's rows, with its trace after [`backward_data`](Backprop::backward_data)),
-    /// for share `share.0` of `share.1` of every layer's output columns
-    /// ([`column_share`]). Those columns of `grads` are overwritten; the others are left
-    /// alone.
+    /// The second half: share `share.0` of `share.1` of the weights' gradients
+    /// ([`Backprop::share_ranges`]: a block of every kernel's rows and of every bias),
+    /// over every part of a batch (each part a thread's rows, with its trace after
+    /// [`backward_data`](Backprop::backward_data)), computed as one product as deep as
+    /// the batch: the same values, bit for bit, as [`backward`](Backprop::backward) over
+    /// the whole batch on one thread. That share of `grads` is overwritten; the rest is
+    /// left alone.
     #[doc(hidden)]
-    fn weight_grads_columns(
+    fn weight_grads_share(
         parts: &[(&[Self::Input], &Self::Trace)],
         grads: &mut Self::Params,
         share: (usize, usize),
         ws: &mut Workspace<T>,
     );
 
-    /// Copies share `share.0` of `share.1` of every layer's columns from `from` into
-    /// `into`.
+    /// Pushes onto `out`, for each weight array in the order of `Layers::visit_params`,
+    /// the elements share `share.0` of `share.1` covers: one contiguous block of each
+    /// array, the shares of an array covering it once, in order.
     #[doc(hidden)]
-    fn copy_columns(into: &mut Self::Params, from: &Self::Params, share: (usize, usize));
-
-    /// Whether share `share.0` of `share.1` of every layer's columns is finite.
-    #[doc(hidden)]
-    fn columns_finite(grads: &Self::Params, share: (usize, usize)) -> bool;
+    fn share_ranges(share: (usize, usize), out: &mut Vec<core::ops::Range<usize>>);
 }
 
 /// `sum[j] += row[j]` for every row and every `j` in `cols`, rows in order: a bias's
@@ -136,9 +135,16 @@ fn add_rows<T: Scalar, const N: usize>(sum: &mut [T; N], rows: &[[T; N]], cols: 
     }
 }
 
-/// Columns `k` of `size` of a layer `width` wide: whole multiples of 16 values (a cache
-/// line of `f32`, a micro-kernel panel), the last share taking the rest; a share may be
-/// empty when the layer is narrow.
+/// Rows `k` of `size` of a kernel of `rows` rows (a layer's inputs): as even as whole
+/// rows allow; a share may be empty when the layer has fewer inputs than shares.
+pub(crate) fn row_share(rows: usize, k: usize, size: usize) -> core::ops::Range<usize> {
+    let size = size.max(1);
+    (rows * k / size).min(rows)..(rows * (k + 1) / size).min(rows)
+}
+
+/// Columns `k` of `size` of a bias `width` wide: whole multiples of 16 values (a cache
+/// line of `f32`), the last share taking the rest; a share may be empty when the layer
+/// is narrow.
 pub(crate) fn column_share(width: usize, k: usize, size: usize) -> core::ops::Range<usize> {
     const UNIT: usize = 16;
     let units = width.div_ceil(UNIT);
@@ -221,59 +227,36 @@ impl<T: Scalar, const IN: usize, const OUT: usize, A: Activation> Backprop<T> fo
         &trace.y
     }
 
-    fn weight_grads_columns(
+    fn weight_grads_share(
         parts: &[(&[[T; IN]], &Self::Trace)],
         grads: &mut Self::Params,
         (k, size): (usize, usize),
         ws: &mut Workspace<T>,
     ) {
-        let cols = column_share(OUT, k, size);
-        if cols.is_empty() {
-            return;
-        }
-        // dW[:, cols] = sum over the parts of x^T . dz[:, cols], the parts in order (as
+        // dW[rows] = x[:, rows]^T . dz, the parts stacked in order along the depth (as
         // the rows of one thread's batch would be).
-        let kernel = &mut grads.kernel.as_flattened_mut()[cols.start..];
-        let mut accumulate = false;
-        for (x, trace) in parts.iter().filter(|(x, _)| !x.is_empty()) {
-            let dz = &trace.g[..x.len()].as_flattened()[cols.start..];
-            linalg::matmul(
-                IN,
-                x.len(),
-                cols.len(),
-                MatRef::transposed(x.as_flattened(), IN),
-                MatRef::new(dz, OUT, 1),
-                accumulate,
-                kernel,
-                OUT,
-                Some(&mut ws.0),
-            );
-            accumulate = true;
-        }
-        if !accumulate {
-            for row in grads.kernel.iter_mut() {
-                row[cols.clone()].fill(T::zero());
+        let rows = row_share(IN, k, size);
+        if !rows.is_empty() {
+            let (mut a, mut b) = (Vec::with_capacity(parts.len()), Vec::with_capacity(parts.len()));
+            for (x, trace) in parts.iter().filter(|(x, _)| !x.is_empty()) {
+                a.push((MatRef::transposed(&x.as_flattened()[rows.start..], IN), x.len()));
+                b.push((MatRef::row_major(trace.g[..x.len()].as_flattened(), OUT), x.len()));
             }
+            let c = grads.kernel[rows.clone()].as_flattened_mut();
+            linalg::packed::gemm_stacked(rows.len(), OUT, &a, &b, false, c, OUT, &mut ws.0);
         }
         // db[cols] = sum of dz[:, cols] over every row, in order.
+        let cols = column_share(OUT, k, size);
         grads.bias[cols.clone()].fill(T::zero());
         for (x, trace) in parts {
             add_rows(&mut grads.bias, &trace.g[..x.len()], cols.clone());
         }
     }
 
-    fn copy_columns(into: &mut Self::Params, from: &Self::Params, (k, size): (usize, usize)) {
-        let cols = column_share(OUT, k, size);
-        for (a, b) in into.kernel.iter_mut().zip(&from.kernel) {
-            a[cols.clone()].copy_from_slice(&b[cols.clone()]);
-        }
-        into.bias[cols.clone()].copy_from_slice(&from.bias[cols]);
-    }
-
-    fn columns_finite(grads: &Self::Params, (k, size): (usize, usize)) -> bool {
-        let cols = column_share(OUT, k, size);
-        let finite = |v: &[T]| v.iter().fold(true, |ok, x| ok & x.is_finite());
-        grads.kernel.iter().fold(finite(&grads.bias[cols.clone()]), |ok, row| ok & finite(&row[cols.clone()]))
+    fn share_ranges((k, size): (usize, usize), out: &mut Vec<core::ops::Range<usize>>) {
+        let rows = row_share(IN, k, size);
+        out.push(rows.start * OUT..rows.end * OUT);
+        out.push(column_share(OUT, k, size));
     }
 }
 
@@ -330,26 +313,22 @@ impl<T: Scalar, A: Backprop<T>, B: Backprop<T> + Accepts<T, A::Output>> Backprop
         B::output(&trace.1)
     }
 
-    fn weight_grads_columns(
+    fn weight_grads_share(
         parts: &[(&[Self::Input], &Self::Trace)],
         grads: &mut Self::Params,
         share: (usize, usize),
         ws: &mut Workspace<T>,
     ) {
+        let first: Vec<(&[A::Input], &A::Trace)> = parts.iter().map(|(x, t)| (*x, &t.0)).collect();
+        A::weight_grads_share(&first, &mut grads.0, share, ws);
         let later: Vec<(&[B::Input], &B::Trace)> =
             parts.iter().map(|(x, t)| (B::view_batch(&A::output(&t.0)[..x.len()]), &t.1)).collect();
-        B::weight_grads_columns(&later, &mut grads.1, share, ws);
-        let first: Vec<(&[A::Input], &A::Trace)> = parts.iter().map(|(x, t)| (*x, &t.0)).collect();
-        A::weight_grads_columns(&first, &mut grads.0, share, ws);
+        B::weight_grads_share(&later, &mut grads.1, share, ws);
     }
 
-    fn copy_columns(into: &mut Self::Params, from: &Self::Params, share: (usize, usize)) {
-        A::copy_columns(&mut into.0, &from.0, share);
-        B::copy_columns(&mut into.1, &from.1, share);
-    }
-
-    fn columns_finite(grads: &Self::Params, share: (usize, usize)) -> bool {
-        A::columns_finite(&grads.0, share) & B::columns_finite(&grads.1, share)
+    fn share_ranges(share: (usize, usize), out: &mut Vec<core::ops::Range<usize>>) {
+        A::share_ranges(share, out);
+        B::share_ranges(share, out);
     }
 }
 
@@ -386,19 +365,16 @@ impl<T: Scalar, A: Backprop<T>> Backprop<T> for (A,) {
     fn output(trace: &Self::Trace) -> &[Self::Output] {
         A::output(trace)
     }
-    fn weight_grads_columns(
+    fn weight_grads_share(
         parts: &[(&[Self::Input], &Self::Trace)],
         grads: &mut Self::Params,
         share: (usize, usize),
         ws: &mut Workspace<T>,
     ) {
-        A::weight_grads_columns(parts, grads, share, ws)
+        A::weight_grads_share(parts, grads, share, ws)
     }
-    fn copy_columns(into: &mut Self::Params, from: &Self::Params, share: (usize, usize)) {
-        A::copy_columns(into, from, share)
-    }
-    fn columns_finite(grads: &Self::Params, share: (usize, usize)) -> bool {
-        A::columns_finite(grads, share)
+    fn share_ranges(share: (usize, usize), out: &mut Vec<core::ops::Range<usize>>) {
+        A::share_ranges(share, out)
     }
 }
 
@@ -435,19 +411,16 @@ macro_rules! flat_tuple {
             fn output(trace: &Self::Trace) -> &[Self::Output] {
                 <($first, ($($rest,)+)) as Backprop<T>>::output(trace)
             }
-            fn weight_grads_columns(
+            fn weight_grads_share(
                 parts: &[(&[Self::Input], &Self::Trace)],
                 grads: &mut Self::Params,
                 share: (usize, usize),
                 ws: &mut Workspace<T>,
             ) {
-                <($first, ($($rest,)+)) as Backprop<T>>::weight_grads_columns(parts, grads, share, ws)
+                <($first, ($($rest,)+)) as Backprop<T>>::weight_grads_share(parts, grads, share, ws)
             }
-            fn copy_columns(into: &mut Self::Params, from: &Self::Params, share: (usize, usize)) {
-                <($first, ($($rest,)+)) as Backprop<T>>::copy_columns(into, from, share)
-            }
-            fn columns_finite(grads: &Self::Params, share: (usize, usize)) -> bool {
-                <($first, ($($rest,)+)) as Backprop<T>>::columns_finite(grads, share)
+            fn share_ranges(share: (usize, usize), out: &mut Vec<core::ops::Range<usize>>) {
+                <($first, ($($rest,)+)) as Backprop<T>>::share_ranges(share, out)
             }
         }
     };

@@ -495,37 +495,60 @@ mod tests {
         (x, y)
     }
 
-    /// A fit that asked for more threads than its batch feeds (the weight gradients split
-    /// by columns) but could spawn none trains as one thread does: the shares gathered
-    /// after each step are those of the team that ran, not of the team asked for.
+    /// `RmsProp`, not element-wise: `fit` gathers the gradient and updates on one thread.
+    #[derive(Clone, Debug)]
+    struct Whole(RmsProp);
+
+    impl crate::train::Optimizer for Whole {
+        const NAME: &'static str = "whole";
+        const SLOTS: usize = 1;
+        fn update<T: crate::element::Scalar>(&self, w: &mut [T], g: &[T], state: &mut [T]) {
+            self.0.update(w, g, state);
+        }
+    }
+
+    /// A fit that asked for more threads than it could spawn trains as one thread does,
+    /// bit for bit: the shares of the weight gradients are computed by the team that
+    /// ran (its member `k` taking shares `k`, `k + size`, ...), and gathered from it.
     #[test]
-    fn column_split_with_failed_spawns_equals_one_thread() {
+    fn split_with_failed_spawns_equals_one_thread() {
         let (x, y) = data();
         let model = Sequential::<Net>::new(&mut StdRng::seed_from_u64(3));
-        let fit = |threads: usize, failing: bool| {
-            let mut compiled = model
-                .clone()
-                .compile(RmsProp::default(), CategoricalCrossentropy, &[Metric::Accuracy])
-                .unwrap();
+        let fit = |threads: usize, failing: bool, whole: bool| {
             let options = FitOptions::new(2, 40).verbose(false).threads(threads);
-            let history = if failing {
-                with_failing_spawns(|| compiled.fit_with(&x, &y, options)).unwrap()
+            let metrics = &[Metric::Accuracy];
+            let (params, history) = if whole {
+                // Not element-wise: the shares are gathered, then updated on one thread.
+                let mut c = model
+                    .clone()
+                    .compile(Whole(RmsProp::default()), CategoricalCrossentropy, metrics)
+                    .unwrap();
+                let h = if failing {
+                    with_failing_spawns(|| c.fit_with(&x, &y, options))
+                } else {
+                    c.fit_with(&x, &y, options)
+                };
+                (*c.params(), h.unwrap())
             } else {
-                compiled.fit_with(&x, &y, options).unwrap()
+                let mut c =
+                    model.clone().compile(RmsProp::default(), CategoricalCrossentropy, metrics).unwrap();
+                let h = if failing {
+                    with_failing_spawns(|| c.fit_with(&x, &y, options))
+                } else {
+                    c.fit_with(&x, &y, options)
+                };
+                (*c.params(), h.unwrap())
             };
-            (*compiled.params(), history.loss)
+            (params, history.loss)
         };
-        let (want, want_loss) = fit(1, false);
-        let (got, loss) = fit(8, true);
-        let close =
-            |a: &[f32], b: &[f32]| a.iter().zip(b).all(|(p, q)| (p - q).abs() <= 1e-5 * (1.0 + q.abs()));
-        assert!(close(got.0.kernel.as_flattened(), want.0.kernel.as_flattened()));
-        assert!(close(got.1.kernel.as_flattened(), want.1.kernel.as_flattened()));
-        assert!(close(&got.1.bias, &want.1.bias));
-        assert!(close(
-            &loss.iter().map(|&l| l as f32).collect::<Vec<_>>(),
-            &want_loss.iter().map(|&l| l as f32).collect::<Vec<_>>()
-        ));
+        for whole in [false, true] {
+            let (want, want_loss) = fit(1, false, whole);
+            let (got, loss) = fit(8, true, whole);
+            assert!(got == want, "whole update: {whole}");
+            for (l, w) in loss.iter().zip(&want_loss) {
+                assert!((l - w).abs() <= 1e-12 * w.abs(), "loss {l} vs {w}");
+            }
+        }
     }
 
     /// When no worker thread can be spawned, `fit` trains on the calling thread alone and

@@ -1,28 +1,26 @@
-//! One training step, split over a team of threads: each member runs forward, loss and
-//! backward on its rows of the batch; then, in a second team step, each member sums the
-//! members' gradients over its part of every array and runs the optimizer's update on
-//! that part (an element-wise optimizer's: [`Optimizer::ELEMENTWISE`]; another's update
-//! runs whole on the first member).
-//!
-//! With fewer than 16 rows a member (more threads than the batch feeds), the weight
-//! gradients are split by columns instead: a first team step runs forward, loss and the
-//! backward pass of the pre-activation gradients on each member's rows; a second gives
-//! each member a share of every layer's output columns, whose weight gradients it
-//! computes over every member's rows. The shares are then copied into one gradient:
-//! nothing is summed across members.
+//! One training step, split over a team of threads. In a first team step each member
+//! runs forward, loss and the backward pass of the pre-activation gradients on its rows
+//! of the batch. In a second, each member computes its share of every weight gradient
+//! (a block of every kernel's rows and of every bias: `Backprop::share_ranges`) over
+//! the whole batch, as one product as deep as the batch, and, for an element-wise
+//! optimizer ([`Optimizer::ELEMENTWISE`]), runs the update on that same share at once,
+//! while its gradient is still in its cache. Nothing is summed across members, and the
+//! gradients and weights equal one thread's bit for bit. Another optimizer's update runs
+//! whole on the first member, over the shares gathered. A team of one computes the
+//! whole gradient in the first step and updates in a second.
 //!
 //! The members share this state through locks that are never contended (each member
-//! writes only its own buffers; the rows and traces are read by all in the second step
-//! of a column split, the gradients by all in the update; the weights are read by all
-//! during a step and written only between steps), so the team's steps are the only
-//! synchronization. The first member writes its parts of the new weights in place; the
-//! others' parts are copied there after the update's team step: safe Rust cannot hand
-//! the parts of one array to threads that outlive the borrow, and this copy (a member's
-//! share of the weights) is what that costs.
+//! writes only its own buffers; the rows and traces are read by all in the second step;
+//! the weights are read by all during a step and written only between steps), so the
+//! team's steps are the only synchronization. The first member writes its shares of the
+//! new weights in place; the others' shares are copied there after the team step: safe
+//! Rust cannot hand the parts of one array to threads that outlive the borrow, and this
+//! copy (a member's share of the weights) is what that costs.
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::marker::PhantomData;
+use core::ops::Range;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard};
 
@@ -31,7 +29,7 @@ use super::loss::Objective;
 use super::optim::Optimizer;
 use super::options::MetricSet;
 use crate::element::Scalar;
-use crate::linalg::small::{add_assign, all_finite};
+use crate::linalg::small::all_finite;
 use crate::nn::{Layers, Vector};
 
 /// One member's buffers, sized for a whole batch (a smaller team gives each member more
@@ -105,14 +103,6 @@ fn with_array_mut<N: Layers<T>, T: Scalar>(p: &mut N::Params, index: usize, f: &
     });
 }
 
-/// Whether a team of `size` splits the weight gradients of batches of `batch` by
-/// columns: when its members would have fewer than
-/// [`MIN_ROWS_PER_THREAD`](crate::parallel::MIN_ROWS_PER_THREAD) rows each, too few for
-/// each to compute a whole weight gradient (and for the update to sum one per member).
-pub(super) fn split_columns(batch: usize, size: usize) -> bool {
-    size > 1 && batch / size < crate::parallel::MIN_ROWS_PER_THREAD
-}
-
 /// Rows `[start, end)` of a batch of `len` that member `k` of `size` takes.
 pub(super) fn thread_rows(len: usize, k: usize, size: usize) -> (usize, usize) {
     (len * k / size, len * (k + 1) / size)
@@ -142,17 +132,12 @@ fn array<N: Layers<T>, T: Scalar>(p: &N::Params, index: usize) -> &[T] {
     found
 }
 
-/// Elements `[start, end)` of an array of `len` in part `j` of `parts`: bounds on
-/// multiples of 16 (a cache line of `f32`), the last part to the end.
-pub(super) fn part_range(len: usize, j: usize, parts: usize) -> (usize, usize) {
-    let bound = |j: usize| if j >= parts { len } else { len / 16 * j / parts * 16 };
-    (bound(j), bound(j + 1))
-}
-
-/// Part `j` of the update: elements [`part_range`]`(len, j, parts)` of every array, with
-/// the optimizer's state of those elements (array by array, `SLOTS` runs of the part's
-/// length each).
+/// Part `j` of the update: share `j` of every array ([`Backprop::share_ranges`], or
+/// every array whole when the update is not split), with the optimizer's state of those
+/// elements (array by array, `SLOTS` runs of the part's length each).
 struct Part<T> {
+    /// The elements of each array, in the order of `Layers::visit_params`.
+    ranges: Vec<Range<usize>>,
     /// The state between steps (`state[current]`) and the one an update writes, which
     /// becomes current if every value of the update is finite.
     state: [Vec<T>; 2],
@@ -163,9 +148,6 @@ struct Part<T> {
     written: bool,
     /// Whether the last update of this part wrote only finite values.
     finite: bool,
-    /// The sum of the first member's gradient and those beyond the second (teams of more
-    /// than two): the update sums the second's itself.
-    scratch: Vec<T>,
 }
 
 /// The state of one `fit` that the team's members share. The optimizer's state is split
@@ -178,21 +160,25 @@ pub(super) struct Trainer<'a, N: Backprop<T>, L, T: Scalar, Y, O: Optimizer> {
     /// Where an update writes the new weights before they are known to be finite.
     spare: Mutex<Box<N::Params>>,
     optimizer: RwLock<&'a mut O>,
+    /// The optimizer as it was before the step whose update is under way: put back if
+    /// that update is refused or never applied.
+    before: Mutex<Option<O>>,
     /// The optimizer's state as `Compiled` keeps it (array by array, `SLOTS` runs of the
     /// array's length each), split into `parts` while training.
     home: &'a mut Vec<T>,
     parts: Vec<Mutex<Part<T>>>,
+    /// The elements of each array in each share of the weight gradients (one share per
+    /// member).
+    shares: Vec<Vec<Range<usize>>>,
     /// The lengths of the arrays, in the order of `Layers::visit_params`.
     lens: Vec<usize>,
     order: RwLock<Vec<usize>>,
     members: Vec<Member<N, T>>,
-    /// Whether a step splits its weight gradients by columns ([`Trainer::step`]).
-    columns: bool,
-    /// What the team's next step runs: rows (1), a column split's weight gradients (2)
-    /// or the update (3).
+    /// What the team's next step runs: rows (1), the shares of the weight gradients and
+    /// their update (2), or the whole update (3).
     phase: AtomicUsize,
     /// How many members the team that ran the last step had (fewer than `members` when
-    /// threads could not be spawned): the column shares are its.
+    /// threads could not be spawned): its member `k` computed shares `k`, `k + size`, ...
     team_size: AtomicUsize,
     batch_start: AtomicUsize,
     batch_len: AtomicUsize,
@@ -236,20 +222,29 @@ where
             .collect();
         let mut lens = Vec::new();
         N::visit_params(params, &mut |a| lens.push(a.len()));
+        let ranges = |j: usize, count: usize| {
+            let mut r = Vec::new();
+            N::share_ranges((j, count), &mut r);
+            r
+        };
+        let shares: Vec<_> = (0..size).map(|j| ranges(j, size)).collect();
         let count = if O::ELEMENTWISE { size } else { 1 };
-        let parts = (0..count).map(|j| Mutex::new(Part::split(state, &lens, j, count, O::SLOTS))).collect();
+        let parts = (0..count)
+            .map(|j| Mutex::new(Part::split(state, &lens, ranges(j, count), j, O::SLOTS)))
+            .collect();
         Trainer {
             inputs,
             labels,
             params: RwLock::new(params),
             spare: Mutex::new(crate::zeroed::zeroed_box()),
             optimizer: RwLock::new(optimizer),
+            before: Mutex::new(None),
             home: state,
             parts,
+            shares,
             lens,
             order: RwLock::new((0..inputs.len()).collect()),
             members,
-            columns: split_columns(batch, size),
             phase: AtomicUsize::new(1),
             team_size: AtomicUsize::new(size),
             batch_start: AtomicUsize::new(0),
@@ -276,47 +271,97 @@ where
         self.batch_len.store(len, Ordering::Relaxed);
     }
 
+    /// Whether the weight gradients are computed in shares (a team of more than one).
+    fn in_shares(&self) -> bool {
+        self.shares.len() > 1
+    }
+
+    /// Whether the update runs inside [`step`](Self::step), each member on its shares.
+    fn update_in_step(&self) -> bool {
+        self.parts.len() > 1
+    }
+
     /// One training step of the team on the batch of [`set_batch`](Self::set_batch):
-    /// each member's rows forward and backward in one team step or, when the weight
-    /// gradients are split by columns, in two (the second needs every member's rows).
+    /// each member's rows forward and backward, then (a team of more than one) the
+    /// shares of the weight gradients, with the update of an element-wise optimizer
+    /// (applied by [`update`](Self::update)).
     pub fn step<W: Fn(usize, usize) + Sync>(&self, team: &crate::parallel::Team<'_, W>) {
         self.team_size.store(team.size(), Ordering::Relaxed);
+        if self.update_in_step() {
+            self.begin_update();
+        }
         self.phase.store(1, Ordering::Relaxed);
         team.step();
-        if self.columns {
+        if self.in_shares() {
             self.phase.store(2, Ordering::Relaxed);
             team.step();
+        }
+    }
+
+    /// Starts an update: the optimizer's step (Adam's count, say) advances, and the
+    /// optimizer as it was is kept to put back if the update is not applied.
+    fn begin_update(&self) {
+        let mut optimizer = write(&self.optimizer);
+        *lock(&self.before) = Some((**optimizer).clone());
+        optimizer.begin_step();
+    }
+
+    /// Puts back the optimizer of before the update under way, if any.
+    fn cancel_update(&self) {
+        if let Some(before) = lock(&self.before).take() {
+            **write(&self.optimizer) = before;
         }
     }
 
     /// Member `k` of `size`'s part of the team's step.
     pub fn run_share(&self, k: usize, size: usize) {
         match self.phase.load(Ordering::Relaxed) {
-            2 => self.weight_grads_columns(k, size),
-            3 => self.update_parts(k, size),
+            2 => self.weight_grads_shares(k, size),
+            3 => self.update_whole(k),
             _ => self.run_rows(k, size),
         }
     }
 
-    /// Share `k` of `size` of every layer's weight gradients (its columns), over every
-    /// member's rows.
-    fn weight_grads_columns(&self, k: usize, size: usize) {
+    /// Shares `k`, `k + size`, ... of the weight gradients, over every member's rows,
+    /// each updated at once when the update is split.
+    fn weight_grads_shares(&self, k: usize, size: usize) {
         // The rows of the team's members (all of `members` unless threads could not be
         // spawned).
         let all: Vec<RwLockReadGuard<'_, Rows<N, T>>> = self.members[..size.min(self.members.len())]
             .iter()
             .map(|m| m.rows.read().unwrap_or_else(PoisonError::into_inner))
             .collect();
-        let parts: Vec<(&[N::Input], &N::Trace)> = all.iter().map(|r| (&r.x[..r.len], &r.trace)).collect();
+        let rows: Vec<(&[N::Input], &N::Trace)> = all.iter().map(|r| (&r.x[..r.len], &r.trace)).collect();
         let mut own = lock(&self.members[k].own);
         let own = &mut *own;
         let mut grads = write(&self.members[k].grads);
-        N::weight_grads_columns(&parts, &mut grads, (k, size), &mut own.workspace);
-        own.finite = N::columns_finite(&grads, (k, size));
+        let count = self.shares.len();
+        let update = self
+            .update_in_step()
+            .then(|| (self.params.read().unwrap_or_else(PoisonError::into_inner), read(&self.optimizer)));
+        let mut spare = (update.is_some() && k == 0).then(|| lock(&self.spare));
+        let mut finite = true;
+        for j in (k..count).step_by(size.max(1)) {
+            N::weight_grads_share(&rows, &mut grads, (j, count), &mut own.workspace);
+            let mut i = 0;
+            N::visit_params(&grads, &mut |g| {
+                finite &= all_finite(&g[self.shares[j][i].clone()]);
+                i += 1;
+            });
+            if let Some((params, optimizer)) = &update {
+                update_part::<N, T, O>(
+                    &mut lock(&self.parts[j]),
+                    optimizer,
+                    (&grads, params),
+                    spare.as_deref_mut().map(|b| &mut **b),
+                );
+            }
+        }
+        own.finite = finite;
     }
 
     /// Member `k` of `size`: forward, loss and backward over its rows of the batch (the
-    /// weight gradients too unless they are split by columns).
+    /// weight gradients too for a team of one).
     fn run_rows(&self, k: usize, size: usize) {
         let mut guard = self.members[k].rows.write().unwrap_or_else(PoisonError::into_inner);
         let m = &mut *guard;
@@ -348,7 +393,7 @@ where
             sums.loss += L::loss_and_grad(pred, label, d, scale).to_f64();
         }
         sums.finite = true;
-        if self.columns {
+        if self.in_shares() {
             N::backward_data(&p, &m.x[..rows], &mut m.trace, None, &mut own.workspace);
         } else {
             let mut grads = write(&self.members[k].grads);
@@ -375,55 +420,49 @@ where
         })
     }
 
-    /// Applies the optimizer to the sum of the members' gradients, as a team step: each
-    /// member updates its parts ([`Part`]). The new weights and state are written to
-    /// spare buffers and take the old ones' place only if every value is finite;
-    /// otherwise nothing changes (the optimizer's step count included) and this returns
-    /// `false`.
+    /// Applies the optimizer's update to the weights and its state. The new weights and
+    /// state were (or are now) written to spare buffers; they take the old ones' place
+    /// only if every value is finite; otherwise nothing changes (the optimizer's step
+    /// count included) and this returns `false`.
     ///
-    /// The first two members' gradients are summed inside the optimizer's update loop
-    /// ([`Optimizer::update_from`]): one pass over the gradients; members beyond two are
-    /// added into a part's scratch beforehand.
+    /// An element-wise optimizer's update ran in [`step`](Self::step), share by share;
+    /// another's runs here, whole on the first member, after the shares of the gradient
+    /// are gathered into its buffer.
     pub fn update<W: Fn(usize, usize) + Sync>(&self, team: &crate::parallel::Team<'_, W>) -> bool {
-        let size = self.team_size.load(Ordering::Relaxed).clamp(1, self.members.len());
-        if self.columns {
-            // Each member of the team computed its own columns over the whole batch:
-            // gathered into the first member's gradients, nothing to sum.
-            let mut first = write(&self.members[0].grads);
-            for (k, m) in self.members.iter().enumerate().take(size).skip(1) {
-                N::copy_columns(&mut first, &read(&m.grads), (k, size));
+        if !self.update_in_step() {
+            let size = self.team_size.load(Ordering::Relaxed).clamp(1, self.members.len());
+            if self.in_shares() {
+                let mut first = write(&self.members[0].grads);
+                for (j, ranges) in self.shares.iter().enumerate() {
+                    let from = j % size;
+                    if from != 0 {
+                        copy_ranges::<N, T>(&mut first, &read(&self.members[from].grads), ranges);
+                    }
+                }
             }
+            self.begin_update();
+            self.phase.store(3, Ordering::Relaxed);
+            team.step();
         }
-        let before = {
-            let mut optimizer = write(&self.optimizer);
-            let before = (**optimizer).clone();
-            optimizer.begin_step();
-            before
-        };
-        self.phase.store(3, Ordering::Relaxed);
-        team.step();
         // Nothing here allocates: a step's allocations would grow with the batches.
         if !self.parts.iter().all(|p| lock(p).finite) {
-            **write(&self.optimizer) = before;
+            self.cancel_update();
             return false;
         }
+        *lock(&self.before) = None;
         let mut current = write(&self.params);
         let mut spare = lock(&self.spare);
-        // The parts the other members wrote into their own buffers, array by array in
-        // the order `update_parts` wrote them.
-        let count = self.parts.len();
-        for (j, part) in self.parts.iter().enumerate() {
+        // The parts other members wrote into their own buffers.
+        for part in &self.parts {
             let part = lock(part);
-            if !part.written {
-                continue;
-            }
-            let mut at = 0;
-            for (i, &n) in self.lens.iter().enumerate() {
-                let (a, b) = part_range(n, j, count);
-                with_array_mut::<N, T>(&mut spare, i, &mut |out| {
-                    out[a..b].copy_from_slice(&part.weights[at..at + b - a]);
-                });
-                at += b - a;
+            if part.written {
+                let mut at = 0;
+                for (i, r) in part.ranges.iter().enumerate() {
+                    with_array_mut::<N, T>(&mut spare, i, &mut |out| {
+                        out[r.clone()].copy_from_slice(&part.weights[at..at + r.len()]);
+                    });
+                    at += r.len();
+                }
             }
         }
         core::mem::swap(&mut **current, &mut *spare);
@@ -433,60 +472,20 @@ where
         true
     }
 
-    /// Member `k` of `size`'s share of the update: parts `k`, `k + size`, ... (all of
-    /// them when the optimizer is not element-wise and there is one part). The first
-    /// member writes its parts' weights into the spare weights, the others into the
-    /// parts' own buffers.
-    fn update_parts(&self, k: usize, size: usize) {
-        let params = self.params.read().unwrap_or_else(PoisonError::into_inner);
-        let optimizer = read(&self.optimizer);
-        // Whose gradients to sum: the team's members', or after a column split the first's,
-        // which holds all of them.
-        let summed = if self.columns { 1 } else { size.min(self.members.len()) };
-        let first = read(&self.members[0].grads);
-        let second = self.members[..summed].get(1).map(|m| read(&m.grads));
-        let mut spare = (k == 0).then(|| lock(&self.spare));
-        let count = self.parts.len();
-        for j in (k..count).step_by(size.max(1)) {
-            let mut part = lock(&self.parts[j]);
-            let Part { state, current, weights, written, finite, scratch } = &mut *part;
-            let [s0, s1] = state;
-            let (old, new) = if *current == 0 { (&*s0, s1) } else { (&*s1, s0) };
-            let (mut at_state, mut at_weights, mut ok) = (0, 0, true);
-            for (i, &n) in self.lens.iter().enumerate() {
-                let (a, b) = part_range(n, j, count);
-                let len = b - a;
-                let run = O::SLOTS * len;
-                let (old, new) = (&old[at_state..at_state + run], &mut new[at_state..at_state + run]);
-                at_state += run;
-                let g = &array::<N, T>(&first, i)[a..b];
-                let g: &[T] = if summed > 2 {
-                    // (Grows once, to the largest part of an array: not per step.)
-                    scratch.clear();
-                    scratch.extend_from_slice(g);
-                    for m in &self.members[2..summed] {
-                        add_assign(scratch, &array::<N, T>(&read(&m.grads), i)[a..b]);
-                    }
-                    scratch
-                } else {
-                    g
-                };
-                let h: &[T] = second.as_ref().map_or(&[], |h| &array::<N, T>(h, i)[a..b]);
-                let w = &array::<N, T>(&params, i)[a..b];
-                match &mut spare {
-                    Some(spare) => with_array_mut::<N, T>(spare, i, &mut |out| {
-                        ok &= optimizer.update_from((w, old), g, h, &mut out[a..b], new);
-                    }),
-                    None => {
-                        let out = &mut weights[at_weights..at_weights + len];
-                        ok &= optimizer.update_from((w, old), g, h, out, new);
-                    }
-                }
-                at_weights += len;
-            }
-            *written = spare.is_none();
-            *finite = ok;
+    /// The whole update, on the first member, from its gradients.
+    fn update_whole(&self, k: usize) {
+        if k != 0 {
+            return;
         }
+        let params = self.params.read().unwrap_or_else(PoisonError::into_inner);
+        let grads = read(&self.members[0].grads);
+        let optimizer = read(&self.optimizer);
+        update_part::<N, T, O>(
+            &mut lock(&self.parts[0]),
+            &optimizer,
+            (&grads, &params),
+            Some(&mut lock(&self.spare)),
+        );
     }
 
     /// The weights, for evaluation between steps.
@@ -495,43 +494,85 @@ where
     }
 }
 
+/// Writes part `part`'s share of the update: its elements of every array of the new
+/// weights (into `spare` when given, else into the part's own buffer) and of the new
+/// state, from the gradients and weights in `grads.0` and `grads.1`.
+fn update_part<N: Layers<T>, T: Scalar, O: Optimizer>(
+    part: &mut Part<T>,
+    optimizer: &O,
+    (grads, params): (&N::Params, &N::Params),
+    mut spare: Option<&mut N::Params>,
+) {
+    let Part { ranges, state, current, weights, written, finite } = part;
+    let [s0, s1] = state;
+    let (old, new) = if *current == 0 { (&*s0, s1) } else { (&*s1, s0) };
+    let (mut at_state, mut at_weights, mut ok) = (0, 0, true);
+    for (i, r) in ranges.iter().enumerate() {
+        let run = O::SLOTS * r.len();
+        let (old, new) = (&old[at_state..at_state + run], &mut new[at_state..at_state + run]);
+        at_state += run;
+        let g = &array::<N, T>(grads, i)[r.clone()];
+        let w = &array::<N, T>(params, i)[r.clone()];
+        match spare.as_deref_mut() {
+            Some(spare) => with_array_mut::<N, T>(spare, i, &mut |out| {
+                ok &= optimizer.update_from((w, old), g, &[], &mut out[r.clone()], new);
+            }),
+            None => {
+                let out = &mut weights[at_weights..at_weights + r.len()];
+                ok &= optimizer.update_from((w, old), g, &[], out, new);
+            }
+        }
+        at_weights += r.len();
+    }
+    *written = spare.is_none();
+    *finite = ok;
+}
+
+/// Copies elements `ranges[i]` of every array `i` of `from` into `into`.
+fn copy_ranges<N: Layers<T>, T: Scalar>(into: &mut N::Params, from: &N::Params, ranges: &[Range<usize>]) {
+    for (i, r) in ranges.iter().enumerate() {
+        let source = &array::<N, T>(from, i)[r.clone()];
+        with_array_mut::<N, T>(into, i, &mut |out| out[r.clone()].copy_from_slice(source));
+    }
+}
+
 impl<T: Scalar> Part<T> {
-    /// Part `j` of `count` of `state` (laid out as `Compiled` keeps it), taken whole
-    /// when there is one part.
-    fn split(state: &mut Vec<T>, lens: &[usize], j: usize, count: usize, slots: usize) -> Self {
-        let (mut mine, mut weights, mut offset) = (Vec::new(), 0, 0);
-        if count == 1 {
+    /// Part `j` of `state` (laid out as `Compiled` keeps it): elements `ranges` of every
+    /// array; the whole state, taken, when `ranges` cover every array.
+    fn split(state: &mut Vec<T>, lens: &[usize], ranges: Vec<Range<usize>>, j: usize, slots: usize) -> Self {
+        let whole = ranges.iter().zip(lens).all(|(r, &n)| r.start == 0 && r.end == n);
+        let mut mine = Vec::new();
+        if whole {
             mine = core::mem::take(state);
-            weights = lens.iter().sum();
         } else {
-            for &n in lens {
-                let (a, b) = part_range(n, j, count);
+            let mut offset = 0;
+            for (r, &n) in ranges.iter().zip(lens) {
                 for s in 0..slots {
-                    mine.extend_from_slice(&state[offset + s * n + a..offset + s * n + b]);
+                    mine.extend_from_slice(&state[offset + s * n + r.start..offset + s * n + r.end]);
                 }
                 offset += slots * n;
-                weights += b - a;
             }
         }
         let spare = alloc::vec![T::zero(); mine.len()];
         // Only a part that another member updates writes its weights here.
-        let weights = if j == 0 { Vec::new() } else { alloc::vec![T::zero(); weights] };
-        Part { state: [mine, spare], current: 0, weights, written: false, finite: true, scratch: Vec::new() }
+        let len = ranges.iter().map(|r| r.len()).sum();
+        let weights = if j == 0 { Vec::new() } else { alloc::vec![T::zero(); len] };
+        Part { ranges, state: [mine, spare], current: 0, weights, written: false, finite: true }
     }
 
     /// Puts this part's current state back into `state`, laid out as `Compiled` keeps it.
-    fn join(&mut self, state: &mut Vec<T>, lens: &[usize], j: usize, count: usize, slots: usize) {
+    fn join(&mut self, state: &mut Vec<T>, lens: &[usize], slots: usize) {
         let mine = &mut self.state[self.current];
-        if count == 1 {
+        if self.ranges.iter().zip(lens).all(|(r, &n)| r.start == 0 && r.end == n) {
             *state = core::mem::take(mine);
             return;
         }
         let (mut offset, mut at) = (0, 0);
-        for &n in lens {
-            let (a, b) = part_range(n, j, count);
+        for (r, &n) in self.ranges.iter().zip(lens) {
             for s in 0..slots {
-                state[offset + s * n + a..offset + s * n + b].copy_from_slice(&mine[at..at + b - a]);
-                at += b - a;
+                state[offset + s * n + r.start..offset + s * n + r.end]
+                    .copy_from_slice(&mine[at..at + r.len()]);
+                at += r.len();
             }
             offset += slots * n;
         }
@@ -539,43 +580,57 @@ impl<T: Scalar> Part<T> {
 }
 
 impl<N: Backprop<T>, L, T: Scalar, Y, O: Optimizer> Drop for Trainer<'_, N, L, T, Y, O> {
-    /// The optimizer's state goes back where `Compiled` keeps it, whatever ended the
-    /// training (an error or a panic included).
+    /// The optimizer and its state go back where `Compiled` keeps them, whatever ended
+    /// the training (an error or a panic included); an update begun but not applied is
+    /// undone.
     fn drop(&mut self) {
-        let count = self.parts.len();
-        for (j, part) in self.parts.iter_mut().enumerate() {
+        if let Some(before) = self.before.get_mut().unwrap_or_else(PoisonError::into_inner).take() {
+            **self.optimizer.get_mut().unwrap_or_else(PoisonError::into_inner) = before;
+        }
+        for part in &mut self.parts {
             let part = part.get_mut().unwrap_or_else(PoisonError::into_inner);
-            part.join(self.home, &self.lens, j, count, O::SLOTS);
+            part.join(self.home, &self.lens, O::SLOTS);
         }
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::part_range;
+    use crate::nn::{Dense, Relu, Softmax};
+    use crate::train::backprop::Backprop;
+    use alloc::vec::Vec;
 
-    /// The parts of an array cover it once, in order, on bounds of 16 values.
-    #[test]
-    fn parts_cover_each_array_once() {
-        for len in [0, 1, 3, 15, 16, 17, 40, 64, 100, 1_200, 401_408] {
-            for parts in 1..=9 {
+    /// The shares of every array of a network cover it once, in order, for any number
+    /// of shares: kernels by whole rows, biases by lines of 16 values.
+    fn shares_cover<N: Backprop<f32>>() {
+        let mut lens = Vec::new();
+        let params: alloc::boxed::Box<N::Params> = crate::zeroed::zeroed_box();
+        N::visit_params(&params, &mut |a| lens.push(a.len()));
+        for count in 1..=9 {
+            let shares: Vec<Vec<core::ops::Range<usize>>> = (0..count)
+                .map(|j| {
+                    let mut r = Vec::new();
+                    N::share_ranges((j, count), &mut r);
+                    r
+                })
+                .collect();
+            for (i, &len) in lens.iter().enumerate() {
                 let mut next = 0;
-                for j in 0..parts {
-                    let (a, b) = part_range(len, j, parts);
-                    assert_eq!(a, next, "len {len}, part {j} of {parts}");
-                    assert!(a <= b && b <= len);
-                    assert!(b == len || b % 16 == 0, "len {len}, part {j} of {parts}: {a}..{b}");
-                    next = b;
+                for (j, share) in shares.iter().enumerate() {
+                    let r = &share[i];
+                    assert_eq!(r.start, next, "array {i}, share {j} of {count}");
+                    assert!(r.start <= r.end && r.end <= len);
+                    next = r.end;
                 }
-                assert_eq!(next, len, "len {len}, {parts} parts");
-                if len >= 16 * parts * 4 {
-                    // Large arrays are split evenly, to within a line of 16 per part.
-                    for j in 0..parts {
-                        let (a, b) = part_range(len, j, parts);
-                        assert!((b - a).abs_diff(len / parts) <= 16 + len % 16, "len {len}: {a}..{b}");
-                    }
-                }
+                assert_eq!(next, len, "array {i}: {count} shares");
             }
         }
+    }
+
+    #[test]
+    fn shares_cover_each_array_once() {
+        shares_cover::<(Dense<784, 512, Relu>, Dense<512, 10, Softmax>)>();
+        shares_cover::<(Dense<3, 40>, Dense<40, 1>)>();
+        shares_cover::<(Dense<5, 7>, Dense<7, 7>, Dense<7, 2>)>();
     }
 }
