@@ -30,11 +30,10 @@ impl<O: Optimizer> Optimizer for Whole<O> {
         &self,
         old: (&[T], &[T]),
         g: &[T],
-        h: &[T],
         w_out: &mut [T],
         state_out: &mut [T],
     ) -> bool {
-        self.0.update_from(old, g, h, w_out, state_out)
+        self.0.update_from(old, g, w_out, state_out)
     }
 }
 
@@ -62,12 +61,11 @@ impl<O: Optimizer> Optimizer for Trip<O> {
         &self,
         old: (&[T], &[T]),
         g: &[T],
-        h: &[T],
         w_out: &mut [T],
         state_out: &mut [T],
     ) -> bool {
         let o = if self.armed.load(Ordering::Relaxed) { &self.huge } else { &self.inner };
-        o.update_from(old, g, h, w_out, state_out)
+        o.update_from(old, g, w_out, state_out)
     }
 }
 

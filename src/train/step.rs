@@ -515,11 +515,11 @@ fn update_part<N: Layers<T>, T: Scalar, O: Optimizer>(
         let w = &array::<N, T>(params, i)[r.clone()];
         match spare.as_deref_mut() {
             Some(spare) => with_array_mut::<N, T>(spare, i, &mut |out| {
-                ok &= optimizer.update_from((w, old), g, &[], &mut out[r.clone()], new);
+                ok &= optimizer.update_from((w, old), g, &mut out[r.clone()], new);
             }),
             None => {
                 let out = &mut weights[at_weights..at_weights + r.len()];
-                ok &= optimizer.update_from((w, old), g, &[], out, new);
+                ok &= optimizer.update_from((w, old), g, out, new);
             }
         }
         at_weights += r.len();

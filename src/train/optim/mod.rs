@@ -46,21 +46,19 @@ pub trait Optimizer: Clone + Debug + Send + Sync + 'static {
     const ELEMENTWISE: bool = false;
 
     /// One step out of place: the weights `w` and state `state` updated by the gradient
-    /// `g + h` (`h` may be empty) are written to `w_out` and `state_out` (same lengths),
-    /// and the inputs are left as they were. Returns whether every value written is
-    /// finite. This is what `fit` calls: it keeps the old weights until the new ones are
-    /// known to be finite, and sums two threads' gradients in the same pass.
+    /// `g` are written to `w_out` and `state_out` (same lengths), and the inputs are left
+    /// as they were. Returns whether every value written is finite. This is what `fit`
+    /// calls: it keeps the old weights until the new ones are known to be finite.
     ///
-    /// The default copies, sums `g + h` into a new buffer (when `h` is not empty), calls
-    /// [`update`](Self::update) and checks, so an optimizer of your own needs nothing
-    /// more. `Sgd`, `RmsProp` and `Adam` do it all in their one update loop (a separate
-    /// summing pass measured 0.3 s of a 4 s MNIST fit on this machine, BENCHMARKS.md).
+    /// The default copies, calls [`update`](Self::update) and checks, so an optimizer of
+    /// your own needs nothing more. `Sgd`, `RmsProp` and `Adam` do it all in their one
+    /// update loop.
     ///
     /// ```
     /// use shaped::train::{Optimizer, RmsProp};
-    /// let (w, state, g, h) = ([1.0f32, 2.0], [0.0f32; 2], [0.5f32, 0.0], [0.5f32, 0.0]);
+    /// let (w, state, g) = ([1.0f32, 2.0], [0.0f32; 2], [1.0f32, 0.0]);
     /// let (mut w_out, mut state_out) = ([0.0f32; 2], [0.0f32; 2]);
-    /// assert!(RmsProp::default().update_from((&w, &state), &g, &h, &mut w_out, &mut state_out));
+    /// assert!(RmsProp::default().update_from((&w, &state), &g, &mut w_out, &mut state_out));
     /// assert!(w_out[0] < 1.0 && w_out[1] == 2.0); // only the first weight had a gradient
     /// assert_eq!(w, [1.0, 2.0]);
     /// ```
@@ -68,18 +66,12 @@ pub trait Optimizer: Clone + Debug + Send + Sync + 'static {
         &self,
         (w, state): (&[T], &[T]),
         g: &[T],
-        h: &[T],
         w_out: &mut [T],
         state_out: &mut [T],
     ) -> bool {
         w_out.copy_from_slice(w);
         state_out.copy_from_slice(state);
-        if h.is_empty() {
-            self.update(w_out, g, state_out);
-        } else {
-            let sum: alloc::vec::Vec<T> = g.iter().zip(h).map(|(&a, &b)| a + b).collect();
-            self.update(w_out, &sum, state_out);
-        }
+        self.update(w_out, g, state_out);
         all_finite(w_out) && all_finite(state_out)
     }
 }
@@ -135,17 +127,16 @@ impl Optimizer for Sgd {
         check("sgd", "momentum", self.momentum, Range::Decay)
     }
     fn update<T: Scalar>(&self, w: &mut [T], g: &[T], state: &mut [T]) {
-        sgd_update(Io::in_place(w), Grad { g, h: &[] }, Io::in_place(state), self.step());
+        sgd_update(Io::in_place(w), g, Io::in_place(state), self.step());
     }
     fn update_from<T: Scalar>(
         &self,
         (w, state): (&[T], &[T]),
         g: &[T],
-        h: &[T],
         w_out: &mut [T],
         state_out: &mut [T],
     ) -> bool {
-        sgd_update(Io::from(w, w_out), Grad { g, h }, Io::from(state, state_out), self.step())
+        sgd_update(Io::from(w, w_out), g, Io::from(state, state_out), self.step())
     }
 }
 
@@ -198,17 +189,16 @@ impl Optimizer for RmsProp {
         check("rmsprop", "epsilon", self.epsilon, Range::Positive)
     }
     fn update<T: Scalar>(&self, w: &mut [T], g: &[T], state: &mut [T]) {
-        rmsprop_update(Io::in_place(w), Grad { g, h: &[] }, Io::in_place(state), self.step());
+        rmsprop_update(Io::in_place(w), g, Io::in_place(state), self.step());
     }
     fn update_from<T: Scalar>(
         &self,
         (w, state): (&[T], &[T]),
         g: &[T],
-        h: &[T],
         w_out: &mut [T],
         state_out: &mut [T],
     ) -> bool {
-        rmsprop_update(Io::from(w, w_out), Grad { g, h }, Io::from(state, state_out), self.step())
+        rmsprop_update(Io::from(w, w_out), g, Io::from(state, state_out), self.step())
     }
 }
 
@@ -288,20 +278,19 @@ impl Optimizer for Adam {
     }
     fn update<T: Scalar>(&self, w: &mut [T], g: &[T], state: &mut [T]) {
         let (m, v) = state.split_at_mut(w.len().min(state.len()));
-        adam_update(Io::in_place(w), Grad { g, h: &[] }, Io::in_place(m), Io::in_place(v), self.step());
+        adam_update(Io::in_place(w), g, Io::in_place(m), Io::in_place(v), self.step());
     }
     fn update_from<T: Scalar>(
         &self,
         (w, state): (&[T], &[T]),
         g: &[T],
-        h: &[T],
         w_out: &mut [T],
         state_out: &mut [T],
     ) -> bool {
         let split = w.len().min(state.len());
         let (m, v) = state.split_at(split);
         let (m_out, v_out) = state_out.split_at_mut(split.min(state_out.len()));
-        adam_update(Io::from(w, w_out), Grad { g, h }, Io::from(m, m_out), Io::from(v, v_out), self.step())
+        adam_update(Io::from(w, w_out), g, Io::from(m, m_out), Io::from(v, v_out), self.step())
     }
 }
 
@@ -377,84 +366,65 @@ mod tests {
     }
 
     /// Every instruction-set variant of each update loop against a plain loop, over
-    /// lengths that are not multiples of the vector width, in place and out of place,
-    /// with the gradient given whole, in two parts (`g + h`, as fit's two threads give
-    /// it) and as the second part alone.
+    /// lengths that are not multiples of the vector width, in place and out of place.
     #[test]
     fn update_kernels_match_reference_on_every_isa() {
         let mut rng = StdRng::seed_from_u64(5);
         for len in [1usize, 7, 16, 33, 100] {
             let w0: Vec<f32> = (0..len).map(|_| rng.random_range(-1.0..1.0)).collect();
-            let g1: Vec<f32> = (0..len).map(|_| rng.random_range(-1.0..1.0)).collect();
-            let g2: Vec<f32> = (0..len).map(|_| rng.random_range(-1.0..1.0)).collect();
+            let g: Vec<f32> = (0..len).map(|_| rng.random_range(-1.0..1.0)).collect();
             let s0: Vec<f32> = (0..len).map(|_| rng.random_range(0.0..1.0)).collect();
-            let sum: Vec<f32> = g1.iter().zip(&g2).map(|(a, b)| a + b).collect();
-            let cases: [(Grad<'_, f32>, &[f32]); 3] = [
-                (Grad { g: &g1, h: &[] }, &g1),
-                (Grad { g: &g1, h: &g2 }, &sum),
-                (Grad { g: &[], h: &g2 }, &g2),
-            ];
             for isa in available() {
-                for (grad, g) in cases {
-                    // RMSprop.
-                    let step =
-                        RmsPropStep { learning_rate: 0.01f32, rho: 0.9, one_minus_rho: 0.1, epsilon: 1e-7 };
-                    let (w, v, finite) =
-                        both_ways(&w0, &s0, &|w, v| rmsprop_update_at(isa, w, grad, v, step));
-                    assert!(finite);
-                    for i in 0..len {
-                        let vi = 0.9 * s0[i] + 0.1 * g[i] * g[i];
-                        let wi = w0[i] - 0.01 * g[i] / (vi + 1e-7).sqrt();
-                        assert!(
-                            (v[i] - vi).abs() <= 1e-6 && (w[i] - wi).abs() <= 1e-6,
-                            "{isa:?} rmsprop {i}"
-                        );
-                    }
-                    // Adam (m and v both start at s0).
-                    let step = AdamStep {
-                        alpha: 0.01f32,
-                        one_minus_beta_1: 0.1,
-                        one_minus_beta_2: 0.001,
-                        epsilon: 1e-7,
+                // RMSprop.
+                let step =
+                    RmsPropStep { learning_rate: 0.01f32, rho: 0.9, one_minus_rho: 0.1, epsilon: 1e-7 };
+                let (w, v, finite) = both_ways(&w0, &s0, &|w, v| rmsprop_update_at(isa, w, &g, v, step));
+                assert!(finite);
+                for i in 0..len {
+                    let vi = 0.9 * s0[i] + 0.1 * g[i] * g[i];
+                    let wi = w0[i] - 0.01 * g[i] / (vi + 1e-7).sqrt();
+                    assert!((v[i] - vi).abs() <= 1e-6 && (w[i] - wi).abs() <= 1e-6, "{isa:?} rmsprop {i}");
+                }
+                // Adam (m and v both start at s0).
+                let step = AdamStep {
+                    alpha: 0.01f32,
+                    one_minus_beta_1: 0.1,
+                    one_minus_beta_2: 0.001,
+                    epsilon: 1e-7,
+                };
+                let mv0: Vec<f32> = s0.iter().chain(&s0).copied().collect();
+                let (w, mv, finite) = both_ways(&w0, &mv0, &|w, mv| {
+                    let n = mv.len() / 2;
+                    let (m, v) = if mv.src.is_empty() {
+                        let (m, v) = mv.out.split_at_mut(n);
+                        (Io::in_place(m), Io::in_place(v))
+                    } else {
+                        let (m0, v0) = mv.src.split_at(n);
+                        let (m, v) = mv.out.split_at_mut(n);
+                        (Io::from(m0, m), Io::from(v0, v))
                     };
-                    let mv0: Vec<f32> = s0.iter().chain(&s0).copied().collect();
-                    let (w, mv, finite) = both_ways(&w0, &mv0, &|w, mv| {
-                        let n = mv.len() / 2;
-                        let (m, v) = if mv.src.is_empty() {
-                            let (m, v) = mv.out.split_at_mut(n);
-                            (Io::in_place(m), Io::in_place(v))
-                        } else {
-                            let (m0, v0) = mv.src.split_at(n);
-                            let (m, v) = mv.out.split_at_mut(n);
-                            (Io::from(m0, m), Io::from(v0, v))
-                        };
-                        adam_update_at(isa, w, grad, m, v, step)
-                    });
+                    adam_update_at(isa, w, &g, m, v, step)
+                });
+                assert!(finite);
+                for i in 0..len {
+                    let mi = s0[i] + (g[i] - s0[i]) * 0.1;
+                    let vi = s0[i] + (g[i] * g[i] - s0[i]) * 0.001;
+                    let wi = w0[i] - 0.01 * mi / (vi.sqrt() + 1e-7);
+                    assert!((mv[i] - mi).abs() <= 1e-6 && (w[i] - wi).abs() <= 1e-5, "{isa:?} adam {i}");
+                }
+                // SGD, plain and with (Nesterov) momentum.
+                for (momentum, nesterov) in [(0.0f32, false), (0.9, false), (0.9, true)] {
+                    let step = SgdStep { learning_rate: 0.1f32, momentum, nesterov };
+                    let (w, vel, finite) = both_ways(&w0, &s0, &|w, v| sgd_update_at(isa, w, &g, v, step));
                     assert!(finite);
                     for i in 0..len {
-                        let mi = s0[i] + (g[i] - s0[i]) * 0.1;
-                        let vi = s0[i] + (g[i] * g[i] - s0[i]) * 0.001;
-                        let wi = w0[i] - 0.01 * mi / (vi.sqrt() + 1e-7);
-                        assert!((mv[i] - mi).abs() <= 1e-6 && (w[i] - wi).abs() <= 1e-5, "{isa:?} adam {i}");
-                    }
-                    // SGD, plain and with (Nesterov) momentum.
-                    for (momentum, nesterov) in [(0.0f32, false), (0.9, false), (0.9, true)] {
-                        let step = SgdStep { learning_rate: 0.1f32, momentum, nesterov };
-                        let (w, vel, finite) =
-                            both_ways(&w0, &s0, &|w, v| sgd_update_at(isa, w, grad, v, step));
-                        assert!(finite);
-                        for i in 0..len {
-                            let (vi, wi) = if momentum == 0.0 {
-                                (s0[i], w0[i] - 0.1 * g[i])
-                            } else {
-                                let vi = momentum * s0[i] - 0.1 * g[i];
-                                (vi, if nesterov { w0[i] + momentum * vi - 0.1 * g[i] } else { w0[i] + vi })
-                            };
-                            assert!(
-                                (vel[i] - vi).abs() <= 1e-6 && (w[i] - wi).abs() <= 1e-6,
-                                "{isa:?} sgd {i}"
-                            );
-                        }
+                        let (vi, wi) = if momentum == 0.0 {
+                            (s0[i], w0[i] - 0.1 * g[i])
+                        } else {
+                            let vi = momentum * s0[i] - 0.1 * g[i];
+                            (vi, if nesterov { w0[i] + momentum * vi - 0.1 * g[i] } else { w0[i] + vi })
+                        };
+                        assert!((vel[i] - vi).abs() <= 1e-6 && (w[i] - wi).abs() <= 1e-6, "{isa:?} sgd {i}");
                     }
                 }
             }
@@ -475,15 +445,13 @@ mod tests {
                 // A result that overflows is reported, in place and out of place.
                 let step = SgdStep { learning_rate: 1e30f32, momentum: 0.0, nesterov: false };
                 let big = vec![1e30f32; len];
-                let (_, _, finite) =
-                    both_ways(&w0, &s0, &|w, v| sgd_update_at(isa, w, Grad { g: &big, h: &[] }, v, step));
+                let (_, _, finite) = both_ways(&w0, &s0, &|w, v| sgd_update_at(isa, w, &big, v, step));
                 assert!(!finite, "{isa:?}: 1e30 * 1e30 overflows");
                 let step =
                     RmsPropStep { learning_rate: 0.01f32, rho: 0.9, one_minus_rho: 0.1, epsilon: 1e-7 };
                 let nan_state = vec![f32::NAN; len];
-                let (_, _, finite) = both_ways(&w0, &nan_state, &|w, v| {
-                    rmsprop_update_at(isa, w, Grad { g: &g1, h: &[] }, v, step)
-                });
+                let (_, _, finite) =
+                    both_ways(&w0, &nan_state, &|w, v| rmsprop_update_at(isa, w, &g1, v, step));
                 assert!(!finite, "{isa:?}: a NaN state is reported");
             }
         }
@@ -505,25 +473,14 @@ mod tests {
         }
         let w = [1.0f64, 2.0, 3.0];
         let mut out = [0.0; 3];
-        assert!(Plain.update_from((&w, &[]), &[0.5, 0.25, 0.0], &[0.5, 0.25, 1.0], &mut out, &mut []));
-        assert_eq!((w, out), ([1.0, 2.0, 3.0], [0.0, 1.5, 2.0]));
-        // Without a second part, the gradient alone.
-        assert!(Plain.update_from((&w, &[]), &[0.5, 0.25, 0.0], &[], &mut out, &mut []));
-        assert_eq!(out, [0.5, 1.75, 3.0]);
-        assert!(Plain.update_from((&w, &[]), &[0.5, 0.25, 0.0], &[0.5, 0.25, 1.0], &mut out, &mut []));
-        assert_eq!((w, out), ([1.0, 2.0, 3.0], [0.0, 1.5, 2.0]));
-        assert!(!Plain.update_from((&w, &[]), &[f64::INFINITY, 0.0, 0.0], &[0.0; 3], &mut out, &mut []));
-        // The built-in optimizers' fused sum equals the sum given whole.
+        assert!(Plain.update_from((&w, &[]), &[0.5, 0.25, 0.0], &mut out, &mut []));
+        assert_eq!((w, out), ([1.0, 2.0, 3.0], [0.5, 1.75, 3.0]));
+        assert!(!Plain.update_from((&w, &[]), &[f64::INFINITY, 0.0, 0.0], &mut out, &mut []));
+        // The built-in optimizers' out-of-place update equals their update in place.
         let (mut a, mut b) = ([1.0f64, -1.0], [1.0f64, -1.0]);
         let (mut sa, mut sb) = ([0.0; 2], [0.0; 2]);
-        assert!(RmsProp::default().update_from(
-            (&[1.0, -1.0], &[0.0; 2]),
-            &[0.5, 0.1],
-            &[1.5, 0.2],
-            &mut a,
-            &mut sa
-        ));
-        RmsProp::default().update(&mut b, &[2.0, 0.30000000000000004], &mut sb);
+        assert!(RmsProp::default().update_from((&[1.0, -1.0], &[0.0; 2]), &[2.0, 0.3], &mut a, &mut sa));
+        RmsProp::default().update(&mut b, &[2.0, 0.3], &mut sb);
         assert_eq!((a, sa), (b, sb));
     }
 
