@@ -29,14 +29,18 @@ pub fn threads() -> usize {
 pub(crate) const FIT_WORK_PER_THREAD: usize = 5_000_000;
 /// The same for `predict_batch`, which starts its threads at each call.
 pub(crate) const PREDICT_WORK_PER_THREAD: usize = 8_000_000;
-/// Rows of a batch per thread below which the products lose more to packing than the
-/// thread brings.
+/// Rows of a batch per thread below which `predict_batch`'s products lose more to
+/// packing than the thread brings.
 pub(crate) const MIN_ROWS_PER_THREAD: usize = 16;
+/// The same for a step of `fit`, whose weight gradients are split by shares of the
+/// weights, not of the rows: 784-512-10 at batch 16 (8 rows a thread) gains on two
+/// threads (BENCHMARKS.md, "Threads only where they pay").
+pub(crate) const FIT_MIN_ROWS_PER_THREAD: usize = 8;
 
-/// Threads for `work` multiply-adds over `rows` rows: as many as pay, at most
-/// [`threads`], at least 1.
-pub(crate) fn threads_for(work: usize, rows: usize, work_per_thread: usize) -> usize {
-    threads().min(work / work_per_thread).min(rows / MIN_ROWS_PER_THREAD).max(1)
+/// Threads for `work` multiply-adds over `rows` rows, at least `min_rows` a thread: as
+/// many as pay, at most [`threads`], at least 1.
+pub(crate) fn threads_for(work: usize, rows: usize, work_per_thread: usize, min_rows: usize) -> usize {
+    threads().min(work / work_per_thread).min(rows / min_rows.max(1)).max(1)
 }
 
 /// Work for the pool: owns everything it touches.
@@ -446,13 +450,19 @@ pub(crate) mod tests {
 
     #[test]
     fn threads_only_where_they_pay() {
-        assert_eq!(threads_for(0, 0, FIT_WORK_PER_THREAD), 1);
-        assert_eq!(threads_for(6_000_000, 32, FIT_WORK_PER_THREAD), 1);
-        // 784-512-10 at batch 16: work enough, but 8 rows a thread.
-        assert_eq!(threads_for(19_500_000, 16, FIT_WORK_PER_THREAD), 1);
+        let fit = |work, rows| threads_for(work, rows, FIT_WORK_PER_THREAD, FIT_MIN_ROWS_PER_THREAD);
         let most = threads();
-        assert_eq!(threads_for(13_000_000, 32, FIT_WORK_PER_THREAD), most.min(2));
-        assert_eq!(threads_for(usize::MAX, usize::MAX, FIT_WORK_PER_THREAD), most);
+        assert_eq!(fit(0, 0), 1);
+        // 256-256-10 at batch 32: too little work for two.
+        assert_eq!(fit(6_000_000, 32), 1);
+        // 784-512-10 at batch 16: 8 rows a thread pay in `fit`...
+        assert_eq!(fit(19_500_000, 16), most.min(2));
+        // ...4 do not.
+        assert_eq!(fit(9_800_000, 8), 1);
+        assert_eq!(fit(13_000_000, 32), most.min(2));
+        assert_eq!(fit(usize::MAX, usize::MAX), most);
+        // `predict_batch` keeps 16 rows a thread.
+        assert_eq!(threads_for(19_500_000, 16, PREDICT_WORK_PER_THREAD, MIN_ROWS_PER_THREAD), 1);
     }
 
     /// Every row once, in place, whatever the split and the granule; the shares a worker

@@ -88,7 +88,12 @@ impl<'a, N: Layers<T>, T: Scalar> ModelRef<'a, N, T> {
         #[cfg(feature = "std")]
         {
             let work = rows.saturating_mul(N::PARAMS);
-            let threads = crate::parallel::threads_for(work, rows, crate::parallel::PREDICT_WORK_PER_THREAD);
+            let threads = crate::parallel::threads_for(
+                work,
+                rows,
+                crate::parallel::PREDICT_WORK_PER_THREAD,
+                crate::parallel::MIN_ROWS_PER_THREAD,
+            );
             if threads > 1 {
                 let params = self.params;
                 let f = |xc: &[N::Input], oc: &mut [N::Output]| N::forward_batch(params, xc, oc);

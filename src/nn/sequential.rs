@@ -241,7 +241,12 @@ fn predict_pooled<N: Layers<T>, T: Scalar>(
 ) {
     let rows = x.len().min(out.len());
     let work = rows.saturating_mul(N::PARAMS);
-    let threads = crate::parallel::threads_for(work, rows, crate::parallel::PREDICT_WORK_PER_THREAD);
+    let threads = crate::parallel::threads_for(
+        work,
+        rows,
+        crate::parallel::PREDICT_WORK_PER_THREAD,
+        crate::parallel::MIN_ROWS_PER_THREAD,
+    );
     crate::parallel::split_over_pool(copy, x, out, threads, crate::linalg::packed::MR, |c, x, o| {
         N::forward_batch_packed(&c.params, &mut &c.packs[..], x, o)
     });

@@ -244,7 +244,12 @@ impl<N: Quantize> Quantized<N> {
             // The rule of `Sequential::predict_batch`: an int8 sample is one kernel call
             // per layer, like an f32 one, just faster.
             let work = rows.saturating_mul(N::PARAMS);
-            let threads = crate::parallel::threads_for(work, rows, crate::parallel::PREDICT_WORK_PER_THREAD);
+            let threads = crate::parallel::threads_for(
+                work,
+                rows,
+                crate::parallel::PREDICT_WORK_PER_THREAD,
+                crate::parallel::MIN_ROWS_PER_THREAD,
+            );
             if threads > 1 {
                 // Shares in blocks of four samples, the batched kernel's.
                 crate::parallel::split_over_pool(&self.params, xs, out, threads, 4, |params, xs, out| {

@@ -386,7 +386,8 @@ impl<N: Backprop<T>, O: Optimizer, L: Loss, T: Scalar> Compiled<N, O, L, T> {
             Some(t) => t.min(batch),
             None => {
                 let work = batch.saturating_mul(N::PARAMS).saturating_mul(3);
-                crate::parallel::threads_for(work, batch, crate::parallel::FIT_WORK_PER_THREAD)
+                use crate::parallel::{FIT_MIN_ROWS_PER_THREAD, FIT_WORK_PER_THREAD};
+                crate::parallel::threads_for(work, batch, FIT_WORK_PER_THREAD, FIT_MIN_ROWS_PER_THREAD)
             }
         }
     }
