@@ -34,10 +34,10 @@ use crate::nn::{Layers, Vector};
 
 /// One member's buffers, sized for a whole batch (a smaller team gives each member more
 /// rows), allocated once per `fit`: its rows and their trace (read by the other members
-/// when the weight gradients are split by columns), and its own scratch.
+/// for their shares of the weight gradients), and its own scratch.
 struct Member<N: Backprop<T>, T: Scalar> {
     rows: RwLock<Rows<N, T>>,
-    /// The gradients it computed (read by every member in the update).
+    /// The gradients it computed: its shares (or, in a team of one, all of them).
     grads: RwLock<Box<N::Params>>,
     own: Mutex<Own<T>>,
 }
