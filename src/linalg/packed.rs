@@ -227,9 +227,45 @@ enum Panels<'s, 'a, 'b, T> {
     Packed(&'a PackedB<T>),
 }
 
-/// The loops of the product, on checked operands.
+/// The loops of the product, on checked operands, compiled for this CPU's instruction
+/// set (the packing copies and the tiles' stores run as wide moves; the micro-kernel is
+/// `kernel`'s).
 #[allow(clippy::too_many_arguments)] // the loops' operands
 fn run<T: Real>(
+    kernel: MicroKernel<T>,
+    dims: (usize, usize, usize),
+    a: Parts<'_, '_, T>,
+    panels: Panels<'_, '_, '_, T>,
+    accumulate: bool,
+    c: &mut [T],
+    ldc: usize,
+    pa: &mut [T],
+) {
+    struct Loops<'p, 's, 'a, 'b, T> {
+        kernel: MicroKernel<T>,
+        dims: (usize, usize, usize),
+        a: Parts<'s, 'a, T>,
+        panels: Panels<'s, 'a, 'b, T>,
+        accumulate: bool,
+        c: &'p mut [T],
+        ldc: usize,
+        pa: &'p mut [T],
+    }
+    impl<T: Real> super::simd::Job for Loops<'_, '_, '_, '_, T> {
+        type Out = ();
+        #[inline(always)]
+        fn run<const FMA: bool>(self) {
+            let Loops { kernel, dims, a, panels, accumulate, c, ldc, pa } = self;
+            loops(kernel, dims, a, panels, accumulate, c, ldc, pa);
+        }
+    }
+    super::simd::dispatch(Loops { kernel, dims, a, panels, accumulate, c, ldc, pa });
+}
+
+/// [`run`]'s loops, inlined into each instruction set's variant.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)] // the loops' operands
+fn loops<T: Real>(
     kernel: MicroKernel<T>,
     (m, k, n): (usize, usize, usize),
     a: Parts<'_, '_, T>,
@@ -327,6 +363,7 @@ fn run<T: Real>(
 /// Calls `f(view, p0, len, at)` for each part of `parts` that depth `pc..pc + kc` of
 /// the stacked operand overlaps: depth `p0..p0 + len` of that part's view is depth `pc +
 /// at..` of the operand.
+#[inline(always)]
 fn for_parts<'a, T: Copy>(
     parts: Parts<'_, 'a, T>,
     pc: usize,
@@ -345,6 +382,7 @@ fn for_parts<'a, T: Copy>(
 
 /// Packs rows `p0..p0 + len` and columns `jc..jc + nc` of `b` into rows `at..at + len`
 /// of panels of `NR` columns, each `kc x NR` row-major, zero-padded on the right.
+#[inline(always)]
 fn pack_b<T: Real>(
     b: super::MatRef<'_, T>,
     (p0, len): (usize, usize),
@@ -379,6 +417,7 @@ fn pack_b<T: Real>(
 
 /// Packs rows `ic..ic + mc` and columns `p0..p0 + len` of `a` into steps `at..at + len`
 /// of panels of `MR` rows, each stored column by column (`kc x MR`), zero-padded below.
+#[inline(always)]
 fn pack_a<T: Real>(
     a: super::MatRef<'_, T>,
     ic: usize,
