@@ -103,6 +103,30 @@ fn with_array_mut<N: Layers<T>, T: Scalar>(p: &mut N::Params, index: usize, f: &
     });
 }
 
+/// Copies row `src[idx[r]]` into `dst[r]` for every `r`, eight rows at a time, a cache
+/// line of each in turn. The rows are picked at random from the whole training set, and
+/// copying them one after another waited on memory at each (eight streams in flight
+/// instead of one: 44 -> 27 us a step for 64 rows of MNIST, timed inside `fit`).
+///
+/// # Panics
+/// If an index is out of `src`.
+fn gather<T: Scalar, V: Vector<T>>(dst: &mut [V], src: &[V], idx: &[usize]) {
+    const LINE: usize = 16;
+    let lines = V::LEN / LINE;
+    for (dst, idx) in dst.chunks_mut(8).zip(idx.chunks(8)) {
+        for c in 0..lines {
+            for (d, &i) in dst.iter_mut().zip(idx) {
+                let (d, _) = d.as_mut_slice().as_chunks_mut::<LINE>();
+                let (s, _) = src[i].as_slice().as_chunks::<LINE>();
+                d[c] = s[c];
+            }
+        }
+        for (d, &i) in dst.iter_mut().zip(idx) {
+            d.as_mut_slice()[lines * LINE..].copy_from_slice(&src[i].as_slice()[lines * LINE..]);
+        }
+    }
+}
+
 /// Rows `[start, end)` of a batch of `len` that member `k` of `size` takes.
 pub(super) fn thread_rows(len: usize, k: usize, size: usize) -> (usize, usize) {
     (len * k / size, len * (k + 1) / size)
@@ -373,9 +397,7 @@ where
         m.len = rows;
         let order = self.order.read().unwrap_or_else(PoisonError::into_inner);
         let picked = &order[start + s..start + e];
-        for (dst, &i) in m.x[..rows].iter_mut().zip(picked) {
-            *dst = self.inputs[i];
-        }
+        gather::<T, N::Input>(&mut m.x[..rows], self.inputs, picked);
         let p = self.params.read().unwrap_or_else(PoisonError::into_inner);
         N::forward_train(&p, &m.x[..rows], &mut m.trace, &mut own.workspace);
         let scale = T::one() / T::from_f64(len as f64);
@@ -625,6 +647,29 @@ mod tests {
                 assert_eq!(next, len, "array {i}: {count} shares");
             }
         }
+    }
+
+    /// Every row lands where its index says, whole, whatever the width (lines of 16
+    /// and a tail) and the number of rows (groups of eight and a rest).
+    #[test]
+    fn gather_copies_each_picked_row() {
+        fn check<const W: usize>() {
+            let src: Vec<[f32; W]> =
+                (0..50).map(|r| core::array::from_fn(|c| (r * 1000 + c) as f32)).collect();
+            for n in [0, 1, 7, 8, 9, 20] {
+                let idx: Vec<usize> = (0..n).map(|r| (r * 37 + 11) % 50).collect();
+                let mut dst = alloc::vec![[0.0f32; W]; n];
+                super::gather::<f32, [f32; W]>(&mut dst, &src, &idx);
+                for (d, &i) in dst.iter().zip(&idx) {
+                    assert_eq!(d, &src[i], "width {W}, {n} rows");
+                }
+            }
+        }
+        check::<1>();
+        check::<15>();
+        check::<16>();
+        check::<33>();
+        check::<784>();
     }
 
     #[test]
