@@ -347,6 +347,29 @@ fn split_fit_equals_one_thread_bit_for_bit() {
     }
 }
 
+/// The same with a narrow last layer (10 classes), whose weight gradient and input
+/// gradient take the row kernels: one thread's weights bit for bit on any team.
+#[test]
+fn split_fit_with_a_narrow_layer_equals_one_thread_bit_for_bit() {
+    use shaped::train::{CategoricalCrossentropy, FitOptions};
+    type Net = (Dense<30, 64, Relu>, Dense<64, 10, Softmax>);
+    let mut rng = StdRng::seed_from_u64(23);
+    let x: Vec<[f64; 30]> = (0..70).map(|_| std::array::from_fn(|_| rng.random_range(-1.0..1.0))).collect();
+    let y: Vec<[f64; 10]> =
+        (0..70).map(|i| std::array::from_fn(|c| if c == (i * 7) % 10 { 1.0 } else { 0.0 })).collect();
+    let model = Sequential::<Net, f64>::new(&mut StdRng::seed_from_u64(24));
+    let fit = |threads: usize| {
+        let mut compiled = model.clone().compile(RmsProp::default(), CategoricalCrossentropy, &[]).unwrap();
+        compiled.fit_with(&x, &y, FitOptions::new(2, 24).verbose(false).threads(threads)).unwrap();
+        flat::<Net>(compiled.params())
+    };
+    let want = fit(1);
+    assert_ne!(want, flat::<Net>(model.params()), "it trained");
+    for threads in [2, 3, 5, 8, 24] {
+        assert_eq!(fit(threads), want, "{threads} threads");
+    }
+}
+
 /// A NaN in a batch split over threads stops `fit` as it does on one thread: the error
 /// names the batch and the weights are those from before it.
 #[test]
