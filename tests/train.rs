@@ -370,6 +370,28 @@ fn split_fit_with_a_narrow_layer_equals_one_thread_bit_for_bit() {
     }
 }
 
+/// Batches deeper than one depth block of the packed product (1,100 rows: three blocks
+/// of 367), whose blocks cross the threads' rows: one thread's weights bit for bit.
+#[test]
+fn split_fit_over_deep_batches_equals_one_thread_bit_for_bit() {
+    use shaped::train::{CategoricalCrossentropy, FitOptions};
+    type Net = (Dense<30, 40, Relu>, Dense<40, 26, Softmax>);
+    let mut rng = StdRng::seed_from_u64(25);
+    let x: Vec<[f64; 30]> = (0..1100).map(|_| std::array::from_fn(|_| rng.random_range(-1.0..1.0))).collect();
+    let y: Vec<[f64; 26]> =
+        (0..1100).map(|i| std::array::from_fn(|c| if c == (i * 7) % 26 { 1.0 } else { 0.0 })).collect();
+    let model = Sequential::<Net, f64>::new(&mut StdRng::seed_from_u64(26));
+    let fit = |threads: usize| {
+        let mut compiled = model.clone().compile(RmsProp::default(), CategoricalCrossentropy, &[]).unwrap();
+        compiled.fit_with(&x, &y, FitOptions::new(2, 1100).verbose(false).threads(threads)).unwrap();
+        flat::<Net>(compiled.params())
+    };
+    let want = fit(1);
+    for threads in [2, 3, 7] {
+        assert_eq!(fit(threads), want, "{threads} threads");
+    }
+}
+
 /// A NaN in a batch split over threads stops `fit` as it does on one thread: the error
 /// names the batch and the weights are those from before it.
 #[test]
