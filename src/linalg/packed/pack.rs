@@ -1,0 +1,100 @@
+//! Packing the operands of the packed GEMM into the panels its micro-kernel reads, from
+//! views or from parts stacked along the product's depth.
+
+use super::{MR, NR, Parts};
+use crate::linalg::{MatRef, Real};
+
+/// Calls `f(view, p0, len, at)` for each part of `parts` that depth `pc..pc + kc` of
+/// the stacked operand overlaps: depth `p0..p0 + len` of that part's view is depth `pc +
+/// at..` of the operand.
+#[inline(always)]
+pub(super) fn for_parts<'a, T: Copy>(
+    parts: Parts<'_, 'a, T>,
+    pc: usize,
+    kc: usize,
+    mut f: impl FnMut(MatRef<'a, T>, usize, usize, usize),
+) {
+    let mut d0 = 0;
+    for &(view, ks) in parts {
+        let (lo, hi) = (pc.max(d0), (pc + kc).min(d0 + ks));
+        if lo < hi {
+            f(view, lo - d0, hi - lo, lo - pc);
+        }
+        d0 += ks;
+    }
+}
+
+/// Packs rows `p0..p0 + len` and columns `jc..jc + nc` of `b` into rows `at..at + len`
+/// of panels of `NR` columns, each `kc x NR` row-major, zero-padded on the right.
+#[inline(always)]
+pub(super) fn pack_b<T: Real>(
+    b: MatRef<'_, T>,
+    (p0, len): (usize, usize),
+    jc: usize,
+    nc: usize,
+    dst: &mut [T],
+    (at, kc): (usize, usize),
+) {
+    let panels = nc.div_ceil(NR);
+    for q in 0..panels {
+        let j0 = jc + q * NR;
+        let width = NR.min(jc + nc - j0);
+        let panel = &mut dst[(q * kc + at) * NR..(q * kc + at + len) * NR];
+        for (p, out) in panel.chunks_exact_mut(NR).enumerate() {
+            let row = (p0 + p) * b.row_stride;
+            if b.col_stride == 1 && width == NR {
+                // Known lengths: inlined vector moves, not a `memcpy` call per row.
+                let out: &mut [T; NR] = out.try_into().expect("panel rows are NR wide");
+                *out = *<&[T; NR]>::try_from(&b.data[row + j0..row + j0 + NR]).expect("NR values");
+                continue;
+            } else if b.col_stride == 1 {
+                out[..width].copy_from_slice(&b.data[row + j0..row + j0 + width]);
+            } else {
+                for (j, o) in out[..width].iter_mut().enumerate() {
+                    *o = b.data[row + (j0 + j) * b.col_stride];
+                }
+            }
+            out[width..].fill(T::zero());
+        }
+    }
+}
+
+/// Packs rows `ic..ic + mc` and columns `p0..p0 + len` of `a` into steps `at..at + len`
+/// of panels of `MR` rows, each stored column by column (`kc x MR`), zero-padded below.
+#[inline(always)]
+pub(super) fn pack_a<T: Real>(
+    a: MatRef<'_, T>,
+    ic: usize,
+    mc: usize,
+    (p0, len): (usize, usize),
+    dst: &mut [T],
+    (at, kc): (usize, usize),
+) {
+    let panels = mc.div_ceil(MR);
+    for q in 0..panels {
+        let i0 = ic + q * MR;
+        let height = MR.min(ic + mc - i0);
+        let panel = &mut dst[(q * kc + at) * MR..(q * kc + at + len) * MR];
+        if a.row_stride == 1 {
+            // Columns of `a` are contiguous (a transposed row-major matrix).
+            let (whole, _) = panel.as_chunks_mut::<MR>();
+            for (p, out) in whole.iter_mut().enumerate() {
+                let col = (p0 + p) * a.col_stride;
+                if height == MR {
+                    // Known lengths: inlined vector moves, not a `memcpy` call per step.
+                    *out = *<&[T; MR]>::try_from(&a.data[col + i0..col + i0 + MR]).expect("MR values");
+                } else {
+                    out[..height].copy_from_slice(&a.data[col + i0..col + i0 + height]);
+                    out[height..].fill(T::zero());
+                }
+            }
+        } else {
+            for (p, out) in panel.chunks_exact_mut(MR).enumerate() {
+                let col = (p0 + p) * a.col_stride;
+                for (i, o) in out.iter_mut().enumerate() {
+                    *o = if i < height { a.data[(i0 + i) * a.row_stride + col] } else { T::zero() };
+                }
+            }
+        }
+    }
+}

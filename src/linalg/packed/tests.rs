@@ -1,0 +1,221 @@
+//! The packed GEMM against plain products, over sizes crossing every block edge.
+
+use super::*;
+use crate::linalg::MatRef;
+use crate::linalg::reference::{matmul_strided, random_vec};
+use rand::{RngExt, SeedableRng, rngs::StdRng};
+use std::vec::Vec;
+
+/// Every `f32` micro-kernel, with whether this CPU runs it.
+fn kernels_f32() -> Vec<(&'static str, MicroKernel<f32>)> {
+    let mut v: Vec<(&'static str, MicroKernel<f32>)> = vec![("portable", portable_kernel::<f32>)];
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    for (name, kernel) in crate::linalg::x86::kernels_for_tests() {
+        match kernel {
+            Some(k) => v.push((name, k)),
+            None => std::eprintln!("skipping the {name} micro-kernel: this CPU lacks it"),
+        }
+    }
+    v
+}
+
+fn product<'a>(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: MatRef<'a, f64>,
+    b: MatRef<'a, f64>,
+    ldc: usize,
+) -> Product<'a, f64> {
+    Product::new(m, k, n, a, b, ldc).unwrap()
+}
+
+fn check(m: usize, k: usize, n: usize, transpose_a: bool, transpose_b: bool, rng: &mut StdRng) {
+    let ad = random_vec(rng, m * k);
+    let bd = random_vec(rng, k * n);
+    let a = if transpose_a { MatRef::transposed(&ad, m) } else { MatRef::row_major(&ad, k) };
+    let b = if transpose_b { MatRef::transposed(&bd, k) } else { MatRef::row_major(&bd, n) };
+    let want = matmul_strided(m, k, n, (&ad, a.row_stride, a.col_stride), (&bd, b.row_stride, b.col_stride));
+    let ldc = n + 3;
+    let init: Vec<f64> = (0..m * ldc).map(|_| rng.random_range(-1.0..1.0)).collect();
+    // f64 through the portable kernel, overwriting and accumulating.
+    for accumulate in [false, true] {
+        let mut c = init.clone();
+        let p = product(m, k, n, a, b, ldc);
+        gemm_with(portable_kernel::<f64>, &p, accumulate, &mut c, &mut Packing::new());
+        for i in 0..m {
+            for j in 0..n {
+                let base = if accumulate { init[i * ldc + j] } else { 0.0 };
+                let got = c[i * ldc + j];
+                assert!((got - base - want[i * n + j]).abs() < 1e-10, "{m}x{k}x{n} ({i},{j})");
+            }
+            // The padding between rows is untouched.
+            assert_eq!(&c[i * ldc + n..i * ldc + ldc], &init[i * ldc + n..i * ldc + ldc]);
+        }
+    }
+    // f32 through every kernel this CPU has.
+    let a32: Vec<f32> = ad.iter().map(|&x| x as f32).collect();
+    let b32: Vec<f32> = bd.iter().map(|&x| x as f32).collect();
+    let a = MatRef::new(&a32[..], a.row_stride, a.col_stride);
+    let b = MatRef::new(&b32[..], b.row_stride, b.col_stride);
+    let p = Product::new(m, k, n, a, b, ldc).unwrap();
+    for (name, kernel) in kernels_f32() {
+        let mut c = vec![0.0f32; m * ldc];
+        gemm_with(kernel, &p, false, &mut c, &mut Packing::new());
+        for i in 0..m {
+            for j in 0..n {
+                let tol = 1e-5 * (k as f64).sqrt() + 1e-6;
+                assert!(
+                    (c[i * ldc + j] as f64 - want[i * n + j]).abs() < tol,
+                    "{name} f32 {m}x{k}x{n} ({i},{j})"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn matches_reference() {
+    let mut rng = StdRng::seed_from_u64(3);
+    for &(m, k, n) in &[
+        (1, 1, 1),
+        (3, 5, 7),
+        (8, 16, 32),
+        (9, 17, 33),
+        (13, 300, 70),  // k over one block
+        (130, 20, 40),  // m over one block
+        (5, 7, 530),    // n over one block
+        (64, 784, 512), // a training product
+        (100, 64, 10),
+    ] {
+        for (ta, tb) in [(false, false), (true, false), (false, true)] {
+            check(m, k, n, ta, tb, &mut rng);
+        }
+    }
+}
+
+/// Products with a `B` packed once equal those that pack it, bit for bit (the same
+/// panels, the same kernel), over sizes crossing every block edge.
+#[test]
+fn prepacked_b_matches_packing_per_call() {
+    let mut rng = StdRng::seed_from_u64(5);
+    for &(m, k, n) in &[
+        (1, 1, 1),
+        (3, 5, 7),
+        (9, 17, 33),
+        (64, 784, 512),
+        (13, 1100, 70),
+        (5, 7, 1030),
+        (130, 20, 40),
+        (4, 0, 3),
+    ] {
+        let ad: Vec<f32> = (0..m * k).map(|_| rng.random_range(-1.0..1.0)).collect();
+        let bd: Vec<f32> = (0..k * n).map(|_| rng.random_range(-1.0..1.0)).collect();
+        let (a, b) = (MatRef::row_major(&ad, k), MatRef::row_major(&bd, n));
+        let packed = PackedB::new(k, n, b);
+        assert_eq!((packed.k(), packed.n()), (k, n));
+        let ldc = n + 1;
+        for accumulate in [false, true] {
+            let mut want = vec![0.5f32; m * ldc];
+            gemm(&Product::new(m, k, n, a, b, ldc).unwrap(), accumulate, &mut want, &mut Packing::new());
+            let mut got = vec![0.5f32; m * ldc];
+            gemm_packed(m, a, &packed, accumulate, &mut got, ldc, &mut Packing::for_inputs(m, k));
+            assert_eq!(got, want, "{m}x{k}x{n}, accumulate {accumulate}");
+        }
+    }
+}
+
+/// A product whose depth comes in parts (the rows of a batch held by several
+/// threads) equals the product of the parts copied together, bit for bit: parts of
+/// depth 0, parts across a depth block's edge (601 is two blocks of 301), `A` read
+/// down its columns (a transposed batch, as the weight gradient reads it) or along
+/// its rows, `m` under and over one block of rows.
+#[test]
+fn stacked_depth_equals_one_product() {
+    let mut rng = StdRng::seed_from_u64(11);
+    for depths in [&[64, 64][..], &[300, 300, 1], &[0, 5, 0], &[128], &[517, 10], &[1, 1, 1, 1]] {
+        let k: usize = depths.iter().sum();
+        for (m, n) in [(5, 7), (64, 512), (130, 40), (392, 33)] {
+            for transposed in [true, false] {
+                let ad: Vec<f32> = (0..m * k).map(|_| rng.random_range(-1.0..1.0)).collect();
+                let bd: Vec<f32> = (0..k * n).map(|_| rng.random_range(-1.0..1.0)).collect();
+                // `A` is `m x k`: the transpose of a `k x m` batch, or row-major.
+                let a = if transposed { MatRef::transposed(&ad, m) } else { MatRef::row_major(&ad, k) };
+                let (mut a_parts, mut b_parts, mut d0) = (Vec::new(), Vec::new(), 0);
+                for &ks in depths {
+                    let part = if transposed {
+                        MatRef::transposed(&ad[d0 * m..], m)
+                    } else {
+                        MatRef::new(&ad[d0..], k, 1)
+                    };
+                    a_parts.push((part, ks));
+                    b_parts.push((MatRef::row_major(&bd[d0 * n..], n), ks));
+                    d0 += ks;
+                }
+                let ldc = n + 2;
+                for accumulate in [false, true] {
+                    let b = MatRef::row_major(&bd, n);
+                    let mut want = vec![0.25f32; m * ldc];
+                    gemm(
+                        &Product::new(m, k, n, a, b, ldc).unwrap(),
+                        accumulate,
+                        &mut want,
+                        &mut Packing::new(),
+                    );
+                    let mut got = vec![0.25f32; m * ldc];
+                    gemm_stacked(m, n, &a_parts, &b_parts, accumulate, &mut got, ldc, &mut Packing::new());
+                    assert_eq!(
+                        got, want,
+                        "{m}x{depths:?}x{n}, transposed {transposed}, accumulate {accumulate}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+#[should_panic(expected = "part 1 is 3 deep in `a` but 2 in `b`")]
+fn stacked_parts_must_agree() {
+    let d = [1.0f32; 12];
+    let (a, b) = (MatRef::row_major(&d, 3), MatRef::row_major(&d, 2));
+    gemm_stacked(2, 2, &[(a, 1), (a, 3)], &[(b, 1), (b, 2)], false, &mut [0.0; 4], 2, &mut Packing::new());
+}
+
+#[test]
+#[should_panic(expected = "gemm_stacked: part 0")]
+fn stacked_parts_must_fit() {
+    let d = [1.0f32; 4];
+    let (a, b) = (MatRef::row_major(&d, 2), MatRef::row_major(&d, 2));
+    gemm_stacked(2, 2, &[(a, 3)], &[(b, 3)], false, &mut [0.0; 4], 2, &mut Packing::new());
+}
+
+#[test]
+#[should_panic(expected = "`c` cannot hold")]
+fn prepacked_rejects_short_output() {
+    let d = [1.0f32; 6];
+    let packed = PackedB::new(2, 3, MatRef::row_major(&d, 3));
+    gemm_packed(2, MatRef::row_major(&d[..4], 2), &packed, false, &mut [0.0; 5], 3, &mut Packing::new());
+}
+
+#[test]
+fn empty_dims() {
+    // k = 0: `c` is zeroed, or left alone when accumulating.
+    for (accumulate, want) in [(false, 0.0), (true, 5.0)] {
+        let mut c = vec![5.0f32; 6];
+        let p = Product::new(2, 0, 3, MatRef::row_major(&[], 0), MatRef::row_major(&[], 3), 3).unwrap();
+        gemm(&p, accumulate, &mut c, &mut Packing::new());
+        assert_eq!(c, vec![want; 6]);
+    }
+    let b = [0.0; 12];
+    let p = Product::new(0, 4, 3, MatRef::row_major(&[], 4), MatRef::row_major(&b, 3), 3).unwrap();
+    gemm(&p, false, &mut [], &mut Packing::new());
+}
+
+#[test]
+#[should_panic(expected = "`c` holds 3 elements")]
+fn rejects_short_output() {
+    let a = [1.0f32; 4];
+    let p = Product::new(2, 2, 2, MatRef::row_major(&a, 2), MatRef::row_major(&a, 2), 2).unwrap();
+    gemm(&p, false, &mut [0.0; 3], &mut Packing::new());
+}
