@@ -27,12 +27,15 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard};
 
 use super::backprop::{Backprop, Workspace};
+
+mod part;
 use super::loss::Objective;
 use super::optim::Optimizer;
 use super::options::MetricSet;
 use crate::element::Scalar;
 use crate::linalg::small::all_finite;
-use crate::nn::{Layers, Vector};
+use crate::nn::Vector;
+use part::{Part, copy_ranges, update_part};
 
 /// One member's buffers, sized for a whole batch (a smaller team gives each member more
 /// rows), allocated once per `fit`: its rows and their trace (read by the other members
@@ -94,17 +97,6 @@ impl StepSums {
     }
 }
 
-/// Calls `f` with array `index` of `p` (in the order of `Layers::visit_params`), writable.
-fn with_array_mut<N: Layers<T>, T: Scalar>(p: &mut N::Params, index: usize, f: &mut dyn FnMut(&mut [T])) {
-    let mut i = 0;
-    N::visit_params_mut(p, &mut |a| {
-        if i == index {
-            f(a);
-        }
-        i += 1;
-    });
-}
-
 /// Copies row `src[idx[r]]` into `dst[r]` for every `r`, eight rows at a time, a cache
 /// line of each in turn. The rows are picked at random from the whole training set, and
 /// copying them one after another waited on memory at each (eight streams in flight
@@ -144,36 +136,6 @@ fn read<G>(m: &RwLock<G>) -> RwLockReadGuard<'_, G> {
 
 fn write<G>(m: &RwLock<G>) -> std::sync::RwLockWriteGuard<'_, G> {
     m.write().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// Array `index` of `p`, in the order of `Layers::visit_params` (empty past the last).
-fn array<N: Layers<T>, T: Scalar>(p: &N::Params, index: usize) -> &[T] {
-    let (mut found, mut i): (&[T], usize) = (&[], 0);
-    N::visit_params(p, &mut |a| {
-        if i == index {
-            found = a;
-        }
-        i += 1;
-    });
-    found
-}
-
-/// Part `j` of the update: share `j` of every array ([`Backprop::share_ranges`], or
-/// every array whole when the update is not split), with the optimizer's state of those
-/// elements (array by array, `SLOTS` runs of the part's length each).
-struct Part<T> {
-    /// The elements of each array, in the order of `Layers::visit_params`.
-    ranges: Vec<Range<usize>>,
-    /// The state between steps (`state[current]`) and the one an update writes, which
-    /// becomes current if every value of the update is finite.
-    state: [Vec<T>; 2],
-    current: usize,
-    /// The part's new weights when a member other than the first computed them.
-    weights: Vec<T>,
-    /// Whether `weights` holds this step's new weights, to copy into the spare ones.
-    written: bool,
-    /// Whether the last update of this part wrote only finite values.
-    finite: bool,
 }
 
 /// The state of one `fit` that the team's members share. The optimizer's state is split
@@ -478,16 +440,7 @@ where
         let mut spare = lock(&self.spare);
         // The parts other members wrote into their own buffers.
         for part in &self.parts {
-            let part = lock(part);
-            if part.written {
-                let mut at = 0;
-                for (i, r) in part.ranges.iter().enumerate() {
-                    with_array_mut::<N, T>(&mut spare, i, &mut |out| {
-                        out[r.clone()].copy_from_slice(&part.weights[at..at + r.len()]);
-                    });
-                    at += r.len();
-                }
-            }
+            lock(part).copy_written::<N>(&mut spare);
         }
         core::mem::swap(&mut **current, &mut *spare);
         for part in &self.parts {
@@ -515,91 +468,6 @@ where
     /// The weights, for evaluation between steps.
     pub fn params(&self) -> RwLockReadGuard<'_, &'a mut Box<N::Params>> {
         self.params.read().unwrap_or_else(PoisonError::into_inner)
-    }
-}
-
-/// Writes part `part`'s share of the update: its elements of every array of the new
-/// weights (into `spare` when given, else into the part's own buffer) and of the new
-/// state, from the gradients and weights in `grads.0` and `grads.1`.
-fn update_part<N: Layers<T>, T: Scalar, O: Optimizer>(
-    part: &mut Part<T>,
-    optimizer: &O,
-    (grads, params): (&N::Params, &N::Params),
-    mut spare: Option<&mut N::Params>,
-) {
-    let Part { ranges, state, current, weights, written, finite } = part;
-    let [s0, s1] = state;
-    let (old, new) = if *current == 0 { (&*s0, s1) } else { (&*s1, s0) };
-    let (mut at_state, mut at_weights, mut ok) = (0, 0, true);
-    for (i, r) in ranges.iter().enumerate() {
-        let run = O::SLOTS * r.len();
-        let (old, new) = (&old[at_state..at_state + run], &mut new[at_state..at_state + run]);
-        at_state += run;
-        let g = &array::<N, T>(grads, i)[r.clone()];
-        let w = &array::<N, T>(params, i)[r.clone()];
-        match spare.as_deref_mut() {
-            Some(spare) => with_array_mut::<N, T>(spare, i, &mut |out| {
-                ok &= optimizer.update_from((w, old), g, &mut out[r.clone()], new);
-            }),
-            None => {
-                let out = &mut weights[at_weights..at_weights + r.len()];
-                ok &= optimizer.update_from((w, old), g, out, new);
-            }
-        }
-        at_weights += r.len();
-    }
-    *written = spare.is_none();
-    *finite = ok;
-}
-
-/// Copies elements `ranges[i]` of every array `i` of `from` into `into`.
-fn copy_ranges<N: Layers<T>, T: Scalar>(into: &mut N::Params, from: &N::Params, ranges: &[Range<usize>]) {
-    for (i, r) in ranges.iter().enumerate() {
-        let source = &array::<N, T>(from, i)[r.clone()];
-        with_array_mut::<N, T>(into, i, &mut |out| out[r.clone()].copy_from_slice(source));
-    }
-}
-
-impl<T: Scalar> Part<T> {
-    /// Part `j` of `state` (laid out as `Compiled` keeps it): elements `ranges` of every
-    /// array; the whole state, taken, when `ranges` cover every array.
-    fn split(state: &mut Vec<T>, lens: &[usize], ranges: Vec<Range<usize>>, j: usize, slots: usize) -> Self {
-        let whole = ranges.iter().zip(lens).all(|(r, &n)| r.start == 0 && r.end == n);
-        let mut mine = Vec::new();
-        if whole {
-            mine = core::mem::take(state);
-        } else {
-            let mut offset = 0;
-            for (r, &n) in ranges.iter().zip(lens) {
-                for s in 0..slots {
-                    mine.extend_from_slice(&state[offset + s * n + r.start..offset + s * n + r.end]);
-                }
-                offset += slots * n;
-            }
-        }
-        let spare = alloc::vec![T::zero(); mine.len()];
-        // Only a part that another member updates writes its weights here.
-        let len = ranges.iter().map(|r| r.len()).sum();
-        let weights = if j == 0 { Vec::new() } else { alloc::vec![T::zero(); len] };
-        Part { ranges, state: [mine, spare], current: 0, weights, written: false, finite: true }
-    }
-
-    /// Puts this part's current state back into `state`, laid out as `Compiled` keeps it.
-    fn join(&mut self, state: &mut Vec<T>, lens: &[usize], slots: usize) {
-        let mine = &mut self.state[self.current];
-        if self.ranges.iter().zip(lens).all(|(r, &n)| r.start == 0 && r.end == n) {
-            *state = core::mem::take(mine);
-            return;
-        }
-        let (mut offset, mut at) = (0, 0);
-        for (r, &n) in self.ranges.iter().zip(lens) {
-            for s in 0..slots {
-                state[offset + s * n + r.start..offset + s * n + r.end]
-                    .copy_from_slice(&mine[at..at + r.len()]);
-                at += r.len();
-            }
-            offset += slots * n;
-        }
     }
 }
 
