@@ -313,32 +313,33 @@ fn nan_loss_stops_fit_and_keeps_the_weights() {
     }
 }
 
-/// On a team of threads, `fit` splits each step's weight gradients into shares (every
-/// thread a block of every kernel's rows and of every bias, over the whole batch, as one
-/// product as deep as the batch) and updates each share on the thread that computed it:
-/// nothing is summed across threads. Whatever the thread count (some leaving a layer's
-/// share empty, some with fewer rows than threads), two epochs of uneven batches give
-/// one thread's weights bit for bit (every layer here is too wide for the inline kernel
-/// of tiny products, so the forward products of one row and of a whole batch round
-/// alike), and the history within the rounding of its sums.
-#[test]
-fn split_fit_equals_one_thread_bit_for_bit() {
-    use shaped::train::{CategoricalCrossentropy, FitOptions};
-    type Net = (Dense<30, 40, Relu>, Dense<40, 20, Tanh>, Dense<20, 26, Softmax>);
-    let mut rng = StdRng::seed_from_u64(21);
-    let x: Vec<[f64; 30]> = (0..70).map(|_| std::array::from_fn(|_| rng.random_range(-1.0..1.0))).collect();
-    let y: Vec<[f64; 26]> =
-        (0..70).map(|i| std::array::from_fn(|c| if c == (i * 7) % 26 { 1.0 } else { 0.0 })).collect();
-    let model = Sequential::<Net, f64>::new(&mut StdRng::seed_from_u64(22));
-    let options = FitOptions::new(2, 24).verbose(false);
+/// Fits network `N` two epochs on `samples` random samples of `C` classes in batches of
+/// `batch`, on one thread and on each team of `teams`: the weights must equal one
+/// thread's bit for bit, and the losses within the rounding of their sums.
+fn split_equals_one_thread<N, const I: usize, const C: usize>(
+    seed: u64,
+    samples: usize,
+    batch: usize,
+    teams: &[usize],
+) where
+    N: Backprop<f64, Input = [f64; I], Output = [f64; C]> + TakesSample<f64, [f64; I]>,
+    CategoricalCrossentropy: shaped::train::PairsWith<N::Last> + Objective<f64, [f64; C], [f64; C], N::Last>,
+{
+    let mut rng = StdRng::seed_from_u64(seed);
+    let x: Vec<[f64; I]> =
+        (0..samples).map(|_| std::array::from_fn(|_| rng.random_range(-1.0..1.0))).collect();
+    let y: Vec<[f64; C]> =
+        (0..samples).map(|i| std::array::from_fn(|c| if c == (i * 7) % C { 1.0 } else { 0.0 })).collect();
+    let model = Sequential::<N, f64>::new(&mut StdRng::seed_from_u64(seed + 1));
     let fit = |threads: usize| {
         let mut compiled = model.clone().compile(RmsProp::default(), CategoricalCrossentropy, &[]).unwrap();
-        let history = compiled.fit_with(&x, &y, options.threads(threads)).unwrap();
-        (flat::<Net>(compiled.params()), history.loss)
+        let history =
+            compiled.fit_with(&x, &y, FitOptions::new(2, batch).verbose(false).threads(threads)).unwrap();
+        (flat::<N>(compiled.params()), history.loss)
     };
     let (want, want_loss) = fit(1);
-    assert_ne!(want, flat::<Net>(model.params()), "it trained");
-    for threads in [2, 3, 4, 5, 7, 8, 12, 24, 31] {
+    assert_ne!(want, flat::<N>(model.params()), "it trained");
+    for &threads in teams {
         let (got, loss) = fit(threads);
         assert_eq!(got, want, "{threads} threads");
         for (l, w) in loss.iter().zip(&want_loss) {
@@ -347,49 +348,34 @@ fn split_fit_equals_one_thread_bit_for_bit() {
     }
 }
 
-/// The same with a narrow last layer (10 classes), whose weight gradient and input
-/// gradient take the row kernels: one thread's weights bit for bit on any team.
+/// On a team of threads, `fit` splits each step's weight gradients into shares (every
+/// thread a block of every kernel's rows and of every bias, over the whole batch, as one
+/// product as deep as the batch) and updates each share on the thread that computed it:
+/// nothing is summed across threads. Whatever the thread count (some leaving a layer's
+/// share empty, some with fewer rows than threads), two epochs of uneven batches (70
+/// samples in batches of 24) give one thread's weights bit for bit. Every layer here is
+/// too wide for the inline kernel of tiny products, so the forward products of one row
+/// and of a whole batch round alike.
+#[test]
+fn split_fit_equals_one_thread_bit_for_bit() {
+    type Net = (Dense<30, 40, Relu>, Dense<40, 20, Tanh>, Dense<20, 26, Softmax>);
+    split_equals_one_thread::<Net, 30, 26>(21, 70, 24, &[2, 3, 4, 5, 7, 8, 12, 24, 31]);
+}
+
+/// The same with a narrow last layer (10 classes), whose forward product takes the row
+/// kernels at any batch.
 #[test]
 fn split_fit_with_a_narrow_layer_equals_one_thread_bit_for_bit() {
-    use shaped::train::{CategoricalCrossentropy, FitOptions};
     type Net = (Dense<30, 64, Relu>, Dense<64, 10, Softmax>);
-    let mut rng = StdRng::seed_from_u64(23);
-    let x: Vec<[f64; 30]> = (0..70).map(|_| std::array::from_fn(|_| rng.random_range(-1.0..1.0))).collect();
-    let y: Vec<[f64; 10]> =
-        (0..70).map(|i| std::array::from_fn(|c| if c == (i * 7) % 10 { 1.0 } else { 0.0 })).collect();
-    let model = Sequential::<Net, f64>::new(&mut StdRng::seed_from_u64(24));
-    let fit = |threads: usize| {
-        let mut compiled = model.clone().compile(RmsProp::default(), CategoricalCrossentropy, &[]).unwrap();
-        compiled.fit_with(&x, &y, FitOptions::new(2, 24).verbose(false).threads(threads)).unwrap();
-        flat::<Net>(compiled.params())
-    };
-    let want = fit(1);
-    assert_ne!(want, flat::<Net>(model.params()), "it trained");
-    for threads in [2, 3, 5, 8, 24] {
-        assert_eq!(fit(threads), want, "{threads} threads");
-    }
+    split_equals_one_thread::<Net, 30, 10>(23, 70, 24, &[2, 3, 5, 8, 24]);
 }
 
 /// Batches deeper than one depth block of the packed product (1,100 rows: three blocks
-/// of 367), whose blocks cross the threads' rows: one thread's weights bit for bit.
+/// of 367), whose blocks cross the threads' rows.
 #[test]
 fn split_fit_over_deep_batches_equals_one_thread_bit_for_bit() {
-    use shaped::train::{CategoricalCrossentropy, FitOptions};
     type Net = (Dense<30, 40, Relu>, Dense<40, 26, Softmax>);
-    let mut rng = StdRng::seed_from_u64(25);
-    let x: Vec<[f64; 30]> = (0..1100).map(|_| std::array::from_fn(|_| rng.random_range(-1.0..1.0))).collect();
-    let y: Vec<[f64; 26]> =
-        (0..1100).map(|i| std::array::from_fn(|c| if c == (i * 7) % 26 { 1.0 } else { 0.0 })).collect();
-    let model = Sequential::<Net, f64>::new(&mut StdRng::seed_from_u64(26));
-    let fit = |threads: usize| {
-        let mut compiled = model.clone().compile(RmsProp::default(), CategoricalCrossentropy, &[]).unwrap();
-        compiled.fit_with(&x, &y, FitOptions::new(2, 1100).verbose(false).threads(threads)).unwrap();
-        flat::<Net>(compiled.params())
-    };
-    let want = fit(1);
-    for threads in [2, 3, 7] {
-        assert_eq!(fit(threads), want, "{threads} threads");
-    }
+    split_equals_one_thread::<Net, 30, 26>(25, 1100, 1100, &[2, 3, 7]);
 }
 
 /// A NaN in a batch split over threads stops `fit` as it does on one thread: the error

@@ -23,17 +23,9 @@ impl<O: Optimizer> Optimizer for Whole<O> {
     fn begin_step(&mut self) {
         self.0.begin_step();
     }
+    // `update_from` is the trait's default: a copy, then `O`'s update in place.
     fn update<T: Scalar>(&self, w: &mut [T], g: &[T], state: &mut [T]) {
         self.0.update(w, g, state);
-    }
-    fn update_from<T: Scalar>(
-        &self,
-        old: (&[T], &[T]),
-        g: &[T],
-        w_out: &mut [T],
-        state_out: &mut [T],
-    ) -> bool {
-        self.0.update_from(old, g, w_out, state_out)
     }
 }
 
