@@ -325,9 +325,24 @@ fn split_equals_one_thread<N, const I: usize, const C: usize>(
     N: Backprop<f64, Input = [f64; I], Output = [f64; C]> + TakesSample<f64, [f64; I]>,
     CategoricalCrossentropy: shaped::train::PairsWith<N::Last> + Objective<f64, [f64; C], [f64; C], N::Last>,
 {
+    split_equals_one_thread_on::<N, I, C>(seed, samples, batch, teams, |rng, _, _| {
+        rng.random_range(-1.0..1.0)
+    })
+}
+
+/// [`split_equals_one_thread`] on inputs `input(rng, sample, column)`.
+fn split_equals_one_thread_on<N, const I: usize, const C: usize>(
+    seed: u64,
+    samples: usize,
+    batch: usize,
+    teams: &[usize],
+    input: impl Fn(&mut StdRng, usize, usize) -> f64,
+) where
+    N: Backprop<f64, Input = [f64; I], Output = [f64; C]> + TakesSample<f64, [f64; I]>,
+    CategoricalCrossentropy: shaped::train::PairsWith<N::Last> + Objective<f64, [f64; C], [f64; C], N::Last>,
+{
     let mut rng = StdRng::seed_from_u64(seed);
-    let x: Vec<[f64; I]> =
-        (0..samples).map(|_| std::array::from_fn(|_| rng.random_range(-1.0..1.0))).collect();
+    let x: Vec<[f64; I]> = (0..samples).map(|i| std::array::from_fn(|j| input(&mut rng, i, j))).collect();
     let y: Vec<[f64; C]> =
         (0..samples).map(|i| std::array::from_fn(|c| if c == (i * 7) % C { 1.0 } else { 0.0 })).collect();
     let model = Sequential::<N, f64>::new(&mut StdRng::seed_from_u64(seed + 1));
@@ -376,6 +391,89 @@ fn split_fit_with_a_narrow_layer_equals_one_thread_bit_for_bit() {
 fn split_fit_over_deep_batches_equals_one_thread_bit_for_bit() {
     type Net = (Dense<30, 40, Relu>, Dense<40, 26, Softmax>);
     split_equals_one_thread::<Net, 30, 26>(25, 1100, 1100, &[2, 3, 7]);
+}
+
+/// Inputs that are zero in every row of a batch are left out of the first layer's
+/// products (its forward product and its kernel's gradient). Each thread leaves out those
+/// zero in its own rows, one thread those zero in the whole batch: the weights must still
+/// equal one thread's bit for bit. A quarter of the inputs are zero in every sample
+/// (some `-0.0`), a quarter live in one sample of seven (so a thread's rows may or may
+/// not hold them), the rest random. The first layer is wide enough for the packed
+/// products on every team here (6 rows a thread on 8 threads), the second narrow enough
+/// for the row kernels on all: a product that takes another engine on another team
+/// rounds differently, with or without inputs left out.
+#[test]
+fn split_fit_skipping_zero_inputs_equals_one_thread_bit_for_bit() {
+    type Net = (Dense<120, 200, Relu>, Dense<200, 10, Softmax>);
+    let input = |rng: &mut StdRng, i: usize, j: usize| match j % 4 {
+        0 if i.is_multiple_of(2) => 0.0,
+        0 => -0.0,
+        1 if i % 7 != j % 7 => 0.0,
+        _ => rng.random_range(-1.0..1.0),
+    };
+    split_equals_one_thread_on::<Net, 120, 10>(27, 96, 48, &[2, 3, 8], input);
+}
+
+/// A layer's forward pass and kernel gradient over inputs zero in most columns (the
+/// products then leave those columns out) equal plain sums; the gradients of the kernel
+/// rows of those inputs are exactly zero; a NaN in an otherwise zero column is not left
+/// out: it reaches the outputs and the gradients. The columns are left out indeed: a
+/// NaN weight met only by zero inputs does not reach the outputs (`0 x NaN` is never
+/// computed; `fit` keeps its weights finite, where that term is zero).
+#[test]
+#[allow(clippy::needless_range_loop)] // the sums written as in the formulas
+fn zero_inputs_left_out_of_the_products_change_nothing() {
+    type Net = (Dense<200, 48>,);
+    let mut rng = StdRng::seed_from_u64(31);
+    let model = Sequential::<Net, f64>::new(&mut rng);
+    let params = model.params();
+    let rows = 40;
+    let live = |j: usize| j % 3 == 1 || j == 199;
+    let mut x: Vec<[f64; 200]> = (0..rows)
+        .map(|_| std::array::from_fn(|j| if live(j) { rng.random_range(-1.0..1.0) } else { 0.0 }))
+        .collect();
+    let dz: Vec<[f64; 48]> =
+        (0..rows).map(|_| std::array::from_fn(|_| rng.random_range(-1.0..1.0))).collect();
+    let run = |x: &[[f64; 200]]| {
+        let mut trace = Net::new_trace(rows);
+        let mut ws = Workspace::new();
+        Net::forward_train(params, x, &mut trace, &mut ws);
+        let y = Net::output_and_grad(&mut trace).0[..rows].to_vec();
+        Net::output_and_grad(&mut trace).1[..rows].copy_from_slice(&dz);
+        let mut grads = *params;
+        Net::backward(params, x, &mut trace, &mut grads, None, &mut ws);
+        (y, grads)
+    };
+    let (y, grads) = run(&x);
+    for i in 0..rows {
+        for o in 0..48 {
+            let want: f64 = params.bias[o] + (0..200).map(|j| x[i][j] * params.kernel[j][o]).sum::<f64>();
+            assert!((y[i][o] - want).abs() < 1e-12, "y[{i}][{o}]");
+        }
+    }
+    for j in 0..200 {
+        for o in 0..48 {
+            let want: f64 = (0..rows).map(|i| x[i][j] * dz[i][o]).sum();
+            let got = grads.kernel[j][o];
+            if live(j) {
+                assert!((got - want).abs() < 1e-12, "dW[{j}][{o}]");
+            } else {
+                assert_eq!(got.to_bits(), 0.0f64.to_bits(), "dW[{j}][{o}] of an input zero in every row");
+            }
+        }
+    }
+    let mut nan_row = *params;
+    nan_row.kernel[0] = [f64::NAN; 48];
+    let mut trace = Net::new_trace(rows);
+    Net::forward_train(&nan_row, &x, &mut trace, &mut Workspace::new());
+    let y_nan = &Net::output_and_grad(&mut trace).0[..rows];
+    assert_eq!(y_nan, &y[..], "a weight met only by zero inputs is left out");
+
+    x[5][0] = f64::NAN;
+    let (y, grads) = run(&x);
+    assert!(y[5].iter().all(|v| v.is_nan()), "a NaN input reaches the outputs");
+    assert!(grads.kernel[0].iter().all(|v| v.is_nan()), "and its kernel row's gradient");
+    assert!(grads.kernel[3].iter().all(|&v| v == 0.0));
 }
 
 /// A NaN in a batch split over threads stops `fit` as it does on one thread: the error

@@ -29,6 +29,8 @@ mod x86;
 pub use packed::Packing;
 pub use simd::{Isa, Job, dispatch, dispatch_at, isa};
 
+#[cfg(feature = "alloc")]
+use alloc::vec::Vec;
 use core::fmt::Debug;
 
 /// Products of at most this many multiply-adds run inline on the portable row kernel:
@@ -336,6 +338,66 @@ pub fn matmul_rows<T: Real, const K: usize, const N: usize>(
     }
 }
 
+/// Pushes onto `live` (cleared first) the columns of `a` that are not zero in every row,
+/// in order (a NaN is not zero); `seen` is scratch, grown to `K`.
+#[cfg(feature = "alloc")]
+pub(crate) fn live_columns<T: Real, const K: usize>(
+    a: &[[T; K]],
+    live: &mut Vec<usize>,
+    seen: &mut Vec<bool>,
+) {
+    seen.clear();
+    seen.resize(K, false);
+    for row in a {
+        for (s, &v) in seen.iter_mut().zip(row) {
+            *s |= v != T::zero();
+        }
+    }
+    live.clear();
+    live.extend(seen.iter().enumerate().filter(|(_, s)| **s).map(|(j, _)| j));
+}
+
+/// Whether a product whose depth `k` has only `live` steps that are not zero is worth
+/// running over those alone (its `B` then has to be packed): at least 1/8 of the depth
+/// left out.
+#[cfg(feature = "alloc")]
+pub(crate) fn worth_skipping(live: usize, k: usize) -> bool {
+    live.saturating_mul(8) <= k.saturating_mul(7)
+}
+
+/// [`matmul_rows`] with the columns of `a` that are zero in every row left out of the
+/// product, with the rows of `b` they would meet, when they are worth it
+/// ([`worth_skipping`]) and the product runs on the packed GEMM: the same values, bit
+/// for bit, for a finite `b` ([`packed::gemm_live_depth`]). The input of a first layer
+/// is often such (the blank border of an image, the absent words of a multi-hot text).
+/// `live` receives the columns the product ran over; returns whether any were left out
+/// (otherwise `live` may hold anything).
+#[cfg(feature = "alloc")]
+pub(crate) fn matmul_rows_skipping_zeros<T: Real, const K: usize, const N: usize>(
+    a: &[[T; K]],
+    b: &[[T; N]; K],
+    c: &mut [[T; N]],
+    accumulate: bool,
+    packing: &mut Packing<T>,
+    (live, seen): (&mut Vec<usize>, &mut Vec<bool>),
+) -> bool {
+    if engine(a.len(), K, N, true, true) != Engine::Packed {
+        matmul_rows(a, b, c, accumulate, Some(packing));
+        return false;
+    }
+    live_columns(a, live, seen);
+    if !worth_skipping(live.len(), K) {
+        matmul_rows(a, b, c, accumulate, Some(packing));
+        return false;
+    }
+    assert_eq!(a.len(), c.len(), "matmul_rows: {} input rows but {} output rows", a.len(), c.len());
+    let (m, av, bv) =
+        (a.len(), MatRef::row_major(a.as_flattened(), K), MatRef::row_major(b.as_flattened(), N));
+    let p = Product::new(m, K, N, av, bv, N).expect("dense rows hold their product");
+    packed::gemm_live_depth(&p, live, accumulate, c.as_flattened_mut(), packing);
+    true
+}
+
 /// `c = a * b`, or `c += a * b` when `accumulate`, for an `m x k` view `a` and a `k x n`
 /// view `b` (any strides) into `c`, row-major with rows `ldc` apart: the strided entry.
 /// With `packing` it runs our packed GEMM and allocates nothing; without, matrixmultiply.
@@ -395,6 +457,17 @@ mod tests {
         assert_eq!(engine(128, 512, 10, false, true), Engine::Packed);
         assert_eq!(engine(usize::MAX, usize::MAX, 1000, true, true), Engine::Packed);
         assert_eq!(engine(usize::MAX, usize::MAX, 2, true, true), Engine::Rows);
+    }
+
+    #[test]
+    fn live_columns_are_those_not_zero_in_every_row() {
+        let rows = [[0.0f32, -0.0, 1.0, 0.0, f32::NAN], [0.0, 0.0, 0.0, -2.0, 0.0]];
+        let (mut live, mut seen) = (vec![7], vec![true; 9]);
+        live_columns(&rows, &mut live, &mut seen);
+        assert_eq!(live, [2, 3, 4], "-0.0 is zero, NaN is not");
+        live_columns::<f32, 5>(&[], &mut live, &mut seen);
+        assert!(live.is_empty());
+        assert!(worth_skipping(686, 784) && !worth_skipping(687, 784) && worth_skipping(0, 0));
     }
 
     #[test]

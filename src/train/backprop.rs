@@ -11,20 +11,55 @@ use crate::nn::{Accepts, Activation, Dense, Layers};
 /// Scratch memory of the matrix products of one training thread (packing buffers,
 /// about 650 KiB for `f32`): made once, reused by every step.
 #[derive(Clone, Debug, Default)]
-pub struct Workspace<T: Scalar>(Packing<T>);
+pub struct Workspace<T: Scalar> {
+    packing: Packing<T>,
+    /// The inputs of a layer that are live in some part of a batch, and scratch.
+    live: Vec<usize>,
+    seen: Vec<bool>,
+}
 
 impl<T: Scalar> Workspace<T> {
     /// Fresh buffers.
     pub fn new() -> Self {
-        Workspace(Packing::new())
+        Workspace { packing: Packing::new(), live: Vec::new(), seen: Vec::new() }
     }
 }
 
 /// Training buffers of a [`Dense`] layer: its outputs and the gradient with respect to
-/// them, a row per sample. (Public only as the `Trace` of `Dense`; not re-exported.)
+/// them, a row per sample, and which of its inputs the last forward pass saw zero in
+/// every row. (Public only as the `Trace` of `Dense`; not re-exported.)
 pub struct DenseTrace<T, const OUT: usize> {
     y: Vec<[T; OUT]>,
     g: Vec<[T; OUT]>,
+    /// The inputs not zero in every row of the last forward pass, when the products
+    /// left the others out (`skipped`); their kernel rows' gradients are zero.
+    live: Vec<usize>,
+    skipped: bool,
+    seen: Vec<bool>,
+}
+
+impl<T, const OUT: usize> DenseTrace<T, OUT> {
+    /// The inputs of the last forward pass not zero in every row, if the others were
+    /// left out.
+    fn live(&self) -> Option<&[usize]> {
+        self.skipped.then_some(&self.live[..])
+    }
+}
+
+/// The rows of `k x n` row-major `c` not in `live` (strictly increasing) within `rows`,
+/// set to zero: the gradients of the kernel rows of inputs that were zero in every row.
+fn zero_dead_rows<T: Scalar>(c: &mut [T], n: usize, rows: core::ops::Range<usize>, live: &[usize]) {
+    let mut next = rows.start;
+    for &l in live.iter().chain(core::iter::once(&rows.end)) {
+        if l >= next {
+            let end = l.min(rows.end);
+            c[next * n..end * n].fill(T::zero());
+            next = end + 1;
+        }
+        if next >= rows.end {
+            break;
+        }
+    }
 }
 
 /// A network that can be trained: implemented for every network of [`Layers`].
@@ -59,7 +94,9 @@ pub trait Backprop<T: Scalar>: Layers<T> {
     /// The backward pass. On entry the output gradient holds the gradient of the loss with
     /// respect to the last layer's pre-activations; on exit `grads` holds the gradient
     /// with respect to every weight (overwritten), and `dx`, if given, the gradient with
-    /// respect to the input `x`.
+    /// respect to the input `x`, which is the batch of the last
+    /// [`forward_train`](Backprop::forward_train) (the trace keeps which of its inputs
+    /// were zero in every row).
     fn backward(
         params: &Self::Params,
         x: &[Self::Input],
@@ -135,6 +172,25 @@ fn add_rows<T: Scalar, const N: usize>(sum: &mut [T; N], rows: &[[T; N]], cols: 
     }
 }
 
+/// The union of the live inputs of `traces` (in `out`), or `None` if a trace left
+/// none out (every input live). `seen` is scratch. Allocates nothing once they have
+/// grown.
+fn union_live<'w, 't, T: Scalar + 't, const IN: usize, const OUT: usize>(
+    traces: impl Iterator<Item = &'t DenseTrace<T, OUT>>,
+    (out, seen): (&'w mut Vec<usize>, &mut Vec<bool>),
+) -> Option<&'w [usize]> {
+    seen.clear();
+    seen.resize(IN, false);
+    for trace in traces {
+        for &l in trace.live()? {
+            seen[l] = true;
+        }
+    }
+    out.clear();
+    out.extend(seen.iter().enumerate().filter(|(_, s)| **s).map(|(j, _)| j));
+    Some(&out[..])
+}
+
 /// Rows `k` of `size` of a kernel of `rows` rows (a layer's inputs): as even as whole
 /// rows allow; a share may be empty when the layer has fewer inputs than shares.
 pub(crate) fn row_share(rows: usize, k: usize, size: usize) -> core::ops::Range<usize> {
@@ -157,14 +213,24 @@ impl<T: Scalar, const IN: usize, const OUT: usize, A: Activation> Backprop<T> fo
     type Trace = DenseTrace<T, OUT>;
 
     fn new_trace(rows: usize) -> Self::Trace {
-        DenseTrace { y: alloc::vec![[T::zero(); OUT]; rows], g: alloc::vec![[T::zero(); OUT]; rows] }
+        DenseTrace {
+            y: alloc::vec![[T::zero(); OUT]; rows],
+            g: alloc::vec![[T::zero(); OUT]; rows],
+            live: Vec::with_capacity(IN),
+            skipped: false,
+            seen: Vec::with_capacity(IN),
+        }
     }
 
     fn forward_train(params: &Self::Params, x: &[[T; IN]], trace: &mut Self::Trace, ws: &mut Workspace<T>) {
         let () = Self::NOT_EMPTY;
         let y = &mut trace.y[..x.len()];
         y.fill(params.bias);
-        linalg::matmul_rows(x, &params.kernel, y, true, Some(&mut ws.0));
+        // Inputs zero in every row are left out of the product (exactly: the weights
+        // are finite while training), and out of the kernel's gradient.
+        let scratch = (&mut trace.live, &mut trace.seen);
+        trace.skipped =
+            linalg::matmul_rows_skipping_zeros(x, &params.kernel, y, true, &mut ws.packing, scratch);
         for row in y {
             A::forward(row);
         }
@@ -192,17 +258,27 @@ impl<T: Scalar, const IN: usize, const OUT: usize, A: Activation> Backprop<T> fo
         let dz = &trace.g[..rows];
         if let Some(grads) = grads {
             // dW = x^T . dz
-            linalg::matmul(
-                IN,
-                rows,
-                OUT,
-                MatRef::transposed(x.as_flattened(), IN),
-                MatRef::row_major(dz.as_flattened(), OUT),
-                false,
-                grads.kernel.as_flattened_mut(),
-                OUT,
-                Some(&mut ws.0),
-            );
+            let (xt, dzv) =
+                (MatRef::transposed(x.as_flattened(), IN), MatRef::row_major(dz.as_flattened(), OUT));
+            let c = grads.kernel.as_flattened_mut();
+            match trace.live() {
+                Some(live) if rows > 0 => {
+                    // Only the rows of inputs that were not zero in every sample.
+                    linalg::packed::gemm_stacked(
+                        IN,
+                        Some(live),
+                        OUT,
+                        &[(xt, rows)],
+                        &[(dzv, rows)],
+                        false,
+                        c,
+                        OUT,
+                        &mut ws.packing,
+                    );
+                    zero_dead_rows(c, OUT, 0..IN, live);
+                }
+                _ => linalg::matmul(IN, rows, OUT, xt, dzv, false, c, OUT, Some(&mut ws.packing)),
+            }
             // db = sum of dz over the samples
             grads.bias = [T::zero(); OUT];
             add_rows(&mut grads.bias, dz, 0..OUT);
@@ -218,7 +294,7 @@ impl<T: Scalar, const IN: usize, const OUT: usize, A: Activation> Backprop<T> fo
                 false,
                 dx[..rows].as_flattened_mut(),
                 IN,
-                Some(&mut ws.0),
+                Some(&mut ws.packing),
             );
         }
     }
@@ -237,13 +313,38 @@ impl<T: Scalar, const IN: usize, const OUT: usize, A: Activation> Backprop<T> fo
         // the rows of one thread's batch would be).
         let rows = row_share(IN, k, size);
         if !rows.is_empty() {
-            let (mut a, mut b) = (Vec::with_capacity(parts.len()), Vec::with_capacity(parts.len()));
-            for (x, trace) in parts.iter().filter(|(x, _)| !x.is_empty()) {
-                a.push((MatRef::transposed(&x.as_flattened()[rows.start..], IN), x.len()));
+            let count = parts.len();
+            let parts = || parts.iter().filter(|(x, _)| !x.is_empty());
+            // The inputs live in some part (all of them unless every part left some out).
+            let live = union_live::<T, IN, OUT>(parts().map(|(_, t)| *t), (&mut ws.live, &mut ws.seen))
+                .filter(|live| linalg::worth_skipping(live.len(), IN));
+            // Picked rows are counted from the kernel's first; all rows from the share's.
+            let from = if live.is_some() { 0 } else { rows.start };
+            let (mut a, mut b) = (Vec::with_capacity(count), Vec::with_capacity(count));
+            for (x, trace) in parts() {
+                a.push((MatRef::transposed(&x.as_flattened()[from..], IN), x.len()));
                 b.push((MatRef::row_major(trace.g[..x.len()].as_flattened(), OUT), x.len()));
             }
-            let c = grads.kernel[rows.clone()].as_flattened_mut();
-            linalg::packed::gemm_stacked(rows.len(), OUT, &a, &b, false, c, OUT, &mut ws.0);
+            let c = &mut grads.kernel.as_flattened_mut()[from * OUT..];
+            match live {
+                Some(live) => {
+                    let first = live.partition_point(|&l| l < rows.start);
+                    let mine = &live[first..first + live[first..].partition_point(|&l| l < rows.end)];
+                    linalg::packed::gemm_stacked(IN, Some(mine), OUT, &a, &b, false, c, OUT, &mut ws.packing);
+                    zero_dead_rows(c, OUT, rows, mine);
+                }
+                None => linalg::packed::gemm_stacked(
+                    rows.len(),
+                    None,
+                    OUT,
+                    &a,
+                    &b,
+                    false,
+                    c,
+                    OUT,
+                    &mut ws.packing,
+                ),
+            }
         }
         // db[cols] = sum of dz[:, cols] over every row, in order.
         let cols = column_share(OUT, k, size);

@@ -191,9 +191,9 @@ impl<'a, X, Y> FitOptions<'a, X, Y> {
     }
     /// Splits each batch over exactly `threads` threads (at least 1, at most the batch
     /// size), instead of as many as pay. The weights do not depend on it: they equal one
-    /// thread's bit for bit (unless a thread's few rows take the inline kernel of tiny
-    /// products, which rounds differently); the history's sums may differ in their last
-    /// bits.
+    /// thread's bit for bit (unless a thread's few rows take another kernel than the whole
+    /// batch's, the row kernels or the inline kernel of tiny products, which round
+    /// differently); the history's sums may differ in their last bits.
     pub fn threads(mut self, threads: usize) -> Self {
         self.threads = Some(threads.max(1));
         self

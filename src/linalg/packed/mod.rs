@@ -12,7 +12,7 @@ use alloc::vec::Vec;
 use super::{Product, Real};
 
 mod pack;
-use pack::{for_parts, pack_a, pack_b};
+use pack::{Pick, for_parts, pack_a, pack_b};
 
 /// Rows of the micro-kernel's tile.
 pub const MR: usize = 8;
@@ -94,7 +94,37 @@ pub(crate) fn gemm_with<T: Real>(
     let Product { m, k, n, a, b, ldc, c_len } = *p;
     assert!(c.len() >= c_len, "gemm: `c` holds {} elements, the product needs {c_len}", c.len());
     let Packing { a: pa, b: pb } = packing;
-    run(kernel, (m, k, n), &[(a, k)], Panels::Pack(&[(b, k)], pb), accumulate, c, ldc, pa);
+    let pick = Picks { rows: None, depth: None };
+    run(kernel, (m, k, n), &[(a, k)], pick, Panels::Pack(&[(b, k)], pb), accumulate, c, ldc, pa);
+}
+
+/// `c = a * b`, or `c += a * b` when `accumulate`, over the steps `live` of the depth
+/// only: the terms of every other step are left out. When `a` is zero at those steps
+/// and `b` is finite there, that is the product itself, bit for bit: the depth is cut
+/// into the same blocks as the whole product's, each block's live terms are added in
+/// the same order, and a left-out term would have added a zero to a sum that cannot be
+/// `-0`. (A block with no live step leaves its rows of `c` as they are where the whole
+/// product would have added `+0`: only a `-0` in `c` could tell.) Allocates nothing.
+///
+/// # Panics
+/// If `live` is not strictly increasing below `k`, or as [`gemm`].
+pub(crate) fn gemm_live_depth<T: Real>(
+    p: &Product<'_, T>,
+    live: &[usize],
+    accumulate: bool,
+    c: &mut [T],
+    packing: &mut Packing<T>,
+) {
+    let Product { m, k, n, a, b, ldc, c_len } = *p;
+    assert!(c.len() >= c_len, "gemm: `c` holds {} elements, the product needs {c_len}", c.len());
+    assert!(
+        live.windows(2).all(|w| w[0] < w[1]) && live.last().is_none_or(|&l| l < k),
+        "gemm_live_depth: the live steps are not strictly increasing below {k}"
+    );
+    let kernel = T::micro_kernel().unwrap_or(portable_kernel::<T>);
+    let Packing { a: pa, b: pb } = packing;
+    let pick = Picks { rows: None, depth: Some(live) };
+    run(kernel, (m, k, n), &[(a, k)], pick, Panels::Pack(&[(b, k)], pb), accumulate, c, ldc, pa);
 }
 
 /// `c = a * b`, or `c += a * b` when `accumulate`, for an `a` of `m` rows given as parts
@@ -103,12 +133,17 @@ pub(crate) fn gemm_with<T: Real>(
 /// arithmetic in the same order as if the parts had been copied into two matrices (the
 /// rows of a batch held by several threads, multiplied as one batch). Allocates nothing.
 ///
+/// With `rows`, only those rows of `a` (each below `m`) are multiplied, into the same
+/// rows of `c`; the other rows of `c` are left alone.
+///
 /// # Panics
 /// If the parts of `a` and `b` differ in number or depth, a part does not hold its
-/// `m x k_s` (`a`) or `k_s x n` (`b`) with its strides, `ldc < n`, or `c` is too short.
+/// `m x k_s` (`a`) or `k_s x n` (`b`) with its strides, `ldc < n`, `c` is too short, or
+/// a row of `rows` is not below `m`.
 #[allow(clippy::too_many_arguments)] // the BLAS signature, with parts
 pub(crate) fn gemm_stacked<T: Real>(
     m: usize,
+    rows: Option<&[usize]>,
     n: usize,
     a: &[(super::MatRef<'_, T>, usize)],
     b: &[(super::MatRef<'_, T>, usize)],
@@ -136,9 +171,11 @@ pub(crate) fn gemm_stacked<T: Real>(
         let len = super::output_len::<T>(m, n, ldc).expect("gemm_stacked: `c` cannot hold the product");
         assert!(c.len() >= len, "gemm_stacked: `c` holds {} elements, the product needs {len}", c.len());
     }
+    assert!(rows.is_none_or(|r| r.iter().all(|&i| i < m)), "gemm_stacked: a picked row is not below {m}");
     let kernel = T::micro_kernel().unwrap_or(portable_kernel::<T>);
     let Packing { a: pa, b: pb } = packing;
-    run(kernel, (m, k, n), a, Panels::Pack(b, pb), accumulate, c, ldc, pa);
+    let m = rows.map_or(m, <[usize]>::len);
+    run(kernel, (m, k, n), a, Picks { rows, depth: None }, Panels::Pack(b, pb), accumulate, c, ldc, pa);
 }
 
 /// A `k x n` matrix (a layer's weights) packed once in the panels the GEMM reads, so that
@@ -170,7 +207,7 @@ impl<T: Real> PackedB<T> {
                 for pc in (0..k).step_by(kc_max) {
                     let kc = kc_max.min(k - pc);
                     let at = k * jc + pc * padded(nc);
-                    pack_b(b, (pc, kc), jc, nc, &mut data[at..at + kc * padded(nc)], (0, kc));
+                    pack_b(b, Pick::Run(pc, kc), jc, nc, &mut data[at..at + kc * padded(nc)], (0, kc));
                 }
             }
         }
@@ -208,7 +245,8 @@ pub fn gemm_packed<T: Real>(
     let fits = super::output_len::<T>(m, n, ldc).is_some_and(|len| c.len() >= len);
     assert!(fits, "gemm_packed: `c` cannot hold {m}x{n} with row stride {ldc}");
     let kernel = T::micro_kernel().unwrap_or(portable_kernel::<T>);
-    run(kernel, (m, k, n), &[(a, k)], Panels::Packed(b), accumulate, c, ldc, &mut packing.a);
+    let pick = Picks { rows: None, depth: None };
+    run(kernel, (m, k, n), &[(a, k)], pick, Panels::Packed(b), accumulate, c, ldc, &mut packing.a);
 }
 
 /// The depth of the blocks a product of depth `k` is cut into: equal blocks of at most
@@ -221,6 +259,14 @@ fn depth_block(k: usize) -> usize {
 /// An operand given as parts along the product's depth: each part a view and its depth
 /// (the columns of an `A`, the rows of a `B`).
 type Parts<'s, 'a, T> = &'s [(super::MatRef<'a, T>, usize)];
+
+/// Which rows of `A` (and of `C`) a product runs over, and which steps of its depth:
+/// all when `None`. Picked steps of the depth come with one part of `A` and of `B`.
+#[derive(Clone, Copy)]
+struct Picks<'s> {
+    rows: Option<&'s [usize]>,
+    depth: Option<&'s [usize]>,
+}
 
 /// Where the panels of `B` come from.
 enum Panels<'s, 'a, 'b, T> {
@@ -238,6 +284,7 @@ fn run<T: Real>(
     kernel: MicroKernel<T>,
     dims: (usize, usize, usize),
     a: Parts<'_, '_, T>,
+    pick: Picks<'_>,
     panels: Panels<'_, '_, '_, T>,
     accumulate: bool,
     c: &mut [T],
@@ -248,6 +295,7 @@ fn run<T: Real>(
         kernel: MicroKernel<T>,
         dims: (usize, usize, usize),
         a: Parts<'s, 'a, T>,
+        pick: Picks<'s>,
         panels: Panels<'s, 'a, 'b, T>,
         accumulate: bool,
         c: &'p mut [T],
@@ -258,20 +306,23 @@ fn run<T: Real>(
         type Out = ();
         #[inline(always)]
         fn run<const FMA: bool>(self) {
-            let Loops { kernel, dims, a, panels, accumulate, c, ldc, pa } = self;
-            loops(kernel, dims, a, panels, accumulate, c, ldc, pa);
+            let Loops { kernel, dims, a, pick, panels, accumulate, c, ldc, pa } = self;
+            loops(kernel, dims, a, pick, panels, accumulate, c, ldc, pa);
         }
     }
-    super::simd::dispatch(Loops { kernel, dims, a, panels, accumulate, c, ldc, pa });
+    super::simd::dispatch(Loops { kernel, dims, a, pick, panels, accumulate, c, ldc, pa });
 }
 
-/// [`run`]'s loops, inlined into each instruction set's variant.
+/// [`run`]'s loops, inlined into each instruction set's variant. `m` counts the rows
+/// computed (the picked ones, if any); `k` is the whole depth, cut into the same blocks
+/// whether or not steps are picked.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)] // the loops' operands
 fn loops<T: Real>(
     kernel: MicroKernel<T>,
     (m, k, n): (usize, usize, usize),
     a: Parts<'_, '_, T>,
+    Picks { rows, depth }: Picks<'_>,
     mut panels: Panels<'_, '_, '_, T>,
     accumulate: bool,
     c: &mut [T],
@@ -281,51 +332,69 @@ fn loops<T: Real>(
     if m == 0 || n == 0 {
         return;
     }
-    if k == 0 {
-        if !accumulate {
-            for i in 0..m {
-                c[i * ldc..i * ldc + n].fill(T::zero());
-            }
-        }
-        return;
-    }
+    let all_rows = match rows {
+        Some(r) => Pick::List(r),
+        None => Pick::Run(0, m),
+    };
     let kc_max = depth_block(k);
     // Every kernel call overwrites the whole tile.
     let mut tile = [[T::zero(); NR]; MR];
     // When one block of rows of `A` uses each panel of `B` (`m <= MC`), full panels of a
     // `B` of one part with contiguous rows are read in place (each row of a panel is as
     // contiguous as a packed one's, the rows `ldb` apart): no copy of `B`. Edge panels, a
-    // `B` read down its columns or in parts, and panels that several blocks of `A` reuse
-    // are packed.
+    // `B` read down its columns, in parts or at picked steps, and panels that several
+    // blocks of `A` reuse are packed.
     let direct = match &panels {
-        Panels::Pack([(b, _)], _) if b.col_stride == 1 && m <= MC => Some(*b),
+        Panels::Pack([(b, _)], _) if b.col_stride == 1 && m <= MC && depth.is_none() => Some(*b),
         _ => None,
     };
     for jc in (0..n).step_by(NC) {
         let nc = NC.min(n - jc);
-        for pc in (0..k).step_by(kc_max) {
+        // Whether a block of depth wrote these columns of `c` yet.
+        let mut written = false;
+        for pc in (0..k).step_by(kc_max.max(1)) {
             let kc = kc_max.min(k - pc);
+            // The steps of this block that run, and how many.
+            let live = depth.map(|d| {
+                let from = d.partition_point(|&p| p < pc);
+                &d[from..from + d[from..].partition_point(|&p| p < pc + kc)]
+            });
+            let steps = live.map_or(kc, <[usize]>::len);
+            if steps == 0 {
+                continue;
+            }
             let in_place = direct.is_some();
             let block: &[T] = match &mut panels {
                 Panels::Pack(b, buffer) => {
-                    if in_place {
+                    if let (Some(live), [(b, _)]) = (live, &b[..]) {
+                        pack_b(*b, Pick::List(live), jc, nc, buffer, (0, steps));
+                    } else if in_place {
                         let last = (nc / NR) * NR;
                         if last < nc {
                             for_parts(b, pc, kc, |b, p0, len, at| {
-                                pack_b(b, (p0, len), jc + last, nc - last, buffer, (at, kc))
+                                pack_b(b, Pick::Run(p0, len), jc + last, nc - last, buffer, (at, kc))
                             });
                         }
                     } else {
-                        for_parts(b, pc, kc, |b, p0, len, at| pack_b(b, (p0, len), jc, nc, buffer, (at, kc)));
+                        for_parts(b, pc, kc, |b, p0, len, at| {
+                            pack_b(b, Pick::Run(p0, len), jc, nc, buffer, (at, kc))
+                        });
                     }
                     buffer
                 }
                 Panels::Packed(packed) => &packed.data[k * jc + pc * nc.div_ceil(NR) * NR..],
             };
-            let add = accumulate || pc > 0;
+            let add = accumulate || written;
+            written = true;
             for ic in (0..m).step_by(MC) {
                 let mc = MC.min(m - ic);
-                for_parts(a, pc, kc, |a, p0, len, at| pack_a(a, ic, mc, (p0, len), pa, (at, kc)));
+                let rows = all_rows.sub(ic, mc);
+                match (live, a) {
+                    (Some(live), [(a, _)]) => pack_a(*a, rows, Pick::List(live), pa, (0, steps)),
+                    _ => for_parts(a, pc, kc, |a, p0, len, at| {
+                        pack_a(a, rows, Pick::Run(p0, len), pa, (at, kc))
+                    }),
+                }
                 for jr in (0..nc).step_by(NR) {
                     let nr = NR.min(nc - jr);
                     let (bp, ldb) = match direct {
@@ -335,14 +404,14 @@ fn loops<T: Real>(
                         }
                         // The packed edge panel of an in-place `B` is the buffer's first.
                         Some(_) => (&block[..kc * NR], NR),
-                        None => (&block[(jr / NR) * kc * NR..][..kc * NR], NR),
+                        None => (&block[(jr / NR) * steps * NR..][..steps * NR], NR),
                     };
                     for ir in (0..mc).step_by(MR) {
                         let mr = MR.min(mc - ir);
-                        let ap = &pa[(ir / MR) * kc * MR..][..kc * MR];
-                        kernel(kc, ap, bp, ldb, &mut tile);
+                        let ap = &pa[(ir / MR) * steps * MR..][..steps * MR];
+                        kernel(steps, ap, bp, ldb, &mut tile);
                         for (i, t) in tile.iter().enumerate().take(mr) {
-                            let start = (ic + ir + i) * ldc + jc + jr;
+                            let start = rows.at(ir + i) * ldc + jc + jr;
                             let row = &mut c[start..start + nr];
                             if add {
                                 for (r, &v) in row.iter_mut().zip(t) {
@@ -358,6 +427,13 @@ fn loops<T: Real>(
                         }
                     }
                 }
+            }
+        }
+        if !written && !accumulate {
+            // No step ran (depth 0, or none picked): `c = 0`.
+            for i in 0..m {
+                let start = all_rows.at(i) * ldc + jc;
+                c[start..start + nc].fill(T::zero());
             }
         }
     }

@@ -163,7 +163,17 @@ fn stacked_depth_equals_one_product() {
                         &mut Packing::new(),
                     );
                     let mut got = vec![0.25f32; m * ldc];
-                    gemm_stacked(m, n, &a_parts, &b_parts, accumulate, &mut got, ldc, &mut Packing::new());
+                    gemm_stacked(
+                        m,
+                        None,
+                        n,
+                        &a_parts,
+                        &b_parts,
+                        accumulate,
+                        &mut got,
+                        ldc,
+                        &mut Packing::new(),
+                    );
                     assert_eq!(
                         got, want,
                         "{m}x{depths:?}x{n}, transposed {transposed}, accumulate {accumulate}"
@@ -174,12 +184,141 @@ fn stacked_depth_equals_one_product() {
     }
 }
 
+/// A random strictly increasing subset of `0..k`, each kept with probability `keep`.
+fn random_subset(rng: &mut StdRng, k: usize, keep: f64) -> Vec<usize> {
+    (0..k).filter(|_| rng.random_bool(keep)).collect()
+}
+
+/// A product over the live steps of its depth equals the whole product, bit for bit,
+/// when `a` is zero at the other steps: none, some or all steps live, whole depth blocks
+/// dead (the first 400 of 784, so that the first block of 392 has no live step), and
+/// sizes crossing every block edge. The steps left out are read from neither operand:
+/// `b` holds NaN there.
+#[test]
+fn live_depth_equals_whole_product() {
+    let mut rng = StdRng::seed_from_u64(13);
+    for &(m, k, n) in &[(1, 1, 1), (9, 17, 33), (64, 784, 512), (130, 1100, 40), (5, 7, 530), (3, 0, 4)] {
+        let dead_front: Vec<usize> = (400.min(k)..k).collect();
+        for live in [
+            random_subset(&mut rng, k, 0.6),
+            random_subset(&mut rng, k, 0.05),
+            Vec::new(),
+            (0..k).collect(),
+            dead_front,
+        ] {
+            let mut ad: Vec<f32> = (0..m * k).map(|_| rng.random_range(-1.0..1.0)).collect();
+            let mut bd: Vec<f32> = (0..k * n).map(|_| rng.random_range(-1.0..1.0)).collect();
+            let mut nan_b = bd.clone();
+            for p in (0..k).filter(|p| live.binary_search(p).is_err()) {
+                for i in 0..m {
+                    ad[i * k + p] = if i % 2 == 0 { 0.0 } else { -0.0 };
+                }
+                nan_b[p * n..(p + 1) * n].fill(f32::NAN);
+            }
+            let ldc = n + 1;
+            for accumulate in [false, true] {
+                let a = MatRef::row_major(&ad, k);
+                let mut want = vec![0.5f32; m * ldc];
+                let whole = Product::new(m, k, n, a, MatRef::row_major(&bd, n), ldc).unwrap();
+                gemm(&whole, accumulate, &mut want, &mut Packing::new());
+                let mut got = vec![0.5f32; m * ldc];
+                let picked = Product::new(m, k, n, a, MatRef::row_major(&nan_b, n), ldc).unwrap();
+                gemm_live_depth(&picked, &live, accumulate, &mut got, &mut Packing::new());
+                let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                assert_eq!(
+                    bits(&got),
+                    bits(&want),
+                    "{m}x{k}x{n}, {} live, accumulate {accumulate}",
+                    live.len()
+                );
+            }
+            bd.clear();
+        }
+    }
+}
+
+#[test]
+#[should_panic(expected = "not strictly increasing below 4")]
+fn live_depth_must_be_increasing() {
+    let d = [1.0f32; 16];
+    let p = Product::new(2, 4, 2, MatRef::row_major(&d, 4), MatRef::row_major(&d, 2), 2).unwrap();
+    gemm_live_depth(&p, &[0, 2, 2], false, &mut [0.0; 4], &mut Packing::new());
+}
+
+/// A stacked product over picked rows of `a` writes those rows of `c` as the product
+/// over every row does, bit for bit, and leaves the other rows alone: no row, some,
+/// every row, rows across a block of `MC` rows.
+#[test]
+fn picked_rows_equal_those_of_the_whole_product() {
+    let mut rng = StdRng::seed_from_u64(17);
+    for &(m, depths, n) in &[(784, &[64usize, 64][..], 512), (9, &[3][..], 33), (300, &[0, 7, 120][..], 40)] {
+        let k: usize = depths.iter().sum();
+        let ad: Vec<f32> = (0..m * k).map(|_| rng.random_range(-1.0..1.0)).collect();
+        let bd: Vec<f32> = (0..k * n).map(|_| rng.random_range(-1.0..1.0)).collect();
+        let (mut a_parts, mut b_parts, mut d0) = (Vec::new(), Vec::new(), 0);
+        for &ks in depths {
+            a_parts.push((MatRef::transposed(&ad[d0 * m..], m), ks));
+            b_parts.push((MatRef::row_major(&bd[d0 * n..], n), ks));
+            d0 += ks;
+        }
+        let mut want = vec![0.0f32; m * n];
+        gemm_stacked(m, None, n, &a_parts, &b_parts, false, &mut want, n, &mut Packing::new());
+        for rows in
+            [random_subset(&mut rng, m, 0.7), random_subset(&mut rng, m, 0.1), Vec::new(), (0..m).collect()]
+        {
+            for accumulate in [false, true] {
+                let mut got = vec![0.25f32; m * n];
+                gemm_stacked(
+                    m,
+                    Some(&rows),
+                    n,
+                    &a_parts,
+                    &b_parts,
+                    accumulate,
+                    &mut got,
+                    n,
+                    &mut Packing::new(),
+                );
+                for i in 0..m {
+                    let (g, w) = (&got[i * n..(i + 1) * n], &want[i * n..(i + 1) * n]);
+                    if rows.binary_search(&i).is_err() {
+                        assert!(g.iter().all(|&v| v == 0.25), "row {i} of {m} was not picked but changed");
+                    } else if accumulate {
+                        let close = g.iter().zip(w).all(|(g, w)| (g - 0.25 - w).abs() < 1e-4);
+                        assert!(close, "row {i} of {m}, accumulating");
+                    } else {
+                        assert_eq!(g, w, "row {i} of {m}, {} picked", rows.len());
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+#[should_panic(expected = "a picked row is not below 2")]
+fn picked_rows_must_be_rows() {
+    let d = [1.0f32; 4];
+    let (a, b) = (MatRef::row_major(&d, 2), MatRef::row_major(&d, 2));
+    gemm_stacked(2, Some(&[0, 2]), 2, &[(a, 2)], &[(b, 2)], false, &mut [0.0; 6], 2, &mut Packing::new());
+}
+
 #[test]
 #[should_panic(expected = "part 1 is 3 deep in `a` but 2 in `b`")]
 fn stacked_parts_must_agree() {
     let d = [1.0f32; 12];
     let (a, b) = (MatRef::row_major(&d, 3), MatRef::row_major(&d, 2));
-    gemm_stacked(2, 2, &[(a, 1), (a, 3)], &[(b, 1), (b, 2)], false, &mut [0.0; 4], 2, &mut Packing::new());
+    gemm_stacked(
+        2,
+        None,
+        2,
+        &[(a, 1), (a, 3)],
+        &[(b, 1), (b, 2)],
+        false,
+        &mut [0.0; 4],
+        2,
+        &mut Packing::new(),
+    );
 }
 
 #[test]
@@ -187,7 +326,7 @@ fn stacked_parts_must_agree() {
 fn stacked_parts_must_fit() {
     let d = [1.0f32; 4];
     let (a, b) = (MatRef::row_major(&d, 2), MatRef::row_major(&d, 2));
-    gemm_stacked(2, 2, &[(a, 3)], &[(b, 3)], false, &mut [0.0; 4], 2, &mut Packing::new());
+    gemm_stacked(2, None, 2, &[(a, 3)], &[(b, 3)], false, &mut [0.0; 4], 2, &mut Packing::new());
 }
 
 #[test]

@@ -6,8 +6,10 @@
 //! optimizer ([`Optimizer::ELEMENTWISE`]), runs the update on that same share at once,
 //! while its gradient is still in its cache. Nothing is summed across members, and the
 //! gradients and weights equal one thread's bit for bit (given the same forward pass: a
-//! member's product of very few rows may take the inline kernel of tiny products, which
-//! rounds differently). Another optimizer's update runs
+//! member's product of few rows may take another kernel than the whole batch's, the row
+//! kernels or the inline kernel of tiny products, which round differently; inputs left
+//! out of a product for being zero in every row change nothing). Another optimizer's
+//! update runs
 //! whole on the first member, over the shares gathered. A team of one computes the
 //! whole gradient in the first step and updates in a second.
 //!
