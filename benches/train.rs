@@ -3,7 +3,8 @@
 //! same optimizer, measured in the same run.
 //!
 //! Also `threads/...`: `fit` with the default thread count against 1 and 2 threads forced,
-//! on small and large networks.
+//! on small and large networks; and `blank inputs/...`: a layer's passes with inputs
+//! zero in every row left out, against the same work whole.
 //!
 //! `cargo bench --bench train`. BENCHMARKS.md records the ratios; the full 5-epoch MNIST
 //! fit is `cargo run --release --example mnist`.
@@ -218,13 +219,51 @@ fn threads(c: &mut Criterion) {
     threads_case::<Chapter2, 784, 10>(c, "784-512-10", 2048, 128);
 }
 
+/// One layer of 784 x 512, a forward and a backward pass on `rows` rows of which a
+/// fraction `blank` of the inputs are zero in every row (left out of the products when
+/// that pays, `linalg::worth_skipping`), against the same rows with those inputs at
+/// 1e-6 instead (every product whole): where the threshold between the two comes from.
+fn blank_inputs(c: &mut Criterion) {
+    use shaped::rand::RngExt;
+    use shaped::train::{Backprop, Workspace};
+    type Layer = (Dense<784, 512, Relu>,);
+    let mut rng = StdRng::seed_from_u64(3);
+    let model = Sequential::<Layer>::new(&mut rng);
+    let params = model.params();
+    for rows in [8, 16, 64] {
+        for blank in [0.125, 0.3] {
+            let is_blank = |j: usize| ((j * 7919) % 1000) as f64 / 1000.0 < blank;
+            let x: Vec<[f32; 784]> = (0..rows)
+                .map(|_| std::array::from_fn(|j| if is_blank(j) { 0.0 } else { rng.random_range(0.0..1.0) }))
+                .collect();
+            let whole: Vec<[f32; 784]> =
+                x.iter().map(|r| r.map(|v| if v == 0.0 { 1e-6 } else { v })).collect();
+            let mut g = c.benchmark_group(format!(
+                "blank inputs/784x512 forward and backward/{rows} rows, {blank} blank"
+            ));
+            for (label, x) in [("left out", &x), ("whole (1e-6 instead of 0)", &whole)] {
+                let mut trace = Layer::new_trace(rows);
+                let mut ws = Workspace::new();
+                let mut grads = Box::new(*params);
+                g.bench_function(label, |b| {
+                    b.iter(|| {
+                        Layer::forward_train(params, black_box(x), &mut trace, &mut ws);
+                        Layer::backward(params, x, &mut trace, &mut grads, None, &mut ws);
+                    })
+                });
+            }
+            g.finish();
+        }
+    }
+}
+
 criterion_group! {
     name = threads_benches;
     config = Criterion::default()
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(2))
         .sample_size(15);
-    targets = threads
+    targets = threads, blank_inputs
 }
 
 criterion_group! {

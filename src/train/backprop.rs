@@ -314,10 +314,11 @@ impl<T: Scalar, const IN: usize, const OUT: usize, A: Activation> Backprop<T> fo
         let rows = row_share(IN, k, size);
         if !rows.is_empty() {
             let count = parts.len();
+            let depth: usize = parts.iter().map(|(x, _)| x.len()).sum();
             let parts = || parts.iter().filter(|(x, _)| !x.is_empty());
             // The inputs live in some part (all of them unless every part left some out).
             let live = union_live::<T, IN, OUT>(parts().map(|(_, t)| *t), (&mut ws.live, &mut ws.seen))
-                .filter(|live| linalg::worth_skipping(live.len(), IN));
+                .filter(|live| linalg::worth_skipping(live.len(), IN, depth));
             // Picked rows are counted from the kernel's first; all rows from the share's.
             let from = if live.is_some() { 0 } else { rows.start };
             let (mut a, mut b) = (Vec::with_capacity(count), Vec::with_capacity(count));
