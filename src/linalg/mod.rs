@@ -60,6 +60,10 @@ pub trait Real: num_traits::Float + Default + Debug + Send + Sync + 'static + se
     #[cfg(feature = "alloc")]
     fn micro_kernel() -> Option<packed::MicroKernel<Self>>;
 
+    /// The same micro-kernel reading `B` at picked rows, if there is a fast one.
+    #[cfg(feature = "alloc")]
+    fn picked_kernel() -> Option<packed::PickedKernel<Self>>;
+
     /// `c = a * b + beta * c` through `matrixmultiply`, for a checked product.
     #[cfg(feature = "alloc")]
     fn matrixmultiply(p: &Product<'_, Self>, beta: Self, c: &mut [Self]);
@@ -78,7 +82,7 @@ mod sealed {
 }
 
 macro_rules! real {
-    ($t:ty, $gemm:ident, $kernel:expr) => {
+    ($t:ty, $gemm:ident, $kernel:expr, $picked:expr) => {
         impl Real for $t {
             #[cfg(feature = "alloc")]
             fn with_input_packing<R>(m: usize, k: usize, f: impl FnOnce(&mut Packing<Self>) -> R) -> R {
@@ -111,6 +115,11 @@ macro_rules! real {
             #[inline]
             fn micro_kernel() -> Option<packed::MicroKernel<Self>> {
                 $kernel
+            }
+            #[cfg(feature = "alloc")]
+            #[inline]
+            fn picked_kernel() -> Option<packed::PickedKernel<Self>> {
+                $picked
             }
             #[cfg(feature = "alloc")]
             fn matrixmultiply(p: &Product<'_, Self>, beta: Self, c: &mut [Self]) {
@@ -153,10 +162,10 @@ macro_rules! real {
     };
 }
 #[cfg(all(feature = "alloc", feature = "std", target_arch = "x86_64"))]
-real!(f32, sgemm, x86::f32_kernel());
+real!(f32, sgemm, x86::f32_kernel(), x86::f32_picked_kernel());
 #[cfg(not(all(feature = "alloc", feature = "std", target_arch = "x86_64")))]
-real!(f32, sgemm, None);
-real!(f64, dgemm, None);
+real!(f32, sgemm, None, None);
+real!(f64, dgemm, None, None);
 
 /// A read-only strided matrix view: element `(i, j)` is `data[i * row_stride + j * col_stride]`.
 ///

@@ -30,6 +30,15 @@ const NC: usize = 512;
 /// panel, the matrix's row stride for a panel read in place.
 pub type MicroKernel<T> = fn(usize, &[T], &[T], usize, &mut [[T; NR]; MR]);
 
+/// A micro-kernel reading `B` in place at picked rows: `out = a_panel * b_rows` over
+/// `rows.len()` steps, step `p` reading the `NR` values at `b[rows[p] * ldb..]`. The
+/// same arithmetic in the same order as [`MicroKernel`] on those rows copied into a
+/// panel.
+pub type PickedKernel<T> = fn(&[T], &[T], usize, &[usize], &mut [[T; NR]; MR]);
+
+/// A micro-kernel and its variant reading `B` at picked rows.
+pub(crate) type Kernels<T> = (MicroKernel<T>, PickedKernel<T>);
+
 /// Packing buffers for the packed GEMM: allocated once, reused by every product.
 #[derive(Clone, Debug)]
 pub struct Packing<T> {
@@ -80,12 +89,15 @@ impl<T: Real> Default for Packing<T> {
 /// # Panics
 /// If `c` is shorter than the product needs.
 pub fn gemm<T: Real>(p: &Product<'_, T>, accumulate: bool, c: &mut [T], packing: &mut Packing<T>) {
-    let kernel = T::micro_kernel().unwrap_or(portable_kernel::<T>);
+    let kernel = (
+        T::micro_kernel().unwrap_or(portable_kernel::<T>),
+        T::picked_kernel().unwrap_or(portable_picked::<T>),
+    );
     gemm_with(kernel, p, accumulate, c, packing);
 }
 
 pub(crate) fn gemm_with<T: Real>(
-    kernel: MicroKernel<T>,
+    kernel: Kernels<T>,
     p: &Product<'_, T>,
     accumulate: bool,
     c: &mut [T],
@@ -121,7 +133,10 @@ pub(crate) fn gemm_live_depth<T: Real>(
         live.windows(2).all(|w| w[0] < w[1]) && live.last().is_none_or(|&l| l < k),
         "gemm_live_depth: the live steps are not strictly increasing below {k}"
     );
-    let kernel = T::micro_kernel().unwrap_or(portable_kernel::<T>);
+    let kernel = (
+        T::micro_kernel().unwrap_or(portable_kernel::<T>),
+        T::picked_kernel().unwrap_or(portable_picked::<T>),
+    );
     let Packing { a: pa, b: pb } = packing;
     let pick = Picks { rows: None, depth: Some(live) };
     run(kernel, (m, k, n), &[(a, k)], pick, Panels::Pack(&[(b, k)], pb), accumulate, c, ldc, pa);
@@ -172,7 +187,10 @@ pub(crate) fn gemm_stacked<T: Real>(
         assert!(c.len() >= len, "gemm_stacked: `c` holds {} elements, the product needs {len}", c.len());
     }
     assert!(rows.is_none_or(|r| r.iter().all(|&i| i < m)), "gemm_stacked: a picked row is not below {m}");
-    let kernel = T::micro_kernel().unwrap_or(portable_kernel::<T>);
+    let kernel = (
+        T::micro_kernel().unwrap_or(portable_kernel::<T>),
+        T::picked_kernel().unwrap_or(portable_picked::<T>),
+    );
     let Packing { a: pa, b: pb } = packing;
     let m = rows.map_or(m, <[usize]>::len);
     run(kernel, (m, k, n), a, Picks { rows, depth: None }, Panels::Pack(b, pb), accumulate, c, ldc, pa);
@@ -244,7 +262,10 @@ pub fn gemm_packed<T: Real>(
     assert!(a.fits(m, k), "gemm_packed: `a` is smaller than {m}x{k} with its strides");
     let fits = super::output_len::<T>(m, n, ldc).is_some_and(|len| c.len() >= len);
     assert!(fits, "gemm_packed: `c` cannot hold {m}x{n} with row stride {ldc}");
-    let kernel = T::micro_kernel().unwrap_or(portable_kernel::<T>);
+    let kernel = (
+        T::micro_kernel().unwrap_or(portable_kernel::<T>),
+        T::picked_kernel().unwrap_or(portable_picked::<T>),
+    );
     let pick = Picks { rows: None, depth: None };
     run(kernel, (m, k, n), &[(a, k)], pick, Panels::Packed(b), accumulate, c, ldc, &mut packing.a);
 }
@@ -281,7 +302,7 @@ enum Panels<'s, 'a, 'b, T> {
 /// `kernel`'s).
 #[allow(clippy::too_many_arguments)] // the loops' operands
 fn run<T: Real>(
-    kernel: MicroKernel<T>,
+    kernel: Kernels<T>,
     dims: (usize, usize, usize),
     a: Parts<'_, '_, T>,
     pick: Picks<'_>,
@@ -292,7 +313,7 @@ fn run<T: Real>(
     pa: &mut [T],
 ) {
     struct Loops<'p, 's, 'a, 'b, T> {
-        kernel: MicroKernel<T>,
+        kernel: Kernels<T>,
         dims: (usize, usize, usize),
         a: Parts<'s, 'a, T>,
         pick: Picks<'s>,
@@ -319,7 +340,7 @@ fn run<T: Real>(
 #[inline(always)]
 #[allow(clippy::too_many_arguments)] // the loops' operands
 fn loops<T: Real>(
-    kernel: MicroKernel<T>,
+    (kernel, picked): Kernels<T>,
     (m, k, n): (usize, usize, usize),
     a: Parts<'_, '_, T>,
     Picks { rows, depth }: Picks<'_>,
@@ -341,11 +362,11 @@ fn loops<T: Real>(
     let mut tile = [[T::zero(); NR]; MR];
     // When one block of rows of `A` uses each panel of `B` (`m <= MC`), full panels of a
     // `B` of one part with contiguous rows are read in place (each row of a panel is as
-    // contiguous as a packed one's, the rows `ldb` apart): no copy of `B`. Edge panels, a
-    // `B` read down its columns, in parts or at picked steps, and panels that several
-    // blocks of `A` reuse are packed.
+    // contiguous as a packed one's, the rows `ldb` apart; at picked steps, through the
+    // picked kernel): no copy of `B`. Edge panels, a `B` read down its columns or in
+    // parts, and panels that several blocks of `A` reuse are packed.
     let direct = match &panels {
-        Panels::Pack([(b, _)], _) if b.col_stride == 1 && m <= MC && depth.is_none() => Some(*b),
+        Panels::Pack([(b, _)], _) if b.col_stride == 1 && m <= MC => Some(*b),
         _ => None,
     };
     for jc in (0..n).step_by(NC) {
@@ -366,15 +387,19 @@ fn loops<T: Real>(
             let in_place = direct.is_some();
             let block: &[T] = match &mut panels {
                 Panels::Pack(b, buffer) => {
-                    if let (Some(live), [(b, _)]) = (live, &b[..]) {
-                        pack_b(*b, Pick::List(live), jc, nc, buffer, (0, steps));
-                    } else if in_place {
+                    if in_place {
                         let last = (nc / NR) * NR;
-                        if last < nc {
-                            for_parts(b, pc, kc, |b, p0, len, at| {
+                        match (live, &b[..]) {
+                            _ if last == nc => {}
+                            (Some(live), [(b, _)]) => {
+                                pack_b(*b, Pick::List(live), jc + last, nc - last, buffer, (0, steps))
+                            }
+                            _ => for_parts(b, pc, kc, |b, p0, len, at| {
                                 pack_b(b, Pick::Run(p0, len), jc + last, nc - last, buffer, (at, kc))
-                            });
+                            }),
                         }
+                    } else if let (Some(live), [(b, _)]) = (live, &b[..]) {
+                        pack_b(*b, Pick::List(live), jc, nc, buffer, (0, steps));
                     } else {
                         for_parts(b, pc, kc, |b, p0, len, at| {
                             pack_b(b, Pick::Run(p0, len), jc, nc, buffer, (at, kc))
@@ -400,16 +425,23 @@ fn loops<T: Real>(
                     let (bp, ldb) = match direct {
                         Some(b) if nr == NR => {
                             let rs = b.row_stride;
-                            (&b.data[pc * rs + jc + jr..][..(kc - 1) * rs + NR], rs)
+                            match live {
+                                Some(_) => (&b.data[jc + jr..], rs),
+                                None => (&b.data[pc * rs + jc + jr..][..(kc - 1) * rs + NR], rs),
+                            }
                         }
                         // The packed edge panel of an in-place `B` is the buffer's first.
-                        Some(_) => (&block[..kc * NR], NR),
+                        Some(_) => (&block[..steps * NR], NR),
                         None => (&block[(jr / NR) * steps * NR..][..steps * NR], NR),
                     };
+                    let picked_in_place = direct.is_some() && nr == NR;
                     for ir in (0..mc).step_by(MR) {
                         let mr = MR.min(mc - ir);
                         let ap = &pa[(ir / MR) * steps * MR..][..steps * MR];
-                        kernel(steps, ap, bp, ldb, &mut tile);
+                        match live {
+                            Some(live) if picked_in_place => picked(ap, bp, ldb, live, &mut tile),
+                            _ => kernel(steps, ap, bp, ldb, &mut tile),
+                        }
                         for (i, t) in tile.iter().enumerate().take(mr) {
                             let start = rows.at(ir + i) * ldc + jc + jr;
                             let row = &mut c[start..start + nr];
@@ -441,9 +473,30 @@ fn loops<T: Real>(
 
 /// The micro-kernel in plain Rust, for `f64` and for CPUs without AVX2.
 pub(crate) fn portable_kernel<T: Real>(kc: usize, a: &[T], b: &[T], ldb: usize, out: &mut [[T; NR]; MR]) {
+    portable_body(kc, a, b_rows(kc, b, ldb), out)
+}
+
+/// The portable kernel reading `B` at picked rows ([`PickedKernel`]).
+pub(crate) fn portable_picked<T: Real>(
+    a: &[T],
+    b: &[T],
+    ldb: usize,
+    rows: &[usize],
+    out: &mut [[T; NR]; MR],
+) {
+    portable_body(rows.len(), a, picked_rows(b, ldb, rows), out)
+}
+
+#[inline(always)]
+fn portable_body<'b, T: Real>(
+    kc: usize,
+    a: &[T],
+    rows: impl Iterator<Item = &'b [T; NR]>,
+    out: &mut [[T; NR]; MR],
+) {
     let (ap, _) = a[..kc * MR].as_chunks::<MR>();
     let mut acc = [[T::zero(); NR]; MR];
-    for (x, w) in ap.iter().zip(b_rows(kc, b, ldb)) {
+    for (x, w) in ap.iter().zip(rows) {
         for (row, &xi) in acc.iter_mut().zip(x) {
             for (c, &wj) in row.iter_mut().zip(w) {
                 *c = xi * wj + *c;
@@ -461,6 +514,23 @@ pub(crate) fn portable_kernel<T: Real>(kc: usize, a: &[T], b: &[T], ldb: usize, 
 pub(crate) fn b_rows<T>(kc: usize, b: &[T], ldb: usize) -> impl Iterator<Item = &[T; NR]> {
     assert!(ldb >= NR && (kc == 0 || b.len() >= (kc - 1) * ldb + NR), "a B panel of {kc} rows {ldb} apart");
     (0..kc).map(move |p| b[p * ldb..p * ldb + NR].try_into().expect("NR values"))
+}
+
+/// The rows of `NR` values of a `B` panel at picked positions: row `p` is at
+/// `b[rows[p] * ldb..]`.
+///
+/// # Panics
+/// If a picked row runs past `b` (checked row by row).
+#[inline(always)]
+pub(crate) fn picked_rows<'b, T>(
+    b: &'b [T],
+    ldb: usize,
+    rows: &'b [usize],
+) -> impl Iterator<Item = &'b [T; NR]> {
+    rows.iter().map(move |&r| {
+        let at = r.checked_mul(ldb).expect("a picked row of B past its end");
+        b.get(at..at + NR).and_then(|row| row.try_into().ok()).expect("a picked row of B past its end")
+    })
 }
 
 #[cfg(test)]

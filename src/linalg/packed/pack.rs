@@ -110,10 +110,18 @@ pub(super) fn pack_a<T: Real>(
     for q in 0..panels {
         let height = MR.min(mc - q * MR);
         let panel = &mut dst[(q * kc + at) * MR..(q * kc + at + len) * MR];
-        match (rows, cols) {
-            (Pick::Run(ic, _), Pick::Run(p0, _)) if a.row_stride == 1 => {
+        // The panel's first row of `a`, when its rows are consecutive (always for a run;
+        // mostly for the live inputs of an image, which come in runs).
+        let first = match rows {
+            Pick::Run(ic, _) => Some(ic + q * MR),
+            Pick::List(l) => {
+                let r = &l[q * MR..q * MR + height];
+                r.windows(2).all(|w| w[1] == w[0].wrapping_add(1)).then(|| r[0])
+            }
+        };
+        match (first, cols) {
+            (Some(i0), Pick::Run(p0, _)) if a.row_stride == 1 => {
                 // Columns of `a` are contiguous (a transposed row-major matrix).
-                let i0 = ic + q * MR;
                 let (whole, _) = panel.as_chunks_mut::<MR>();
                 for (p, out) in whole.iter_mut().enumerate() {
                     let col = (p0 + p) * a.col_stride;
@@ -126,8 +134,7 @@ pub(super) fn pack_a<T: Real>(
                     }
                 }
             }
-            (Pick::Run(ic, _), Pick::Run(p0, _)) => {
-                let i0 = ic + q * MR;
+            (Some(i0), Pick::Run(p0, _)) => {
                 for (p, out) in panel.chunks_exact_mut(MR).enumerate() {
                     let col = (p0 + p) * a.col_stride;
                     for (i, o) in out.iter_mut().enumerate() {
@@ -135,7 +142,15 @@ pub(super) fn pack_a<T: Real>(
                     }
                 }
             }
-            _ => {
+            (Some(i0), Pick::List(cols)) => {
+                for (&c, out) in cols.iter().zip(panel.chunks_exact_mut(MR)) {
+                    let col = c * a.col_stride;
+                    for (i, o) in out.iter_mut().enumerate() {
+                        *o = if i < height { a.data[(i0 + i) * a.row_stride + col] } else { T::zero() };
+                    }
+                }
+            }
+            (None, _) => {
                 for (p, out) in panel.chunks_exact_mut(MR).enumerate() {
                     let col = cols.at(p) * a.col_stride;
                     for (i, o) in out.iter_mut().enumerate() {

@@ -7,8 +7,9 @@ use rand::{RngExt, SeedableRng, rngs::StdRng};
 use std::vec::Vec;
 
 /// Every `f32` micro-kernel, with whether this CPU runs it.
-fn kernels_f32() -> Vec<(&'static str, MicroKernel<f32>)> {
-    let mut v: Vec<(&'static str, MicroKernel<f32>)> = vec![("portable", portable_kernel::<f32>)];
+fn kernels_f32() -> Vec<(&'static str, Kernels<f32>)> {
+    let mut v: Vec<(&'static str, Kernels<f32>)> =
+        vec![("portable", (portable_kernel::<f32>, portable_picked::<f32>))];
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
     for (name, kernel) in crate::linalg::x86::kernels_for_tests() {
         match kernel {
@@ -42,7 +43,13 @@ fn check(m: usize, k: usize, n: usize, transpose_a: bool, transpose_b: bool, rng
     for accumulate in [false, true] {
         let mut c = init.clone();
         let p = product(m, k, n, a, b, ldc);
-        gemm_with(portable_kernel::<f64>, &p, accumulate, &mut c, &mut Packing::new());
+        gemm_with(
+            (portable_kernel::<f64>, portable_picked::<f64>),
+            &p,
+            accumulate,
+            &mut c,
+            &mut Packing::new(),
+        );
         for i in 0..m {
             for j in 0..n {
                 let base = if accumulate { init[i * ldc + j] } else { 0.0 };
@@ -184,6 +191,30 @@ fn stacked_depth_equals_one_product() {
     }
 }
 
+/// Every kernel reading `B` at picked rows equals the same kernel on those rows copied
+/// into a panel, bit for bit: rows in order, repeated, out of order, none; and a picked
+/// row past the end of `B` panics instead of reading it.
+#[test]
+fn picked_kernels_equal_the_kernels_on_gathered_rows() {
+    let mut rng = StdRng::seed_from_u64(19);
+    let (ldb, n_rows) = (40, 50);
+    let b: Vec<f32> = (0..ldb * n_rows).map(|_| rng.random_range(-1.0..1.0)).collect();
+    for rows in [vec![0, 1, 2, 7, 30, 49], vec![3, 3, 3], vec![49, 0, 17], vec![], (0..n_rows).collect()] {
+        let a: Vec<f32> = (0..rows.len() * MR).map(|_| rng.random_range(-1.0..1.0)).collect();
+        let panel: Vec<f32> = rows.iter().flat_map(|&r| b[r * ldb..r * ldb + NR].to_vec()).collect();
+        for (name, (kernel, picked)) in kernels_f32() {
+            let (mut want, mut got) = ([[0.5f32; NR]; MR], [[0.25f32; NR]; MR]);
+            kernel(rows.len(), &a, &panel, NR, &mut want);
+            picked(&a, &b, ldb, &rows, &mut got);
+            assert_eq!(got, want, "{name}, rows {rows:?}");
+        }
+    }
+    for (name, (_, picked)) in kernels_f32() {
+        let past = std::panic::catch_unwind(|| picked(&[0.0; MR], &b, ldb, &[n_rows], &mut [[0.0; NR]; MR]));
+        assert!(past.is_err(), "{name} read a row past the end of B");
+    }
+}
+
 /// A random strictly increasing subset of `0..k`, each kept with probability `keep`.
 fn random_subset(rng: &mut StdRng, k: usize, keep: f64) -> Vec<usize> {
     (0..k).filter(|_| rng.random_bool(keep)).collect()
@@ -247,7 +278,7 @@ fn live_depth_must_be_increasing() {
 
 /// A stacked product over picked rows of `a` writes those rows of `c` as the product
 /// over every row does, bit for bit, and leaves the other rows alone: no row, some,
-/// every row, rows across a block of `MC` rows.
+/// every row, every row backwards, rows across a block of `MC` rows.
 #[test]
 fn picked_rows_equal_those_of_the_whole_product() {
     let mut rng = StdRng::seed_from_u64(17);
@@ -263,9 +294,14 @@ fn picked_rows_equal_those_of_the_whole_product() {
         }
         let mut want = vec![0.0f32; m * n];
         gemm_stacked(m, None, n, &a_parts, &b_parts, false, &mut want, n, &mut Packing::new());
-        for rows in
-            [random_subset(&mut rng, m, 0.7), random_subset(&mut rng, m, 0.1), Vec::new(), (0..m).collect()]
-        {
+        let backwards: Vec<usize> = (0..m).rev().collect();
+        for rows in [
+            random_subset(&mut rng, m, 0.7),
+            random_subset(&mut rng, m, 0.1),
+            Vec::new(),
+            (0..m).collect(),
+            backwards,
+        ] {
             for accumulate in [false, true] {
                 let mut got = vec![0.25f32; m * n];
                 gemm_stacked(
@@ -281,7 +317,7 @@ fn picked_rows_equal_those_of_the_whole_product() {
                 );
                 for i in 0..m {
                     let (g, w) = (&got[i * n..(i + 1) * n], &want[i * n..(i + 1) * n]);
-                    if rows.binary_search(&i).is_err() {
+                    if !rows.contains(&i) {
                         assert!(g.iter().all(|&v| v == 0.25), "row {i} of {m} was not picked but changed");
                     } else if accumulate {
                         let close = g.iter().zip(w).all(|(g, w)| (g - 0.25 - w).abs() < 1e-4);
