@@ -223,3 +223,25 @@ fn batch_predictions_follow_every_write_of_the_weights() {
     let model = compiled.into_model();
     changed(&model, "fit");
 }
+
+/// Every layer's weights start on a cache line, wherever they live (the heap of a
+/// `Sequential`, whose first allocations here shift where it lands; a `static`; the
+/// stack), so that whole-vector rows never straddle two lines.
+#[test]
+fn weights_start_on_cache_lines() {
+    type Net = (Dense<16, 32, Relu>, Dense<32, 32, Relu>, Dense<32, 4, Softmax>);
+    let line = |p: *const u8| p as usize % 64;
+    for pad in [0usize, 8, 16, 24, 40, 48, 100] {
+        let _shift = vec![0u8; pad];
+        let model = Sequential::<Net>::new(&mut StdRng::seed_from_u64(pad as u64));
+        let p = model.params();
+        assert_eq!(line((&p.0.kernel as *const [[f32; 32]; 16]).cast()), 0, "first layer, pad {pad}");
+        assert_eq!(line((&p.1.0.kernel as *const [[f32; 32]; 32]).cast()), 0, "second layer");
+        assert_eq!(line((&p.1.1.kernel as *const [[f32; 4]; 32]).cast()), 0, "third layer");
+    }
+    static ONE: DenseParams<f32, 3, 5> = DenseParams::new([[1.0; 5]; 3], [0.0; 5]);
+    assert_eq!(line((&ONE as *const DenseParams<f32, 3, 5>).cast()), 0);
+    let on_stack = DenseParams::<f64, 2, 2>::new([[0.0; 2]; 2], [0.0; 2]);
+    assert_eq!(line((&on_stack as *const DenseParams<f64, 2, 2>).cast()), 0);
+    assert_eq!(core::mem::align_of::<DenseParams<f32, 784, 512>>(), 64);
+}
