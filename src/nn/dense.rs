@@ -93,16 +93,13 @@ impl<T: Scalar, const IN: usize, const OUT: usize, A: Activation> Layers<T> for 
     #[inline(always)]
     fn forward_inline<const FMA: bool>(params: &Self::Params, x: &[T; IN], out: &mut [T; OUT]) {
         let () = Self::NOT_EMPTY;
-        // A local accumulator, written to `out` once at the end: the bias stored into
-        // `out` and read back at once made each layer wait on that store.
-        let mut acc = params.bias;
+        *out = params.bias;
         linalg::small::accumulate_rows_inline::<T, IN, OUT, FMA>(
             core::slice::from_ref(x),
             &params.kernel,
-            core::slice::from_mut(&mut acc),
+            core::slice::from_mut(out),
         );
-        A::forward_with::<T, FMA>(&mut acc);
-        *out = acc;
+        A::forward_with::<T, FMA>(out);
     }
 
     #[cfg(feature = "alloc")]
