@@ -89,24 +89,32 @@ impl<T: Real> Default for Packing<T> {
 /// # Panics
 /// If `c` is shorter than the product needs.
 pub fn gemm<T: Real>(p: &Product<'_, T>, accumulate: bool, c: &mut [T], packing: &mut Packing<T>) {
-    let kernel = (
-        T::micro_kernel().unwrap_or(portable_kernel::<T>),
-        T::picked_kernel().unwrap_or(portable_picked::<T>),
-    );
-    gemm_with(kernel, p, accumulate, c, packing);
+    gemm_with(kernels::<T>(), p, None, accumulate, c, packing);
 }
 
+/// This CPU's micro-kernels, the portable ones where it has no faster.
+fn kernels<T: Real>() -> Kernels<T> {
+    (T::micro_kernel().unwrap_or(portable_kernel::<T>), T::picked_kernel().unwrap_or(portable_picked::<T>))
+}
+
+/// [`gemm`] with the given kernels, over the steps `live` of the depth only if given
+/// (see [`gemm_live_depth`]).
 pub(crate) fn gemm_with<T: Real>(
     kernel: Kernels<T>,
     p: &Product<'_, T>,
+    live: Option<&[usize]>,
     accumulate: bool,
     c: &mut [T],
     packing: &mut Packing<T>,
 ) {
     let Product { m, k, n, a, b, ldc, c_len } = *p;
     assert!(c.len() >= c_len, "gemm: `c` holds {} elements, the product needs {c_len}", c.len());
+    assert!(
+        live.is_none_or(|l| l.windows(2).all(|w| w[0] < w[1]) && l.last().is_none_or(|&s| s < k)),
+        "gemm_live_depth: the live steps are not strictly increasing below {k}"
+    );
     let Packing { a: pa, b: pb } = packing;
-    let pick = Picks { rows: None, depth: None };
+    let pick = Picks { rows: None, depth: live };
     run(kernel, (m, k, n), &[(a, k)], pick, Panels::Pack(&[(b, k)], pb), accumulate, c, ldc, pa);
 }
 
@@ -127,19 +135,7 @@ pub(crate) fn gemm_live_depth<T: Real>(
     c: &mut [T],
     packing: &mut Packing<T>,
 ) {
-    let Product { m, k, n, a, b, ldc, c_len } = *p;
-    assert!(c.len() >= c_len, "gemm: `c` holds {} elements, the product needs {c_len}", c.len());
-    assert!(
-        live.windows(2).all(|w| w[0] < w[1]) && live.last().is_none_or(|&l| l < k),
-        "gemm_live_depth: the live steps are not strictly increasing below {k}"
-    );
-    let kernel = (
-        T::micro_kernel().unwrap_or(portable_kernel::<T>),
-        T::picked_kernel().unwrap_or(portable_picked::<T>),
-    );
-    let Packing { a: pa, b: pb } = packing;
-    let pick = Picks { rows: None, depth: Some(live) };
-    run(kernel, (m, k, n), &[(a, k)], pick, Panels::Pack(&[(b, k)], pb), accumulate, c, ldc, pa);
+    gemm_with(kernels::<T>(), p, Some(live), accumulate, c, packing);
 }
 
 /// `c = a * b`, or `c += a * b` when `accumulate`, for an `a` of `m` rows given as parts
@@ -187,10 +183,7 @@ pub(crate) fn gemm_stacked<T: Real>(
         assert!(c.len() >= len, "gemm_stacked: `c` holds {} elements, the product needs {len}", c.len());
     }
     assert!(rows.is_none_or(|r| r.iter().all(|&i| i < m)), "gemm_stacked: a picked row is not below {m}");
-    let kernel = (
-        T::micro_kernel().unwrap_or(portable_kernel::<T>),
-        T::picked_kernel().unwrap_or(portable_picked::<T>),
-    );
+    let kernel = kernels::<T>();
     let Packing { a: pa, b: pb } = packing;
     let m = rows.map_or(m, <[usize]>::len);
     run(kernel, (m, k, n), a, Picks { rows, depth: None }, Panels::Pack(b, pb), accumulate, c, ldc, pa);
@@ -262,10 +255,7 @@ pub fn gemm_packed<T: Real>(
     assert!(a.fits(m, k), "gemm_packed: `a` is smaller than {m}x{k} with its strides");
     let fits = super::output_len::<T>(m, n, ldc).is_some_and(|len| c.len() >= len);
     assert!(fits, "gemm_packed: `c` cannot hold {m}x{n} with row stride {ldc}");
-    let kernel = (
-        T::micro_kernel().unwrap_or(portable_kernel::<T>),
-        T::picked_kernel().unwrap_or(portable_picked::<T>),
-    );
+    let kernel = kernels::<T>();
     let pick = Picks { rows: None, depth: None };
     run(kernel, (m, k, n), &[(a, k)], pick, Panels::Packed(b), accumulate, c, ldc, &mut packing.a);
 }
