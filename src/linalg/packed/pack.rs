@@ -105,44 +105,25 @@ pub(super) fn pack_a<T: Real>(
     dst: &mut [T],
     (at, kc): (usize, usize),
 ) {
-    let (mc, len) = (rows.len(), cols.len());
-    let panels = mc.div_ceil(MR);
-    for q in 0..panels {
-        let height = MR.min(mc - q * MR);
-        let panel = &mut dst[(q * kc + at) * MR..(q * kc + at + len) * MR];
-        // The panel's first row of `a`, when its rows are consecutive (always for a run;
-        // mostly for the live inputs of an image, which come in runs).
-        let first = match rows {
-            Pick::Run(ic, _) => Some(ic + q * MR),
-            Pick::List(l) => {
-                let r = &l[q * MR..q * MR + height];
-                r.windows(2).all(|w| w[1] == w[0].wrapping_add(1)).then(|| r[0])
-            }
+    if let (Pick::Run(ic, mc), Pick::Run(p0, len)) = (rows, cols) {
+        return pack_a_runs(a, ic, mc, (p0, len), dst, (at, kc));
+    }
+    let len = cols.len();
+    for q in 0..rows.len().div_ceil(MR) {
+        let height = MR.min(rows.len() - q * MR);
+        let mine = rows.sub(q * MR, height);
+        // The panel's first row, when its rows are consecutive (mostly, for the live
+        // inputs of an image, which come in runs).
+        let first = match mine {
+            Pick::Run(i0, _) => Some(i0),
+            Pick::List(r) => r.windows(2).all(|w| w[1] == w[0].wrapping_add(1)).then(|| r[0]),
         };
         match (first, cols) {
-            (Some(i0), Pick::Run(p0, _)) if a.row_stride == 1 => {
-                // Columns of `a` are contiguous (a transposed row-major matrix).
-                let (whole, _) = panel.as_chunks_mut::<MR>();
-                for (p, out) in whole.iter_mut().enumerate() {
-                    let col = (p0 + p) * a.col_stride;
-                    if height == MR {
-                        // Known lengths: inlined vector moves, not a `memcpy` call per step.
-                        *out = *<&[T; MR]>::try_from(&a.data[col + i0..col + i0 + MR]).expect("MR values");
-                    } else {
-                        out[..height].copy_from_slice(&a.data[col + i0..col + i0 + height]);
-                        out[height..].fill(T::zero());
-                    }
-                }
-            }
             (Some(i0), Pick::Run(p0, _)) => {
-                for (p, out) in panel.chunks_exact_mut(MR).enumerate() {
-                    let col = (p0 + p) * a.col_stride;
-                    for (i, o) in out.iter_mut().enumerate() {
-                        *o = if i < height { a.data[(i0 + i) * a.row_stride + col] } else { T::zero() };
-                    }
-                }
+                pack_a_runs(a, i0, height, (p0, len), &mut dst[q * kc * MR..], (at, kc))
             }
             (Some(i0), Pick::List(cols)) => {
+                let panel = &mut dst[(q * kc + at) * MR..(q * kc + at + len) * MR];
                 for (&c, out) in cols.iter().zip(panel.chunks_exact_mut(MR)) {
                     let col = c * a.col_stride;
                     for (i, o) in out.iter_mut().enumerate() {
@@ -151,15 +132,52 @@ pub(super) fn pack_a<T: Real>(
                 }
             }
             (None, _) => {
+                let panel = &mut dst[(q * kc + at) * MR..(q * kc + at + len) * MR];
                 for (p, out) in panel.chunks_exact_mut(MR).enumerate() {
                     let col = cols.at(p) * a.col_stride;
                     for (i, o) in out.iter_mut().enumerate() {
-                        *o = if i < height {
-                            a.data[rows.at(q * MR + i) * a.row_stride + col]
-                        } else {
-                            T::zero()
-                        };
+                        *o = if i < height { a.data[mine.at(i) * a.row_stride + col] } else { T::zero() };
                     }
+                }
+            }
+        }
+    }
+}
+
+/// Packs rows `ic..ic + mc` and columns `p0..p0 + len` of `a` into steps `at..at + len`
+/// of panels of `MR` rows, each stored column by column (`kc x MR`), zero-padded below.
+#[inline(always)]
+fn pack_a_runs<T: Real>(
+    a: MatRef<'_, T>,
+    ic: usize,
+    mc: usize,
+    (p0, len): (usize, usize),
+    dst: &mut [T],
+    (at, kc): (usize, usize),
+) {
+    let panels = mc.div_ceil(MR);
+    for q in 0..panels {
+        let i0 = ic + q * MR;
+        let height = MR.min(ic + mc - i0);
+        let panel = &mut dst[(q * kc + at) * MR..(q * kc + at + len) * MR];
+        if a.row_stride == 1 {
+            // Columns of `a` are contiguous (a transposed row-major matrix).
+            let (whole, _) = panel.as_chunks_mut::<MR>();
+            for (p, out) in whole.iter_mut().enumerate() {
+                let col = (p0 + p) * a.col_stride;
+                if height == MR {
+                    // Known lengths: inlined vector moves, not a `memcpy` call per step.
+                    *out = *<&[T; MR]>::try_from(&a.data[col + i0..col + i0 + MR]).expect("MR values");
+                } else {
+                    out[..height].copy_from_slice(&a.data[col + i0..col + i0 + height]);
+                    out[height..].fill(T::zero());
+                }
+            }
+        } else {
+            for (p, out) in panel.chunks_exact_mut(MR).enumerate() {
+                let col = (p0 + p) * a.col_stride;
+                for (i, o) in out.iter_mut().enumerate() {
+                    *o = if i < height { a.data[(i0 + i) * a.row_stride + col] } else { T::zero() };
                 }
             }
         }
