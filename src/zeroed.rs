@@ -50,3 +50,9 @@ pub(crate) fn zeroed<T: Zeroable>() -> T {
     // SAFETY: `T: Zeroable` guarantees that all-zero bytes are a valid `T`.
     unsafe { core::mem::zeroed() }
 }
+
+/// A value on its own cache lines (64-byte aligned): the rows between a network's
+/// layers, so that their vector stores and the loads that read them back do not
+/// straddle lines wherever the stack happens to be.
+#[repr(C, align(64))]
+pub(crate) struct Lines<V>(pub V);

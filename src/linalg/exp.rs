@@ -70,6 +70,46 @@ pub fn exp_f32_with<const FMA: bool>(x: f32) -> f32 {
     if x > HIGH { f32::INFINITY } else { y }
 }
 
+/// [`exp_f32_with`] for the softmax, whose arguments `z - max(z)` are at most 0: the
+/// same value, bit for bit, for every `x <= 88` (and NaN for NaN), on a shorter chain.
+///
+/// Up to 88, `n` is at most 127, so `2^n` is one normal factor (the general function
+/// needs two to reach `f32::MAX`) and there is no overflow to select. Above 88 (a
+/// softmax's maximum taken among NaNs can leave `x > 0`, and that output is NaN anyway)
+/// the result is unspecified.
+///
+/// ```
+/// use shaped::linalg::exp::{exp_f32_with, exp_nonpositive_f32_with};
+/// for x in [0.0f32, -0.5, -10.0, -87.0, -87.4, -100.0, f32::NEG_INFINITY] {
+///     assert_eq!(exp_nonpositive_f32_with::<true>(x), exp_f32_with::<true>(x));
+/// }
+/// assert!(exp_nonpositive_f32_with::<false>(f32::NAN).is_nan());
+/// ```
+#[inline(always)]
+pub fn exp_nonpositive_f32_with<const FMA: bool>(x: f32) -> f32 {
+    let madd = super::small::madd::<f32, FMA>;
+    const LOG2E: f32 = core::f32::consts::LOG2_E;
+    const LN2_HI: f32 = 0.693_359_4;
+    const LN2_LO: f32 = -2.121_944_4e-4;
+    const ROUND: f32 = 12_582_912.0;
+    // The steps of `exp_f32_with`, in the same order, so the rounding is the same.
+    let t = madd(x, LOG2E, ROUND);
+    let n = t - ROUND;
+    let r = madd(-n, LN2_LO, madd(-n, LN2_HI, x));
+    let r2 = r * r;
+    let r4 = r2 * r2;
+    let u0 = madd(1.666_666_5e-1, r, 0.5);
+    let u1 = madd(8.333_452e-3, r, 4.166_579_6e-2);
+    let u2 = madd(1.987_569_1e-4, r, 1.398_199_9e-3);
+    let q = madd(u2, r4, madd(u1, r2, u0));
+    let e = madd(r2, q, 1.0 + r);
+    // One factor: 2^n is normal for n in [-126, 127].
+    let n = (t.to_bits() as i32).wrapping_sub(ROUND.to_bits() as i32);
+    let s = f32::from_bits((n.wrapping_add(127) as u32) << 23);
+    let y = e * s;
+    if x < LOW { 0.0 } else { y }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -94,6 +134,21 @@ mod tests {
         }
         assert!(worst < 1.2e-7, "worst relative error {worst:e}");
         assert_eq!(exp_f32(0.0), 1.0);
+    }
+
+    #[test]
+    fn nonpositive_is_exp_bit_for_bit() {
+        // Every argument a softmax gives it, and past both ends of that range.
+        let mut x = LOW - 2.0;
+        while x <= 88.0 {
+            assert_eq!(exp_nonpositive_f32_with::<true>(x).to_bits(), exp_f32_with::<true>(x).to_bits(), "{x}");
+            assert_eq!(exp_nonpositive_f32_with::<false>(x).to_bits(), exp_f32_with::<false>(x).to_bits(), "{x}");
+            x += 0.000_71;
+        }
+        for x in [0.0, -0.0, LOW, LOW - 1e-5, f32::NEG_INFINITY, -f32::MAX, 88.0] {
+            assert_eq!(exp_nonpositive_f32_with::<true>(x).to_bits(), exp_f32_with::<true>(x).to_bits(), "{x}");
+        }
+        assert!(exp_nonpositive_f32_with::<true>(f32::NAN).is_nan());
     }
 
     #[test]

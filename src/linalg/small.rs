@@ -122,7 +122,10 @@ fn acc_row_tiny<T: Real, const K: usize, const N: usize, const FMA: bool>(
 ) {
     let (w, _) = b.as_flattened().as_chunks::<32>();
     let rows = 16 / N;
+    // `c` (the bias, in a layer) starts the first chain in lanes `0..N`, which the folds
+    // below add into output `j = lane mod N`: one addition less after the folds.
     let mut acc0 = [T::zero(); 16];
+    acc0[..N].copy_from_slice(c);
     let mut acc1 = [T::zero(); 16];
     for (step, w) in w.iter().enumerate() {
         let x = &a[step * 2 * rows..];
@@ -140,12 +143,11 @@ fn acc_row_tiny<T: Real, const K: usize, const N: usize, const FMA: bool>(
     let s2 = fold_half::<T, 2>(s4);
     let s1 = fold_half::<T, 1>(s2);
     for j in 0..N {
-        c[j] = c[j]
-            + match N {
-                1 => s1[0],
-                2 => s2[j],
-                _ => s4[j],
-            };
+        c[j] = match N {
+            1 => s1[0],
+            2 => s2[j],
+            _ => s4[j],
+        };
     }
 }
 

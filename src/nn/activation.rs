@@ -153,7 +153,7 @@ impl Activation for Softmax {
         // exponential and the sum.
         let max = lane_fold(z, T::neg_infinity(), |a, b| if b > a { b } else { a });
         for v in z.iter_mut() {
-            *v = (*v - max).exp_activation_with::<FMA>();
+            *v = (*v - max).exp_nonpositive_with::<FMA>();
         }
         let sum = lane_fold(z, -T::zero(), |a, b| a + b);
         for v in z {

@@ -25,9 +25,9 @@ impl<T: Scalar, A: Layers<T>, B: Accepts<T, A::Output>> Layers<T> for (A, B) {
 
     #[inline(always)]
     fn forward_inline<const FMA: bool>(params: &Self::Params, x: &Self::Input, out: &mut Self::Output) {
-        let mut mid = A::Output::zeros();
-        A::forward_inline::<FMA>(&params.0, x, &mut mid);
-        B::forward_inline::<FMA>(&params.1, B::view(&mid), out);
+        let mut mid = crate::zeroed::Lines(A::Output::zeros());
+        A::forward_inline::<FMA>(&params.0, x, &mut mid.0);
+        B::forward_inline::<FMA>(&params.1, B::view(&mid.0), out);
     }
 
     #[cfg(feature = "alloc")]
