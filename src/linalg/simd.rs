@@ -41,7 +41,9 @@ pub fn isa() -> Isa {
     {
         static CHOICE: std::sync::OnceLock<Isa> = std::sync::OnceLock::new();
         *CHOICE.get_or_init(|| {
-            let detected = if std::is_x86_feature_detected!("avx512f") && std::is_x86_feature_detected!("fma")
+            let detected = if std::is_x86_feature_detected!("avx512f")
+                && std::is_x86_feature_detected!("avx512vl")
+                && std::is_x86_feature_detected!("fma")
             {
                 Isa::Avx512
             } else if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
@@ -104,7 +106,7 @@ pub fn run_portable<J: Job>(job: J) -> J::Out {
 }
 
 #[cfg(all(feature = "std", any(target_arch = "x86", target_arch = "x86_64")))]
-#[target_feature(enable = "avx512f,avx2,fma")]
+#[target_feature(enable = "avx512f,avx512vl,avx2,fma")]
 fn run_avx512<J: Job>(job: J) -> J::Out {
     job.run::<true>()
 }
