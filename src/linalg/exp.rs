@@ -141,12 +141,24 @@ mod tests {
         // Every argument a softmax gives it, and past both ends of that range.
         let mut x = LOW - 2.0;
         while x <= 88.0 {
-            assert_eq!(exp_nonpositive_f32_with::<true>(x).to_bits(), exp_f32_with::<true>(x).to_bits(), "{x}");
-            assert_eq!(exp_nonpositive_f32_with::<false>(x).to_bits(), exp_f32_with::<false>(x).to_bits(), "{x}");
+            assert_eq!(
+                exp_nonpositive_f32_with::<true>(x).to_bits(),
+                exp_f32_with::<true>(x).to_bits(),
+                "{x}"
+            );
+            assert_eq!(
+                exp_nonpositive_f32_with::<false>(x).to_bits(),
+                exp_f32_with::<false>(x).to_bits(),
+                "{x}"
+            );
             x += 0.000_71;
         }
         for x in [0.0, -0.0, LOW, LOW - 1e-5, f32::NEG_INFINITY, -f32::MAX, 88.0] {
-            assert_eq!(exp_nonpositive_f32_with::<true>(x).to_bits(), exp_f32_with::<true>(x).to_bits(), "{x}");
+            assert_eq!(
+                exp_nonpositive_f32_with::<true>(x).to_bits(),
+                exp_f32_with::<true>(x).to_bits(),
+                "{x}"
+            );
         }
         assert!(exp_nonpositive_f32_with::<true>(f32::NAN).is_nan());
     }

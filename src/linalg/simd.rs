@@ -13,7 +13,8 @@ pub enum Isa {
     Portable,
     /// AVX2 with FMA, detected at run time.
     Avx2Fma,
-    /// AVX-512F with FMA, detected at run time.
+    /// AVX-512F and AVX-512VL (its instructions on 128- and 256-bit registers too) with
+    /// FMA, detected at run time. (Every AVX-512 CPU but Xeon Phi has VL.)
     Avx512,
 }
 
@@ -88,7 +89,7 @@ pub fn dispatch_at<J: Job>(cap: Isa, job: J) -> J::Out {
     #[cfg(all(feature = "std", any(target_arch = "x86", target_arch = "x86_64")))]
     {
         match cap.min(isa()) {
-            // SAFETY: `isa()` reported AVX-512F and FMA on this CPU.
+            // SAFETY: `isa()` reported AVX-512F, AVX-512VL and FMA on this CPU.
             Isa::Avx512 => return unsafe { run_avx512(job) },
             // SAFETY: `isa()` reported AVX2 and FMA on this CPU.
             Isa::Avx2Fma => return unsafe { run_avx2(job) },
