@@ -23,17 +23,20 @@ pub struct Small<'a> {
 struct Line([f32; 32]);
 
 impl Small<'_> {
-    /// The network's output, when this CPU has AVX-512F and FMA.
+    /// The network's output, when this CPU has AVX-512F, AVX-512VL and FMA.
     pub fn predict(&self, x: &[f32; 16]) -> Option<[f32; 4]> {
-        if is_x86_feature_detected!("avx512f") && is_x86_feature_detected!("fma") {
-            // SAFETY: AVX-512F and FMA (and so AVX2 and SSE4.1) were detected just now.
+        if is_x86_feature_detected!("avx512f")
+            && is_x86_feature_detected!("avx512vl")
+            && is_x86_feature_detected!("fma")
+        {
+            // SAFETY: AVX-512F, AVX-512VL and FMA (and so AVX2 and SSE4.1) were detected just now.
             Some(unsafe { self.predict_avx512(x) })
         } else {
             None
         }
     }
 
-    #[target_feature(enable = "avx512f,avx2,fma,sse4.1")]
+    #[target_feature(enable = "avx512f,avx512vl,avx2,fma,sse4.1")]
     fn predict_avx512(&self, x: &[f32; 16]) -> [f32; 4] {
         let zero = _mm512_setzero_ps();
         // Layer 1.
