@@ -34,6 +34,25 @@ pub fn exp_f32(x: f32) -> f32 {
 /// ```
 #[inline(always)]
 pub fn exp_f32_with<const FMA: bool>(x: f32) -> f32 {
+    // Outside [LOW, HIGH] the selects at the end give the result; inside, n runs from
+    // -126 to 128. (Not clamped first: that would lengthen the chain of every value.)
+    let (e, n) = reduced::<FMA>(x);
+    // 2^n in two factors, each a normal number for every n here. Far outside the range
+    // n is garbage that the selects replace; for a NaN `x`, `e` is NaN, so `y` is NaN.
+    let half = n >> 1;
+    let s1 = f32::from_bits((half.wrapping_add(127) as u32) << 23);
+    let s2 = f32::from_bits((n.wrapping_sub(half).wrapping_add(127) as u32) << 23);
+    let y = e * s1 * s2;
+    // Selects, not branches: they vectorize.
+    let y = if x < LOW { 0.0 } else { y };
+    if x > HIGH { f32::INFINITY } else { y }
+}
+
+/// `exp(x) = e * 2^n`: `e = exp(r)` for `r = x - n ln 2` in `[-ln 2 / 2, ln 2 / 2]`, and
+/// `n`, the two halves of both exponentials here (which differ only in how they apply
+/// `2^n`, so they agree bit for bit where both apply it exactly).
+#[inline(always)]
+fn reduced<const FMA: bool>(x: f32) -> (f32, i32) {
     let madd = super::small::madd::<f32, FMA>;
     const LOG2E: f32 = core::f32::consts::LOG2_E;
     const LN2_HI: f32 = 0.693_359_4;
@@ -41,8 +60,6 @@ pub fn exp_f32_with<const FMA: bool>(x: f32) -> f32 {
     // 1.5 * 2^23: adding and subtracting it rounds to the nearest integer (ties to even)
     // without `roundss`, which the x86-64 baseline lacks.
     const ROUND: f32 = 12_582_912.0;
-    // Outside [LOW, HIGH] the selects at the end give the result; inside, n runs from
-    // -126 to 128. (Not clamped first: that would lengthen the chain of every value.)
     let t = madd(x, LOG2E, ROUND);
     let n = t - ROUND;
     let r = madd(-n, LN2_LO, madd(-n, LN2_HI, x));
@@ -55,19 +72,9 @@ pub fn exp_f32_with<const FMA: bool>(x: f32) -> f32 {
     let u2 = madd(1.987_569_1e-4, r, 1.398_199_9e-3);
     let q = madd(u2, r4, madd(u1, r2, u0));
     let e = madd(r2, q, 1.0 + r);
-    // 2^n in two factors, each a normal number for every n here. `t`'s ulp is 1, so its
-    // bits are ROUND's plus n: integer arithmetic that vectorizes (`n as i32` saturates,
-    // which the compiler turns into a scalar conversion per lane). Far outside the range
-    // these wrap into garbage that the selects replace; for a NaN `x`, `e` is NaN, so `y`
-    // is NaN.
-    let n = (t.to_bits() as i32).wrapping_sub(ROUND.to_bits() as i32);
-    let half = n >> 1;
-    let s1 = f32::from_bits((half.wrapping_add(127) as u32) << 23);
-    let s2 = f32::from_bits((n.wrapping_sub(half).wrapping_add(127) as u32) << 23);
-    let y = e * s1 * s2;
-    // Selects, not branches: they vectorize.
-    let y = if x < LOW { 0.0 } else { y };
-    if x > HIGH { f32::INFINITY } else { y }
+    // `t`'s ulp is 1, so its bits are ROUND's plus n: integer arithmetic that vectorizes
+    // (`n as i32` saturates, which the compiler turns into a scalar conversion per lane).
+    (e, (t.to_bits() as i32).wrapping_sub(ROUND.to_bits() as i32))
 }
 
 /// [`exp_f32_with`] for the softmax, whose arguments `z - max(z)` are at most 0: the
@@ -87,26 +94,9 @@ pub fn exp_f32_with<const FMA: bool>(x: f32) -> f32 {
 /// ```
 #[inline(always)]
 pub fn exp_nonpositive_f32_with<const FMA: bool>(x: f32) -> f32 {
-    let madd = super::small::madd::<f32, FMA>;
-    const LOG2E: f32 = core::f32::consts::LOG2_E;
-    const LN2_HI: f32 = 0.693_359_4;
-    const LN2_LO: f32 = -2.121_944_4e-4;
-    const ROUND: f32 = 12_582_912.0;
-    // The steps of `exp_f32_with`, in the same order, so the rounding is the same.
-    let t = madd(x, LOG2E, ROUND);
-    let n = t - ROUND;
-    let r = madd(-n, LN2_LO, madd(-n, LN2_HI, x));
-    let r2 = r * r;
-    let r4 = r2 * r2;
-    let u0 = madd(1.666_666_5e-1, r, 0.5);
-    let u1 = madd(8.333_452e-3, r, 4.166_579_6e-2);
-    let u2 = madd(1.987_569_1e-4, r, 1.398_199_9e-3);
-    let q = madd(u2, r4, madd(u1, r2, u0));
-    let e = madd(r2, q, 1.0 + r);
+    let (e, n) = reduced::<FMA>(x);
     // One factor: 2^n is normal for n in [-126, 127].
-    let n = (t.to_bits() as i32).wrapping_sub(ROUND.to_bits() as i32);
-    let s = f32::from_bits((n.wrapping_add(127) as u32) << 23);
-    let y = e * s;
+    let y = e * f32::from_bits((n.wrapping_add(127) as u32) << 23);
     if x < LOW { 0.0 } else { y }
 }
 
