@@ -286,12 +286,15 @@ mod tests {
             .try_into()
             .unwrap();
         let want = matmul_rows(&a, &b);
+        // A different starting value in every output (a bias, in a layer), so that one
+        // added to the wrong output shows.
+        let start: [f64; N] = core::array::from_fn(|j| 0.5 + j as f64);
         for isa in available() {
-            let mut c = std::vec![[0.5f64; N]; M];
+            let mut c = std::vec![start; M];
             accumulate_rows_at(isa, &a, &b, &mut c);
             for (got, want) in c.iter().zip(&want) {
-                for (g, w) in got.iter().zip(want) {
-                    assert!((g - (w + 0.5)).abs() < 1e-12, "{isa:?} {M}x{K}x{N}: {g} vs {}", w + 0.5);
+                for ((g, w), s) in got.iter().zip(want).zip(start) {
+                    assert!((g - (w + s)).abs() < 1e-12, "{isa:?} {M}x{K}x{N}: {g} vs {}", w + s);
                 }
             }
         }
@@ -299,11 +302,15 @@ mod tests {
         let a32: Vec<[f32; K]> = a.iter().map(|r| r.map(|x| x as f32)).collect();
         let b32: std::boxed::Box<[[f32; N]; K]> =
             b.iter().map(|r| r.map(|x| x as f32)).collect::<Vec<_>>().into_boxed_slice().try_into().unwrap();
-        let mut c32 = std::vec![[0.0f32; N]; M];
+        let mut c32 = std::vec![start.map(|s| s as f32); M];
         accumulate_rows_portable(&a32, &b32, &mut c32);
         for (got, want) in c32.iter().zip(&want) {
-            for (g, w) in got.iter().zip(want) {
-                assert!((*g as f64 - w).abs() < 1e-4, "f32 {M}x{K}x{N}: {g} vs {w}");
+            for ((g, w), s) in got.iter().zip(want).zip(start) {
+                assert!(
+                    (*g as f64 - (w + s)).abs() < 1e-5 * (1.0 + (w + s).abs()),
+                    "f32 {M}x{K}x{N}: {g} vs {}",
+                    w + s
+                );
             }
         }
     }
