@@ -50,18 +50,22 @@ pub struct LayerInfo {
     pub params: usize,
 }
 
-/// The one-sample forward pass as a job for the run-time dispatch.
+/// The one-sample forward pass as a job for the run-time dispatch. Two pointers, passed
+/// in registers, and the output returned: with the output's pointer as a third field the
+/// job went to the chosen variant through memory (16-32-32-4, default target: 60.2 →
+/// 59.8 ns, 56.7 → 55.8 with a linear last layer, probe program).
 struct Forward<'a, N: Layers<T>, T: Scalar> {
     params: &'a N::Params,
     x: &'a N::Input,
-    out: &'a mut N::Output,
 }
 
 impl<N: Layers<T>, T: Scalar> linalg::Job for Forward<'_, N, T> {
-    type Out = ();
+    type Out = N::Output;
     #[inline(always)]
-    fn run<const FMA: bool>(self) {
-        N::forward_inline::<FMA>(self.params, self.x, self.out)
+    fn run<const FMA: bool>(self) -> N::Output {
+        let mut out = N::Output::zeros();
+        N::forward_inline::<FMA>(self.params, self.x, &mut out);
+        out
     }
 }
 
@@ -111,7 +115,7 @@ pub trait Layers<T: Scalar>: Stack<T, Weights = <Self as Layers<T>>::Params> {
     /// instruction set and the best for this CPU is picked once per call.
     #[inline]
     fn forward(params: &Self::Params, x: &Self::Input, out: &mut Self::Output) {
-        linalg::dispatch(Forward::<Self, T> { params, x, out })
+        *out = linalg::dispatch(Forward::<Self, T> { params, x })
     }
 
     /// [`Layers::forward`] with every kernel inlined, `FMA` telling whether fused
