@@ -75,9 +75,14 @@ fn pool() -> &'static [std::sync::mpsc::Sender<Job>] {
     })
 }
 
-/// The next job of a pool worker: polled for [`SPIN`], then waited for. `None`
-/// when the pool is gone.
+/// The next job of a pool worker. `None` when the pool is gone.
 fn next_job(rx: &std::sync::mpsc::Receiver<Job>) -> Option<Job> {
+    receive(rx)
+}
+
+/// The next message on `rx`: polled for [`SPIN`], then waited for; `None` when every
+/// sender is gone.
+fn receive<T>(rx: &std::sync::mpsc::Receiver<T>) -> Option<T> {
     use std::sync::mpsc::TryRecvError;
     let mut polled = Err(TryRecvError::Empty);
     if poll(|| {
@@ -146,10 +151,13 @@ pub(crate) fn split_over_pool<S, X, O>(
     }
     let first = share.min(rows);
     run(shared, &x[..first], &mut out[..first]);
+    // Polled, not slept on: the caller's share ends about when the workers' do, and a
+    // caller that slept waited 50 us more to wake (784-512-10, batch of 128, two
+    // threads: 556 us a batch against 494 for one thread's 64 rows).
     for (start, end, reply) in parts {
-        match reply.map(|rx| rx.recv()) {
-            Some(Ok(o)) => out[start..end].copy_from_slice(&o),
-            Some(Err(_)) => panic!("a worker thread of shaped panicked"),
+        match reply.map(|rx| receive(&rx)) {
+            Some(Some(o)) => out[start..end].copy_from_slice(&o),
+            Some(None) => panic!("a worker thread of shaped panicked"),
             None => run(shared, &x[start..end], &mut out[start..end]),
         }
     }
