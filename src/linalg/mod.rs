@@ -73,6 +73,12 @@ pub trait Real: num_traits::Float + Default + Debug + Send + Sync + 'static + se
     /// 200 KiB buffer per call costs page faults every time); otherwise new ones.
     #[cfg(feature = "alloc")]
     fn with_input_packing<R>(m: usize, k: usize, f: impl FnOnce(&mut Packing<Self>) -> R) -> R;
+
+    /// `c += a * b` for one row of four outputs with fused multiply-adds, by a kernel of
+    /// this type's own where the build has one (`f32` where the target has AVX-512F and
+    /// FMA, see [`small`]); `false`, with `c` untouched, where it has none.
+    #[doc(hidden)]
+    fn acc_row4<const K: usize>(a: &[Self; K], b: &[[Self; 4]; K], c: &mut [Self; 4]) -> bool;
 }
 
 mod sealed {
@@ -82,8 +88,12 @@ mod sealed {
 }
 
 macro_rules! real {
-    ($t:ty, $gemm:ident, $kernel:expr, $picked:expr) => {
+    ($t:ty, $gemm:ident, $kernel:expr, $picked:expr, $row4:ident) => {
         impl Real for $t {
+            #[inline(always)]
+            fn acc_row4<const K: usize>(a: &[Self; K], b: &[[Self; 4]; K], c: &mut [Self; 4]) -> bool {
+                small::$row4::<K>(a, b, c)
+            }
             #[cfg(feature = "alloc")]
             fn with_input_packing<R>(m: usize, k: usize, f: impl FnOnce(&mut Packing<Self>) -> R) -> R {
                 #[cfg(feature = "std")]
@@ -162,10 +172,10 @@ macro_rules! real {
     };
 }
 #[cfg(all(feature = "alloc", feature = "std", target_arch = "x86_64"))]
-real!(f32, sgemm, x86::f32_kernel(), x86::f32_picked_kernel());
+real!(f32, sgemm, x86::f32_kernel(), x86::f32_picked_kernel(), row4_f32);
 #[cfg(not(all(feature = "alloc", feature = "std", target_arch = "x86_64")))]
-real!(f32, sgemm, None, None);
-real!(f64, dgemm, None, None);
+real!(f32, sgemm, None, None, row4_f32);
+real!(f64, dgemm, None, None, row4_f64);
 
 /// A read-only strided matrix view: element `(i, j)` is `data[i * row_stride + j * col_stride]`.
 ///
