@@ -29,8 +29,12 @@ fn fit_allocates_nothing_per_batch() {
         })
     };
     count(64); // warm up once-per-process caches (thread count, CPU features)
-    let two_batches = count(64);
-    let sixty_four_batches = count(2048);
+    // The fewest of three fits: now and then another thread of the process (the test
+    // harness's, woken while it waits for this test) allocates during a count, a few
+    // times in a hundred runs on a loaded machine. An allocation per batch would show in
+    // every fit.
+    let two_batches = (0..3).map(|_| count(64)).min().unwrap();
+    let sixty_four_batches = (0..3).map(|_| count(2048)).min().unwrap();
     assert!(two_batches > 0, "the counter must see fit's setup");
     assert_eq!(two_batches, sixty_four_batches, "allocations grew with the number of batches");
 }
