@@ -173,13 +173,25 @@ fn acc_row_tiny<T: Real, const K: usize, const N: usize, const FMA: bool>(
 }
 
 /// [`Real::acc_row4`] for `f32`: the AVX-512 kernel below where the build's target has
-/// AVX-512F and FMA (`-C target-cpu=native` on such a CPU), none otherwise.
+/// AVX-512F and FMA (`-C target-cpu=native` on such a CPU), or, with `std`, where the
+/// run-time choice ([`isa`](super::isa)) is AVX-512 (inlined into the dispatch's AVX-512
+/// variant); none otherwise.
 #[inline(always)]
 pub(crate) fn row4_f32<const K: usize>(a: &[f32; K], b: &[[f32; 4]; K], c: &mut [f32; 4]) -> bool {
     #[cfg(all(target_arch = "x86_64", target_feature = "avx512f", target_feature = "fma"))]
     if K.is_multiple_of(4) {
         // SAFETY: the build's target has AVX-512F and FMA (the `cfg` above): the code
         // around this call already uses them, and the binary runs only where they are.
+        unsafe { avx512::acc_row4(a, b, c) };
+        return true;
+    }
+    #[cfg(all(
+        target_arch = "x86_64",
+        feature = "std",
+        not(all(target_feature = "avx512f", target_feature = "fma"))
+    ))]
+    if K.is_multiple_of(4) && super::isa() == super::Isa::Avx512 {
+        // SAFETY: `isa()` reported AVX-512F, AVX-512VL and FMA on this CPU.
         unsafe { avx512::acc_row4(a, b, c) };
         return true;
     }
@@ -209,7 +221,10 @@ pub(crate) fn row4_f64<const K: usize>(a: &[f64; K], b: &[[f64; 4]; K], c: &mut 
 /// whatever the registers. Inlined into a pass, LLVM spreads straight from the previous
 /// layer's output registers (`vpermps`), so that row no longer goes through memory:
 /// 16-32-32-4 natively 56.5 -> 50.2 ns (probe program).
-#[cfg(all(target_arch = "x86_64", any(test, all(target_feature = "avx512f", target_feature = "fma"))))]
+#[cfg(all(
+    target_arch = "x86_64",
+    any(test, feature = "std", all(target_feature = "avx512f", target_feature = "fma"))
+))]
 mod avx512 {
     use core::arch::x86_64::*;
 
