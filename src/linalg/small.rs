@@ -214,7 +214,7 @@ pub(crate) fn row4_f64<const K: usize>(a: &[f64; K], b: &[[f64; 4]; K], c: &mut 
 /// a bare load when VEX-encoded; EVEX-encoded (its destination among the upper sixteen
 /// registers, where LLVM puts it when a loop keeps the softmax's constants in the lower
 /// ones) it also takes an FP pipe: 32 broadcasts with 32 4-lane multiply-adds take 25
-/// cycles against 17 (a micro-benchmark), and the 16-32-32-4 pass took 59.5 or 56.5 ns
+/// cycles against 17 (`benches/broadcast.rs`), and the 16-32-32-4 pass took 59.5 or 56.5 ns
 /// by the registers LLVM happened to pick. Here four inputs at a time are spread over a
 /// 16-lane register, input `r` in lanes `4r..4r + 4`, and multiplied by sixteen weights
 /// (four rows of four outputs): eight spreads and eight multiply-adds for 32 inputs,
