@@ -20,6 +20,7 @@ pub mod int8;
 pub mod packed;
 #[cfg(test)]
 pub(crate) mod reference;
+mod row4;
 pub(crate) mod simd;
 pub mod small;
 #[cfg(all(feature = "alloc", feature = "std", target_arch = "x86_64"))]
@@ -76,7 +77,7 @@ pub trait Real: num_traits::Float + Default + Debug + Send + Sync + 'static + se
 
     /// `c += a * b` for one row of four outputs with fused multiply-adds, by a kernel of
     /// this type's own where the build has one (`f32` where the target has AVX-512F and
-    /// FMA, see [`small`]); `false`, with `c` untouched, where it has none.
+    /// FMA: `linalg/row4.rs`); `false`, with `c` untouched, where it has none.
     #[doc(hidden)]
     fn acc_row4<const K: usize>(a: &[Self; K], b: &[[Self; 4]; K], c: &mut [Self; 4]) -> bool;
 }
@@ -92,7 +93,7 @@ macro_rules! real {
         impl Real for $t {
             #[inline(always)]
             fn acc_row4<const K: usize>(a: &[Self; K], b: &[[Self; 4]; K], c: &mut [Self; 4]) -> bool {
-                small::$row4::<K>(a, b, c)
+                row4::$row4::<K>(a, b, c)
             }
             #[cfg(feature = "alloc")]
             fn with_input_packing<R>(m: usize, k: usize, f: impl FnOnce(&mut Packing<Self>) -> R) -> R {
