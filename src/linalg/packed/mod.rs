@@ -354,9 +354,12 @@ fn loops<T: Real>(
     // `B` of one part with contiguous rows are read in place (each row of a panel is as
     // contiguous as a packed one's, the rows `ldb` apart; at picked steps, through the
     // picked kernel): no copy of `B`. Edge panels, a `B` read down its columns or in
-    // parts, and panels that several blocks of `A` reuse are packed.
+    // parts, and panels that several blocks of `A` reuse are packed. So is a `B` whose
+    // rows are closer than a panel's width: the micro-kernels read rows `ldb >= NR`
+    // apart. Such a `B` is one row (the transpose of a one-wide layer's kernel, `1 x IN`
+    // with both strides 1, issue #29) or rows that overlap; packing it is one short copy.
     let direct = match &panels {
-        Panels::Pack([(b, _)], _) if b.col_stride == 1 && m <= MC => Some(*b),
+        Panels::Pack([(b, _)], _) if b.col_stride == 1 && b.row_stride >= NR && m <= MC => Some(*b),
         _ => None,
     };
     for jc in (0..n).step_by(NC) {
@@ -523,5 +526,7 @@ pub(crate) fn picked_rows<'b, T>(
     })
 }
 
+#[cfg(test)]
+mod shape_tests;
 #[cfg(test)]
 mod tests;

@@ -7,7 +7,7 @@ use rand::{RngExt, SeedableRng, rngs::StdRng};
 use std::vec::Vec;
 
 /// Every `f32` micro-kernel, with whether this CPU runs it.
-fn kernels_f32() -> Vec<(&'static str, Kernels<f32>)> {
+pub(super) fn kernels_f32() -> Vec<(&'static str, Kernels<f32>)> {
     let mut v: Vec<(&'static str, Kernels<f32>)> =
         vec![("portable", (portable_kernel::<f32>, portable_picked::<f32>))];
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
