@@ -280,7 +280,13 @@ impl Drop for Stop<'_> {
 /// 200 ms in LLVM's.)
 const SPIN: std::time::Duration = std::time::Duration::from_millis(2);
 
-/// Polls `done` for at most [`SPIN`]; whether it became true.
+/// How long a poll spins before it also yields the CPU between its looks: a member
+/// that waits longer than this may be waiting for one that the OS took off its core
+/// (more members than cores, or another program on one), and yielding lets that one run.
+const SPIN_ONLY: std::time::Duration = std::time::Duration::from_micros(50);
+
+/// Polls `done` for at most [`SPIN`], yielding the CPU between looks after
+/// [`SPIN_ONLY`]; whether it became true.
 fn poll(mut done: impl FnMut() -> bool) -> bool {
     let start = std::time::Instant::now();
     loop {
@@ -290,8 +296,12 @@ fn poll(mut done: impl FnMut() -> bool) -> bool {
             }
             std::hint::spin_loop();
         }
-        if start.elapsed() > SPIN {
+        let waited = start.elapsed();
+        if waited > SPIN {
             return false;
+        }
+        if waited > SPIN_ONLY {
+            std::thread::yield_now();
         }
     }
 }
