@@ -56,16 +56,23 @@ fn main() -> Result<(), Box<dyn Error>> {
     let train_labels = to_categorical::<f32, 10>(&train_labels)?;
     let test_labels = to_categorical::<f32, 10>(&test_labels)?;
 
+    // `SHAPED_EXAMPLE_QUICK=1` (CI): one epoch on a tenth of the data.
+    let (train_images, train_labels, test_images, test_labels, epochs) = if quick() {
+        (&train_images[..6000], &train_labels[..6000], &test_images[..1000], &test_labels[..1000], 1)
+    } else {
+        (&train_images[..], &train_labels[..], &test_images[..], &test_labels[..], 5)
+    };
+
     let start = Instant::now();
-    let history = model.fit(&train_images, &train_labels, 5, 128)?;
+    let history = model.fit(train_images, train_labels, epochs, 128)?;
     let fit_time = start.elapsed();
 
-    let result = model.evaluate(&test_images, &test_labels)?;
+    let result = model.evaluate(test_images, test_labels)?;
     println!("test_loss: {:.4}", result.loss);
     println!("test_acc: {:.4}", result.accuracy.unwrap_or(f64::NAN));
-    let flop = FLOP_PER_SAMPLE * train_images.len() as f64 * 5.0;
+    let flop = FLOP_PER_SAMPLE * train_images.len() as f64 * epochs as f64;
     println!(
-        "fit: {:.2} s for 5 epochs on {} threads ({:.0} GFLOP as dense products: {:.1} GFLOP/s)",
+        "fit: {:.2} s for {epochs} epochs on {} threads ({:.0} GFLOP as dense products: {:.1} GFLOP/s)",
         fit_time.as_secs_f64(),
         shaped::parallel::threads(),
         flop / 1e9,
@@ -89,4 +96,9 @@ fn main() -> Result<(), Box<dyn Error>> {
         }
     }
     Ok(())
+}
+
+/// Whether `SHAPED_EXAMPLE_QUICK` asks for a short run (CI runs every example so).
+fn quick() -> bool {
+    std::env::var_os("SHAPED_EXAMPLE_QUICK").is_some_and(|v| v != "0")
 }

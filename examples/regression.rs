@@ -56,7 +56,9 @@ fn main() -> Result<(), Box<dyn Error>> {
         MeanSquaredError,
         &[Metric::MeanAbsoluteError],
     )?;
-    let history = model.fit_with(&train_x, &train_y, FitOptions::new(30, 16).validation_split(0.2))?;
+    // `SHAPED_EXAMPLE_QUICK=1` (CI): one epoch.
+    let epochs = if quick() { 1 } else { 30 };
+    let history = model.fit_with(&train_x, &train_y, FitOptions::new(epochs, 16).validation_split(0.2))?;
 
     println!("validation MAE per epoch:");
     for (epoch, mae) in history.val_mae.iter().enumerate() {
@@ -72,4 +74,9 @@ fn main() -> Result<(), Box<dyn Error>> {
     history.save_svg(format!("{out}.svg"))?;
     println!("history: {out}.svg");
     Ok(())
+}
+
+/// Whether `SHAPED_EXAMPLE_QUICK` asks for a short run (CI runs every example so).
+fn quick() -> bool {
+    std::env::var_os("SHAPED_EXAMPLE_QUICK").is_some_and(|v| v != "0")
 }
