@@ -42,6 +42,25 @@ fn the_chapter2_network_loses_at_most_three_tenths_of_a_point() {
     }
 }
 
+/// A quantized network with one output (issue #29's shape) predicts a batch as it
+/// predicts each sample, bit for bit, at batch sizes through the kernels' groups.
+#[test]
+fn a_one_wide_quantized_network_batches_as_it_predicts() {
+    type OneWide = (Dense<10, 64, Relu>, Dense<64, 33, Relu>, Dense<33, 1>);
+    let model = Sequential::<OneWide>::new(&mut StdRng::seed_from_u64(29));
+    let xs: Vec<[f32; 10]> =
+        (0..97).map(|s| core::array::from_fn(|i| ((s * 7 + i * 3) % 17) as f32 / 8.5 - 1.0)).collect();
+    let q = model.quantize(&xs).unwrap();
+    for batch in [1, 2, 3, 7, 8, 9, 16, 17, 33, 40, 97] {
+        let out = q.predict_batch(&xs[..batch]);
+        assert_eq!(out.len(), batch);
+        for (x, p) in xs.iter().zip(&out) {
+            assert_eq!(&q.predict(x), p, "batch {batch}");
+            assert!((p[0] - model.predict(x)[0]).abs() < 0.05 * (1.0 + p[0].abs()), "batch {batch}");
+        }
+    }
+}
+
 fn curvy() -> (Sequential<Curvy>, Vec<[f32; 8]>) {
     let model = Sequential::<Curvy>::new(&mut StdRng::seed_from_u64(5));
     let xs: Vec<[f32; 8]> =

@@ -376,11 +376,20 @@ mod tests {
         }
     }
 
+    /// Batches of every shape a quantized `predict_batch` runs, exact on every variant:
+    /// input and output widths 1 to 70 through the groups' edges (one output included,
+    /// issue #29's class), batches of 0 to 40 rows.
     #[test]
     fn batches_are_exact_on_every_variant() {
         let mut rng = StdRng::seed_from_u64(9);
-        for (n, rows, batch) in [(784, 20, 9), (64, 8, 4), (65, 13, 5), (3, 2, 7), (130, 9, 1), (200, 17, 0)]
-        {
+        let mut shapes = vec![(784, 20, 9), (64, 8, 4), (65, 13, 5), (3, 2, 7), (130, 9, 1), (200, 17, 0)];
+        let widths = [1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 70];
+        for (i, &n) in widths.iter().enumerate() {
+            for (j, &rows) in widths.iter().enumerate() {
+                shapes.push((n, rows, [1, 2, 3, 7, 8, 9, 16, 17, 33, 40][(i + j) % 10]));
+            }
+        }
+        for (n, rows, batch) in shapes {
             let xs: Vec<u8> = (0..n * batch).map(|_| rng.random()).collect();
             let w: Vec<i8> = (0..n * rows).map(|_| rng.random()).collect();
             let bias: Vec<i32> = (0..rows).map(|_| rng.random_range(-1000..1000)).collect();
