@@ -10,7 +10,7 @@ use core::fmt;
 /// let err = Tensor2::<f32, 2, 3>::from_flat(&[1.0; 5]).unwrap_err();
 /// assert_eq!(err.to_string(), "expected 6 elements for shape (2, 3), found 5");
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct LengthError {
     /// The dims of the target shape.
     pub dims: &'static [usize],
@@ -33,3 +33,19 @@ impl fmt::Display for LengthError {
 }
 
 impl core::error::Error for LengthError {}
+
+/// `Debug` as `Display` for a public error type: `fn main() -> Result<(), Box<dyn Error>>`
+/// and `unwrap` print an error's `Debug`, and a user should read the message that names
+/// the file, the shapes and the fix, not the derived field dump.
+macro_rules! debug_is_display {
+    ($($t:ident $(<$($g:ident $(: $b:path)?),*>)?),* $(,)?) => {$(
+        impl$(<$($g $(: $b)?),*>)? core::fmt::Debug for $t$(<$($g),*>)? {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                core::fmt::Display::fmt(self, f)
+            }
+        }
+    )*};
+}
+pub(crate) use debug_is_display;
+
+debug_is_display!(LengthError);

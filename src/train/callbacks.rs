@@ -2,6 +2,7 @@
 //! with Keras's semantics.
 
 use alloc::boxed::Box;
+use alloc::format;
 use alloc::string::{String, ToString};
 use core::marker::PhantomData;
 use std::path::PathBuf;
@@ -22,6 +23,18 @@ pub enum Control {
 /// A callback of [`Compiled::fit_with_callbacks`](super::Compiled::fit_with_callbacks),
 /// for a network whose weights are `P` (`N::Params`).
 pub trait Callback<P> {
+    /// When `fit` begins, with the names of the quantities it will record each epoch
+    /// (`"loss"`, the compiled metrics, their `val_` forms with validation data). An
+    /// error stops `fit` before any weight changes ([`TrainError::Callback`]). A
+    /// callback that keeps state across epochs resets it here, so that one callback
+    /// serves several fits.
+    ///
+    /// [`TrainError::Callback`]: super::TrainError::Callback
+    fn on_train_begin(&mut self, recorded: &[&'static str]) -> Result<(), String> {
+        let _ = recorded;
+        Ok(())
+    }
+
     /// After each batch: `batch` counts from 1 within the epoch; `logs` holds the running
     /// means of the epoch so far (what Keras's progress bar shows).
     fn on_batch_end(&mut self, epoch: usize, batch: usize, logs: &Evaluation) {
@@ -91,8 +104,12 @@ fn improved(monitor: &str, current: f64, best: Option<f64>, min_delta: f64) -> b
 /// As in Keras: the first epoch sets the best; each later epoch without improvement adds
 /// one to a wait that an improvement resets; training stops when the wait reaches
 /// `patience` (so `patience: 0` stops at the first epoch without improvement); the best
-/// weights are restored only if it stops early. A monitor that is not in the history
-/// (`val_loss` without validation data) is an error at the first epoch.
+/// weights are restored only if it stops early. A monitor that the fit does not record
+/// (`val_loss` without validation data, a misspelt metric) and a `min_delta` that is NaN
+/// or negative are errors before the first epoch ([`TrainError::Callback`]); each fit
+/// starts afresh, so one `EarlyStopping` serves several fits.
+///
+/// [`TrainError::Callback`]: super::TrainError::Callback
 #[derive(Debug)]
 pub struct EarlyStopping<P> {
     /// The quantity watched (Keras's default: `"val_loss"`).
@@ -107,10 +124,12 @@ pub struct EarlyStopping<P> {
     best_epoch: usize,
     wait: usize,
     stopped_epoch: Option<usize>,
+    /// The weights of the best epoch, allocated zeroed on the heap and copied into heap
+    /// to heap: a `Params` of several MB must never pass through the stack.
     best_weights: Option<Box<P>>,
 }
 
-impl<P: Copy> EarlyStopping<P> {
+impl<P: Copy + crate::Zeroable> EarlyStopping<P> {
     /// Watches `monitor` with Keras's defaults: patience 0, min_delta 0, no restore.
     pub fn new(monitor: &str) -> Self {
         EarlyStopping {
@@ -132,9 +151,11 @@ impl<P: Copy> EarlyStopping<P> {
         self
     }
 
-    /// The smallest change that counts as an improvement.
+    /// The smallest change that counts as an improvement: a finite number >= 0 (`fit`
+    /// refuses NaN, infinity and a negative one, where Keras would take its absolute value
+    /// silently).
     pub fn min_delta(mut self, min_delta: f64) -> Self {
-        self.min_delta = min_delta.abs();
+        self.min_delta = min_delta;
         self
     }
 
@@ -155,10 +176,26 @@ impl<P: Copy> EarlyStopping<P> {
     }
 }
 
-impl<P: Copy> Callback<P> for EarlyStopping<P> {
+impl<P: Copy + crate::Zeroable> Callback<P> for EarlyStopping<P> {
+    /// Checks the monitor and `min_delta`, and forgets an earlier fit's best.
+    fn on_train_begin(&mut self, recorded: &[&'static str]) -> Result<(), String> {
+        self.best = None;
+        self.best_epoch = 0;
+        self.wait = 0;
+        self.stopped_epoch = None;
+        self.best_weights = None;
+        if !(self.min_delta >= 0.0 && self.min_delta.is_finite()) {
+            return Err(format!(
+                "EarlyStopping: min_delta = {} must be a finite number >= 0",
+                self.min_delta
+            ));
+        }
+        check_monitor("EarlyStopping", &self.monitor, recorded)
+    }
+
     fn on_epoch_end(&mut self, epoch: usize, history: &History, weights: &P) -> Control {
         let Some(&current) = history.get(&self.monitor).and_then(|v| v.last()) else {
-            warn_missing(&self.monitor, history);
+            // Checked in `on_train_begin`: only a callback driven by hand gets here.
             return Control::Continue;
         };
         self.wait += 1;
@@ -167,10 +204,11 @@ impl<P: Copy> Callback<P> for EarlyStopping<P> {
             self.best_epoch = epoch;
             self.wait = 0;
             if self.restore_best_weights {
-                match &mut self.best_weights {
-                    Some(b) => **b = *weights,
-                    None => self.best_weights = Some(Box::new(*weights)),
-                }
+                // `copy_from_slice` of a `Copy` type is one memcpy, with no temporary on
+                // the stack at any opt-level (`Box::new(*weights)`, `extend_from_slice`
+                // and `to_vec` went through one at opt-level 0: `tests/small_stack.rs`).
+                let best = self.best_weights.get_or_insert_with(crate::zeroed::zeroed_box::<P>);
+                core::slice::from_mut(&mut **best).copy_from_slice(core::slice::from_ref(weights));
             }
             return Control::Continue;
         }
@@ -185,20 +223,23 @@ impl<P: Copy> Callback<P> for EarlyStopping<P> {
         if let (Some(_), true, Some(best)) =
             (self.stopped_epoch, self.restore_best_weights, &self.best_weights)
         {
-            *weights = **best;
+            core::slice::from_mut(weights).copy_from_slice(core::slice::from_ref(&**best));
         }
     }
 }
 
-/// A monitored quantity that the history does not hold: Keras warns and goes on; so do we
-/// (on standard error), once.
-fn warn_missing(monitor: &str, history: &History) {
-    if history.epochs() == 1 {
-        let names: alloc::vec::Vec<&str> = history.series().iter().map(|(n, _)| *n).collect();
-        std::eprintln!(
-            "EarlyStopping: `{monitor}` is not in the history (it has {names:?}); nothing is monitored"
-        );
+/// Whether `monitor` is one of the quantities the fit records; the error names them,
+/// and the cause when it is a `val_` quantity without validation data.
+fn check_monitor(who: &str, monitor: &str, recorded: &[&'static str]) -> Result<(), String> {
+    if recorded.contains(&monitor) {
+        return Ok(());
     }
+    let hint = if monitor.starts_with("val_") && recorded.contains(&&monitor[4..]) {
+        " (the fit has no validation data: pass validation_split or validation_data)".to_string()
+    } else {
+        String::new()
+    };
+    Err(format!("{who} monitors `{monitor}`, which this fit does not record; it records {recorded:?}{hint}"))
 }
 
 /// Keras's `ModelCheckpoint` with `save_weights_only=True`: writes the weights
@@ -251,10 +292,17 @@ impl<N: Layers<T>, T: Scalar> ModelCheckpoint<N, T> {
 }
 
 impl<N: Layers<T>, T: Scalar> Callback<N::Params> for ModelCheckpoint<N, T> {
+    /// Checks the monitor of `save_best_only`, and forgets an earlier fit's best.
+    fn on_train_begin(&mut self, recorded: &[&'static str]) -> Result<(), String> {
+        self.best = None;
+        self.error = None;
+        if self.save_best_only { check_monitor("ModelCheckpoint", &self.monitor, recorded) } else { Ok(()) }
+    }
+
     fn on_epoch_end(&mut self, _epoch: usize, history: &History, weights: &N::Params) -> Control {
         if self.save_best_only {
             let Some(&current) = history.get(&self.monitor).and_then(|v| v.last()) else {
-                warn_missing(&self.monitor, history);
+                // Checked in `on_train_begin`: only a callback driven by hand gets here.
                 return Control::Continue;
             };
             if !improved(&self.monitor, current, self.best, 0.0) {

@@ -246,6 +246,10 @@ impl<N: Backprop<T>, O: Optimizer, L: Loss, T: Scalar> Compiled<N, O, L, T> {
         let metrics = self.metrics;
         let mut rng = StdRng::seed_from_u64(options.seed);
         let mut history = History::default();
+        let recorded = metrics.recorded(val.is_some());
+        for cb in callbacks.iter_mut() {
+            cb.on_train_begin(&recorded).map_err(TrainError::Callback)?;
+        }
         let mut progress = Progress::new(options.verbose, options.output, options.epochs, steps);
 
         let Compiled { model, optimizer, state, .. } = self;

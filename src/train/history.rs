@@ -46,6 +46,21 @@ pub enum TrainError {
         /// The epochs completed before.
         history: Box<History>,
     },
+    /// A callback refused the fit before it began (an `EarlyStopping` monitor that the
+    /// fit does not record, a `min_delta` that is NaN or negative): the reason.
+    Callback(String),
+    /// A label the loss cannot take (a binary cross-entropy target outside `[0, 1]`).
+    Label {
+        /// The label's index in the data.
+        index: usize,
+        /// Why, naming the value.
+        why: String,
+    },
+    /// The loss of an evaluation came out NaN or infinite: a NaN or infinite input.
+    NonFiniteEvaluation {
+        /// The mean loss.
+        loss: f64,
+    },
 }
 
 impl fmt::Display for TrainError {
@@ -71,16 +86,18 @@ impl fmt::Display for TrainError {
                 f,
                 "the loss became {loss} at epoch {epoch}, batch {batch}; training stopped with the weights from before that batch"
             ),
+            TrainError::Callback(why) => write!(f, "{why}"),
+            TrainError::Label { index, why } => write!(f, "label {index}: {why}"),
+            TrainError::NonFiniteEvaluation { loss } => write!(
+                f,
+                "the evaluation's loss is {loss}: an input or label is NaN or infinite (check the data)"
+            ),
         }
     }
 }
 
-/// Short, as `fn main() -> Result<..>` prints it: the message, not the history it carries.
-impl fmt::Debug for TrainError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "TrainError(\"{self}\")")
-    }
-}
+// What `fn main() -> Result<..>` prints: the message, not the history it carries.
+crate::error::debug_is_display!(TrainError);
 
 impl std::error::Error for TrainError {}
 

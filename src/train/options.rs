@@ -44,6 +44,22 @@ impl MetricSet {
         }
     }
 
+    /// The names a fit records each epoch (as [`History::series`] lists them), with the
+    /// `val_` ones if `validation`.
+    ///
+    /// [`History::series`]: super::History::series
+    pub(crate) fn recorded(self, validation: bool) -> alloc::vec::Vec<&'static str> {
+        let train = [("accuracy", self.accuracy), ("loss", true), ("mae", self.mae), ("mse", self.mse)];
+        let val = [
+            ("val_accuracy", self.accuracy),
+            ("val_loss", true),
+            ("val_mae", self.mae),
+            ("val_mse", self.mse),
+        ];
+        let val = val.map(|(n, on)| (n, on && validation));
+        train.into_iter().chain(val).filter(|&(_, on)| on).map(|(n, _)| n).collect()
+    }
+
     /// An evaluation from sums over `n` samples.
     pub(crate) fn mean(self, n: f64, loss: f64, accuracy: f64, mae: f64, mse: f64) -> super::Evaluation {
         super::Evaluation {

@@ -1,0 +1,84 @@
+//! Issue #30, by class: what a hostile or mistaken input used to get through silently, or
+//! lose. Each test failed before its fix.
+
+use shaped::nn::{Dense, Relu, Sequential, Softmax};
+use shaped::rand::{SeedableRng, rngs::StdRng};
+use shaped::train::{
+    CategoricalCrossentropy, EarlyStopping, FitOptions, Metric, ModelCheckpoint, RmsProp, TrainError,
+};
+
+type Net = (Dense<4, 8, Relu>, Dense<8, 3, Softmax>);
+
+fn data(n: usize) -> (Vec<[f32; 4]>, Vec<[f32; 3]>) {
+    let x = (0..n).map(|s| core::array::from_fn(|i| ((s * 7 + i * 3) % 11) as f32 / 5.5 - 1.0)).collect();
+    let y = (0..n).map(|s| core::array::from_fn(|j| if j == s % 3 { 1.0 } else { 0.0 })).collect();
+    (x, y)
+}
+
+fn compiled(seed: u64) -> shaped::train::Compiled<Net, RmsProp, CategoricalCrossentropy> {
+    Sequential::<Net>::new(&mut StdRng::seed_from_u64(seed))
+        .compile(RmsProp::default(), CategoricalCrossentropy, &[Metric::Accuracy])
+        .unwrap()
+}
+
+fn quiet<'a>(epochs: usize) -> FitOptions<'a, [f32; 4], [f32; 3]> {
+    FitOptions::new(epochs, 8).verbose(false)
+}
+
+/// A monitor the fit does not record is an error before any weight changes, naming
+/// what the fit records and, for `val_`, the missing validation data.
+#[test]
+fn early_stopping_refuses_a_monitor_the_fit_does_not_record() {
+    let (x, y) = data(32);
+    for (monitor, hint) in
+        [("accuracyy", "records"), ("val_loss", "no validation data"), ("val_accuracy", "validation")]
+    {
+        let mut model = compiled(1);
+        let before = model.get_weights();
+        let mut stop = EarlyStopping::new(monitor);
+        let err = model.fit_with_callbacks(&x, &y, quiet(3), &mut [&mut stop]).unwrap_err();
+        assert!(matches!(err, TrainError::Callback(_)), "{monitor}: {err}");
+        let text = err.to_string();
+        assert!(text.contains(monitor) && text.contains(hint), "{text}");
+        assert_eq!(format!("{err:?}"), text, "Debug is Display");
+        assert_eq!(model.get_weights(), before, "{monitor}: the weights changed");
+    }
+    // The same monitor with validation data is fine, and so is a metric compiled in.
+    let mut model = compiled(1);
+    let mut stop = EarlyStopping::new("val_accuracy");
+    model.fit_with_callbacks(&x, &y, quiet(2).validation_split(0.25), &mut [&mut stop]).unwrap();
+    let mut checkpoint = ModelCheckpoint::<Net>::new(std::env::temp_dir().join("shaped-never-written"));
+    let mut checkpoint = std::mem::replace(&mut checkpoint, ModelCheckpoint::new("x")).save_best_only("mae");
+    let err = model.fit_with_callbacks(&x, &y, quiet(2), &mut [&mut checkpoint]).unwrap_err();
+    assert!(err.to_string().contains("ModelCheckpoint monitors `mae`"), "{err}");
+    assert_eq!(checkpoint.saved(), 0);
+}
+
+#[test]
+fn early_stopping_refuses_a_nan_or_negative_min_delta() {
+    let (x, y) = data(32);
+    for delta in [f64::NAN, -0.1, f64::INFINITY] {
+        let mut stop = EarlyStopping::new("loss").min_delta(delta);
+        let err = compiled(2).fit_with_callbacks(&x, &y, quiet(2), &mut [&mut stop]).unwrap_err();
+        assert!(err.to_string().contains("min_delta"), "{delta}: {err}");
+    }
+}
+
+/// One `EarlyStopping` used for a second fit starts afresh: it neither stops the second
+/// model early on the first's best loss nor gives it the first model's weights.
+#[test]
+fn early_stopping_starts_afresh_at_each_fit() {
+    let (x, y) = data(48);
+    let mut stop = EarlyStopping::new("loss").patience(1).restore_best_weights(true);
+    // A first model that reaches a low loss.
+    let mut first = compiled(3);
+    first.fit_with_callbacks(&x, &y, quiet(40), &mut [&mut stop]).unwrap();
+    let first_best = stop.best().unwrap().0;
+    // A second, fresh model: its loss starts above the first's best.
+    let mut second = compiled(4);
+    let history = second.fit_with_callbacks(&x, &y, quiet(3), &mut [&mut stop]).unwrap();
+    assert!(history.loss[0] > first_best, "the test needs the second model to start worse");
+    assert_eq!(history.epochs(), 3, "the second fit stopped on the first fit's best");
+    assert_ne!(second.get_weights(), first.get_weights(), "the second model holds the first's weights");
+    assert!(stop.best().unwrap().0 >= history.loss.iter().cloned().fold(f64::INFINITY, f64::min));
+}
