@@ -45,6 +45,8 @@ extern crate alloc;
 extern crate std;
 
 // Labels; without `alloc` nothing trains, so nothing names them.
+#[cfg(feature = "std")]
+mod atomic;
 #[cfg_attr(not(feature = "alloc"), allow(dead_code))]
 mod class;
 pub mod constraint;

@@ -274,3 +274,96 @@ fn layers_that_cannot_be_ordered_are_refused() {
     let e = error(&b, Convention::Keras);
     assert!(e.contains("cannot be ordered"), "{e}");
 }
+
+/// An F64 file from `(name, shape, values)`.
+fn f64_file(tensors: &[(&str, &[usize], Vec<f64>)]) -> Vec<u8> {
+    let mut header = String::from("{");
+    let mut data = Vec::new();
+    for (i, (name, shape, values)) in tensors.iter().enumerate() {
+        let start = data.len();
+        data.extend(values.iter().flat_map(|v| v.to_le_bytes()));
+        if i > 0 {
+            header.push(',');
+        }
+        header.push_str(&format!(
+            "\"{name}\":{{\"dtype\":\"F64\",\"shape\":{shape:?},\"data_offsets\":[{start},{}]}}",
+            data.len()
+        ));
+    }
+    header.push('}');
+    file(&header, &data)
+}
+
+/// Issue #30: numbers in names are checked (no overflow in a debug build); a value that
+/// overflows the model's type is refused naming the tensor; the other convention is
+/// named when its names fit; Debug is Display.
+#[test]
+fn hostile_names_and_values_are_errors() {
+    let good: Vec<(&str, &[usize], Vec<f64>)> = good_torch_tensors()
+        .into_iter()
+        .map(|(n, s, v)| (n, s, v.into_iter().map(f64::from).collect()))
+        .collect();
+    for names in [
+        [
+            "dense_18446744073709551615/kernel",
+            "dense_18446744073709551615/bias",
+            "dense_1/kernel",
+            "dense_1/bias",
+        ],
+        [
+            "dense_18446744073709551614/kernel",
+            "dense_18446744073709551614/bias",
+            "dense_99999999999999999999/kernel",
+            "dense_99999999999999999999/bias",
+        ],
+    ] {
+        let t: Vec<(&str, &[usize], Vec<f64>)> = vec![
+            (names[0], &[4, 8], vec![0.1; 32]),
+            (names[1], &[8], vec![0.0; 8]),
+            (names[2], &[8, 3], vec![0.1; 24]),
+            (names[3], &[3], vec![0.0; 3]),
+        ];
+        // Loads in some order or is refused; it never panics.
+        let _ = load(&f64_file(&t), LoadOptions::new(Convention::Keras));
+    }
+    let mut big = good.clone();
+    big[2].2[5] = 1e300;
+    let (e, _) = load(&f64_file(&big), LoadOptions::new(Convention::PyTorch)).unwrap_err();
+    assert_eq!(e.to_string(), "tensor `2.weight` holds 1e300, which overflows the model's float32");
+    assert_eq!(format!("{e:?}"), e.to_string());
+    let mut m64 = Sequential::<Net, f64>::zeros();
+    m64.read_safetensors(&f64_file(&big), LoadOptions::new(Convention::PyTorch)).unwrap();
+    assert_eq!(m64.params().1.kernel[5][0], 1e300);
+    let e = error(&f64_file(&good), Convention::Keras);
+    assert!(e.starts_with("the file holds 0 layers") && e.contains("follow Convention::PyTorch"), "{e}");
+    let keras = model(3).to_safetensors(Convention::Keras).unwrap();
+    assert!(error(&keras, Convention::PyTorch).contains("follow Convention::Keras"));
+}
+
+/// Issue #30: reads are bounded by the header: an endless stream is refused at once, a
+/// file longer than its header says is refused, and I/O errors name the file.
+#[test]
+fn reads_are_bounded_by_the_header() {
+    let mut m = model(1);
+    let e = m.load_safetensors("/dev/zero", Convention::PyTorch).unwrap_err();
+    assert!(e.to_string().contains("a header of 0 bytes"), "{e}");
+    let e = m.load_safetensors("/no/such/file.safetensors", Convention::PyTorch).unwrap_err();
+    assert!(e.to_string().contains("/no/such/file.safetensors"), "{e}");
+    let dir = std::env::temp_dir().join(format!("shaped-st-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("m.safetensors");
+    let mut bytes = torch_file(&good_torch_tensors());
+    std::fs::write(&path, &bytes).unwrap();
+    m.load_safetensors(&path, Convention::PyTorch).unwrap();
+    bytes.extend([0u8; 4096]);
+    std::fs::write(&path, &bytes).unwrap();
+    assert!(m.load_safetensors(&path, Convention::PyTorch).is_err());
+    // A header whose string values hold large numbers reads no further than the data.
+    let header = r#"{"__metadata__":{"note":"99999999999999"},"0.weight":{"dtype":"F32","shape":[8,4],"data_offsets":[0,128]}}"#;
+    let _ = shaped::nn::Sequential::<Net>::zeros()
+        .read_safetensors(&file(header, &[0; 128]), LoadOptions::new(Convention::PyTorch));
+    // Saving over a good file through a folder that does not exist fails without a trace.
+    let e = model(2).save_safetensors(dir.join("no/such/m.safetensors")).unwrap_err();
+    assert!(e.to_string().contains("m.safetensors"), "{e}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -68,7 +68,6 @@ impl LoadOptions {
 
 /// What can go wrong reading or writing a safetensors file. A failed load leaves the
 /// model as it was.
-#[derive(Debug)]
 #[non_exhaustive]
 pub enum SafetensorsError {
     /// The file could not be read or written.
@@ -112,11 +111,23 @@ pub enum SafetensorsError {
         found: Vec<String>,
         /// Every tensor name in the file.
         available: Vec<String>,
+        /// The other convention, when its names give the network's number of layers.
+        other: Option<Convention>,
     },
     /// A NaN or infinite weight.
     NonFinite {
         /// The tensor holding it.
         name: String,
+    },
+    /// A finite weight that the model's element type cannot hold (an F64 value of
+    /// 1e300 loaded into an `f32` model).
+    Overflow {
+        /// The tensor holding it.
+        name: String,
+        /// The value.
+        value: f64,
+        /// The model's element type.
+        dtype: &'static str,
     },
 }
 
@@ -145,19 +156,30 @@ impl fmt::Display for SafetensorsError {
                 "the file has tensors the network has no use for: {} (LoadOptions::ignore_extra allows them)",
                 list(names)
             ),
-            SafetensorsError::Layers { expected, found, available } => write!(
-                f,
-                "the file holds {} layers by this convention's names ({}), the network has {expected}; its tensors: {}",
-                found.len(),
-                list(found),
-                list(available)
-            ),
+            SafetensorsError::Layers { expected, found, available, other } => {
+                write!(
+                    f,
+                    "the file holds {} layers by this convention's names ({}), the network has {expected}; its tensors: {}",
+                    found.len(),
+                    list(found),
+                    list(available)
+                )?;
+                match other {
+                    Some(c) => write!(f, " (the names follow Convention::{c:?}: load it with that)"),
+                    None => Ok(()),
+                }
+            }
             SafetensorsError::NonFinite { name } => {
                 write!(f, "tensor `{name}` holds a NaN or infinite weight")
+            }
+            SafetensorsError::Overflow { name, value, dtype } => {
+                write!(f, "tensor `{name}` holds {value:?}, which overflows the model's {dtype}")
             }
         }
     }
 }
+
+crate::error::debug_is_display!(SafetensorsError);
 
 impl std::error::Error for SafetensorsError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
@@ -215,7 +237,8 @@ fn layers_of(names: &[&str], convention: Convention) -> Vec<(String, String, Str
                 // Keras's automatic names: `dense`, `dense_1`, `dense_2`, ...
                 let order = match last.rsplit_once('_') {
                     Some((_, n)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => {
-                        n.parse::<u64>().map(|n| n + 1).unwrap_or(u64::MAX)
+                        // Checked: `dense_18446744073709551615` must not overflow.
+                        n.parse::<u64>().ok().and_then(|n| n.checked_add(1)).unwrap_or(u64::MAX)
                     }
                     _ => 0,
                 };
@@ -330,7 +353,7 @@ impl<N: Layers<T>, T: Scalar> Sequential<N, T> {
         convention: Convention,
     ) -> Result<(), SafetensorsError> {
         let bytes = self.to_safetensors(convention)?;
-        std::fs::write(path, bytes)?;
+        crate::atomic::write_file(path.as_ref(), |w| std::io::Write::write_all(w, &bytes))?;
         Ok(())
     }
 
@@ -400,7 +423,7 @@ impl<N: Layers<T>, T: Scalar> Sequential<N, T> {
         path: impl AsRef<Path>,
         options: LoadOptions,
     ) -> Result<(), SafetensorsError> {
-        let bytes = std::fs::read(path)?;
+        let bytes = read_bounded(path.as_ref())?;
         self.read_safetensors(&bytes, options)
     }
 
@@ -412,6 +435,62 @@ impl<N: Layers<T>, T: Scalar> Sequential<N, T> {
         *self = Sequential::from_params(params);
         Ok(())
     }
+}
+
+/// The bytes of a safetensors file, read no further than its header allows: the 8-byte
+/// header length (at most 100 MB, the reference crate's limit), the header, then at most
+/// as many data bytes as the largest number the header holds (every data offset is one
+/// of them) and one more, so that the reference crate sees a longer file as such. An
+/// endless stream (`/dev/zero`) is refused at once. I/O errors name the file.
+fn read_bounded(path: &Path) -> Result<Vec<u8>, SafetensorsError> {
+    use std::io::Read;
+    const MAX_HEADER: u64 = 100_000_000;
+    let io = |e: std::io::Error| {
+        SafetensorsError::Io(std::io::Error::new(e.kind(), format!("{}: {e}", path.display())))
+    };
+    let mut file = std::fs::File::open(path).map_err(io)?;
+    let mut bytes = Vec::new();
+    (&mut file).take(8).read_to_end(&mut bytes).map_err(io)?;
+    let Ok(len) = <[u8; 8]>::try_from(&bytes[..]).map(u64::from_le_bytes) else {
+        return Err(SafetensorsError::Format(format!(
+            "{}: the file ends inside its 8-byte header length",
+            path.display()
+        )));
+    };
+    if len == 0 || len > MAX_HEADER {
+        return Err(SafetensorsError::Format(format!(
+            "{}: a header of {len} bytes (1 to {MAX_HEADER})",
+            path.display()
+        )));
+    }
+    (&mut file).take(len).read_to_end(&mut bytes).map_err(io)?;
+    let data = largest_number(&bytes[8..]).saturating_add(1);
+    (&mut file).take(data).read_to_end(&mut bytes).map_err(io)?;
+    Ok(bytes)
+}
+
+/// The largest unsigned integer written in JSON text outside its strings (0 if none).
+fn largest_number(json: &[u8]) -> u64 {
+    let (mut largest, mut current, mut in_string, mut escaped) = (0u64, None::<u64>, false, false);
+    for &c in json {
+        if in_string {
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        if c.is_ascii_digit() {
+            let digit = u64::from(c - b'0');
+            current = Some(current.unwrap_or(0).saturating_mul(10).saturating_add(digit));
+            continue;
+        }
+        largest = largest.max(current.take().unwrap_or(0));
+        in_string = c == b'"';
+    }
+    largest.max(current.unwrap_or(0))
 }
 
 fn le_bytes<T: Scalar>(values: &[T]) -> Vec<u8> {
@@ -446,10 +525,15 @@ fn parse<N: Layers<T>, T: Scalar>(
     let mut infos: Vec<LayerInfo> = Vec::new();
     N::describe(&mut |l| infos.push(l));
     if layers.len() != infos.len() {
+        let other = match options.convention {
+            Convention::Keras => Convention::PyTorch,
+            Convention::PyTorch => Convention::Keras,
+        };
         return Err(SafetensorsError::Layers {
             expected: infos.len(),
             found: layers.into_iter().map(|(key, ..)| key).collect(),
             available: all.iter().map(|s| s.to_string()).collect(),
+            other: (layers_of(&all, other).len() == infos.len()).then_some(other),
         });
     }
     let mut arrays: Vec<Vec<f64>> = Vec::new();
@@ -461,6 +545,12 @@ fn parse<N: Layers<T>, T: Scalar>(
         };
         let (_, w) = tensor_values(&st, weight, &kernel_shape, &all)?;
         let (_, b) = tensor_values(&st, bias, &[l.outputs], &all)?;
+        for (name, values) in [(weight, &w), (bias, &b)] {
+            // Finite (checked), but perhaps beyond the model's type.
+            if let Some(&value) = values.iter().find(|&&x| !T::from_f64(x).to_f64().is_finite()) {
+                return Err(SafetensorsError::Overflow { name: name.clone(), value, dtype: T::DTYPE });
+            }
+        }
         let kernel = if transpose {
             let mut k = vec![0.0; w.len()];
             for o in 0..l.outputs {

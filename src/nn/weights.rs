@@ -208,10 +208,7 @@ pub(crate) fn write_weights_file<N: Layers<T>, T: Scalar>(
     params: &N::Params,
     path: &Path,
 ) -> std::io::Result<()> {
-    let file = std::fs::File::create(path)?;
-    let mut w = std::io::BufWriter::new(file);
-    write_params::<N, T, _>(params, &mut w)?;
-    w.flush()
+    crate::atomic::write_file(path, |w| write_params::<N, T, _>(params, w))
 }
 
 /// Bytes of this network's weight file: (version 1, version 2).
@@ -242,10 +239,7 @@ impl<N: Layers<T>, T: Scalar> Sequential<N, T> {
     /// # Ok::<(), shaped::nn::WeightsError>(())
     /// ```
     pub fn save_weights(&self, path: impl AsRef<Path>) -> Result<(), WeightsError> {
-        let file = std::fs::File::create(path)?;
-        let mut w = std::io::BufWriter::new(file);
-        self.write_weights(&mut w)?;
-        w.flush()?;
+        write_weights_file::<N, T>(self.params(), path.as_ref())?;
         Ok(())
     }
 

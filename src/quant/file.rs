@@ -132,8 +132,8 @@ impl<N: Quantize> Quantized<N> {
 
     /// Writes the network to `path` (format `SHAPEDQ1`, above).
     pub fn save(&self, path: impl AsRef<Path>) -> Result<(), WeightsError> {
-        let mut file = std::fs::File::create(path)?;
-        file.write_all(&self.to_bytes())?;
+        let bytes = self.to_bytes();
+        crate::atomic::write_file(path.as_ref(), |w| w.write_all(&bytes))?;
         Ok(())
     }
 
