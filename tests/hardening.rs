@@ -82,3 +82,67 @@ fn early_stopping_starts_afresh_at_each_fit() {
     assert_ne!(second.get_weights(), first.get_weights(), "the second model holds the first's weights");
     assert!(stop.best().unwrap().0 >= history.loss.iter().cloned().fold(f64::INFINITY, f64::min));
 }
+
+/// `set_weights` refuses NaN and infinite values (the loaders do), naming where, and the
+/// model keeps its weights.
+#[test]
+fn set_weights_refuses_non_finite_values() {
+    let mut model = compiled(5);
+    let before = model.get_weights();
+    for bad in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
+        let mut w = before.clone();
+        w[2][7] = bad;
+        let e = model.set_weights(&w).unwrap_err();
+        assert_eq!(e.to_string(), format!("weight array 2 holds {bad} at 7: weights must be finite"));
+        assert_eq!(format!("{e:?}"), e.to_string());
+        assert_eq!(model.get_weights(), before);
+    }
+    model.set_weights(&before).unwrap();
+}
+
+/// Binary cross-entropy refuses targets outside [0, 1] (a label 2, a -1, NaN) in fit,
+/// evaluate and train_on_batch, naming the label.
+#[test]
+fn binary_crossentropy_refuses_labels_outside_zero_one() {
+    use shaped::nn::Sigmoid;
+    use shaped::train::BinaryCrossentropy;
+    type Binary = (Dense<4, 8, Relu>, Dense<8, 1, Sigmoid>);
+    let (x, _) = data(16);
+    for bad in [2.0f32, -1.0, f32::NAN, 1.5] {
+        let mut y: Vec<[f32; 1]> = (0..16).map(|s| [(s % 2) as f32]).collect();
+        y[9] = [bad];
+        let mut m = Sequential::<Binary>::new(&mut StdRng::seed_from_u64(6))
+            .compile(RmsProp::default(), BinaryCrossentropy, &[Metric::Accuracy])
+            .unwrap();
+        let before = m.get_weights();
+        let e = m.fit_with(&x, &y, FitOptions::new(1, 4).verbose(false)).unwrap_err();
+        assert!(matches!(e, TrainError::Label { index: 9, .. }), "{bad}: {e}");
+        assert!(e.to_string().starts_with("label 9: binary cross-entropy takes targets in [0, 1]"), "{e}");
+        assert!(m.evaluate(&x, &y).is_err());
+        assert!(m.train_on_batch(&x, &y).is_err());
+        assert_eq!(m.get_weights(), before);
+        // In the validation data too.
+        let good: Vec<[f32; 1]> = (0..16).map(|s| [(s % 2) as f32]).collect();
+        let e =
+            m.fit_with(&x, &good, FitOptions::new(1, 4).verbose(false).validation_data(&x, &y)).unwrap_err();
+        assert!(matches!(e, TrainError::Label { .. }), "{e}");
+        // Soft labels in [0, 1] are fine.
+        let soft: Vec<[f32; 1]> = (0..16).map(|s| [s as f32 / 15.0]).collect();
+        m.fit_with(&x, &soft, FitOptions::new(1, 4).verbose(false)).unwrap();
+    }
+}
+
+/// `evaluate` on NaN or infinite inputs is an error, not `Ok(NaN)`.
+#[test]
+fn evaluate_refuses_a_non_finite_loss() {
+    let (mut x, y) = data(16);
+    let model = compiled(7);
+    assert!(model.evaluate(&x, &y).unwrap().loss.is_finite());
+    for bad in [f32::NAN, f32::INFINITY] {
+        x[4][1] = bad;
+        let e = model.evaluate(&x, &y).unwrap_err();
+        assert!(matches!(e, TrainError::NonFiniteEvaluation { .. }), "{bad}: {e}");
+        assert!(e.to_string().contains("NaN or infinite"), "{e}");
+        assert!(model.test_on_batch(&x, &y).is_err());
+    }
+}

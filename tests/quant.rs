@@ -132,3 +132,59 @@ fn save_and_load_round_trip_and_refuse_bad_files() {
     let e = Quantized::<Curvy>::from_bytes(&b).err().unwrap();
     assert_eq!(e.to_string(), "layer 0: the quantized weight file holds an invalid table flag");
 }
+
+/// Issue #30: calibration values near `f32`'s limits quantize with a real scale (it fell
+/// back to scale 1 and predicted uniform probabilities).
+#[test]
+fn calibration_near_the_limits_of_f32_keeps_its_range() {
+    type Wide = (Dense<2, 4, Relu>, Dense<4, 3, Softmax>);
+    let mut model = Sequential::<Wide>::new(&mut StdRng::seed_from_u64(8));
+    // Small weights: the activations stay finite for inputs near 3e38.
+    model.params_mut().0.kernel = [[1e-3, -1e-3, 2e-3, 0.0], [0.0, 1e-3, -1e-3, 2e-3]];
+    let xs: Vec<[f32; 2]> =
+        (0..64).map(|s| [(s as f32 / 32.0 - 1.0) * 3e38, (1.0 - s as f32 / 32.0) * 3e38]).collect();
+    let q = model.quantize(&xs).unwrap();
+    let input = q.params().0.input;
+    assert!(input.scale > 1e36 && input.scale.is_finite(), "input scale {}", input.scale);
+    // The int8 network tells the classes apart as the f32 one does, not uniformly.
+    let agree = xs.iter().filter(|&x| argmax3(&q.predict(x)) == argmax3(&model.predict(x))).count();
+    assert!(agree >= 56, "{agree} of 64 agree");
+    let p = q.predict(&xs[0]);
+    assert!(p.iter().any(|&v| (v - 1.0 / 3.0).abs() > 0.05), "uniform: {p:?}");
+}
+
+fn argmax3(p: &[f32; 3]) -> usize {
+    (0..3).fold(0, |b, i| if p[i] > p[b] { i } else { b })
+}
+
+/// Issue #30: a file whose input scale is subnormal is refused (its inverse is
+/// infinite); `load` reads no more than the file's length from an endless stream; I/O
+/// errors name the file; a failed save keeps the old file.
+#[test]
+fn subnormal_scales_and_endless_files_are_refused() {
+    let (model, xs) = curvy();
+    let q = model.quantize(&xs).unwrap();
+    let bytes = q.to_bytes();
+    // The first layer's data follows the magic, the depth and each layer's widths and
+    // activation name; it starts with the input scale.
+    let mut at = 12;
+    for _ in 0..3 {
+        at += 9 + bytes[at + 8] as usize;
+    }
+    assert_eq!(f32::from_le_bytes(bytes[at..at + 4].try_into().unwrap()), q.params().0.input.scale);
+    for bad in [1e-45f32, f32::MIN_POSITIVE / 2.0, 0.0, -1.0, f32::NAN] {
+        let mut b = bytes.clone();
+        b[at..at + 4].copy_from_slice(&bad.to_le_bytes());
+        let n = b.len();
+        let crc = crc32(&b[..n - 4]);
+        b[n - 4..].copy_from_slice(&crc.to_le_bytes());
+        let e = Quantized::<Curvy>::from_bytes(&b).err().unwrap();
+        assert!(e.to_string().contains("scale"), "{bad}: {e}");
+    }
+    let e = Quantized::<Curvy>::load("/dev/zero").err().unwrap();
+    assert!(matches!(e, WeightsError::BadMagic), "{e}");
+    let e = Quantized::<Curvy>::load("/no/such/q.bin").err().unwrap();
+    assert!(e.to_string().contains("/no/such/q.bin"), "{e}");
+    let e = q.save("/no/such/q.bin").unwrap_err();
+    assert!(e.to_string().contains("q.bin"), "{e}");
+}

@@ -124,8 +124,8 @@ impl<N: Layers<T>, T: Scalar> Sequential<N, T> {
 
     /// Sets the weights from a list of flat arrays in Keras's order (`model.set_weights`),
     /// each of the length of its shape in [`weight_shapes`](Self::weight_shapes). A list
-    /// of another length, or an array of another length, is an error naming it, and the
-    /// model keeps its weights.
+    /// of another length, an array of another length, or a NaN or infinite value is an
+    /// error naming it, and the model keeps its weights.
     pub fn set_weights<A: AsRef<[T]>>(&mut self, weights: &[A]) -> Result<(), SetWeightsError> {
         let shapes = Self::weight_shapes();
         if weights.len() != shapes.len() {
@@ -135,6 +135,10 @@ impl<N: Layers<T>, T: Scalar> Sequential<N, T> {
             let expected: usize = shape.iter().product();
             if w.as_ref().len() != expected {
                 return Err(SetWeightsError::Length { index, shape: shape.clone(), found: w.as_ref().len() });
+            }
+            // As the loaders do: a NaN or infinite weight would make every output NaN.
+            if let Some(at) = w.as_ref().iter().position(|v| !v.is_finite()) {
+                return Err(SetWeightsError::NonFinite { index, at, value: w.as_ref()[at].to_f64() });
             }
         }
         let mut arrays = weights.iter();
@@ -253,7 +257,7 @@ fn predict_pooled<N: Layers<T>, T: Scalar>(
 }
 
 /// [`Sequential::set_weights`] refused the arrays; the model kept its weights.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq)]
 pub enum SetWeightsError {
     /// Not one array per kernel and bias.
     Count {
@@ -270,6 +274,15 @@ pub enum SetWeightsError {
         shape: Vec<usize>,
         /// Its length.
         found: usize,
+    },
+    /// A NaN or infinite value (the loaders refuse them too).
+    NonFinite {
+        /// The array's index in the list.
+        index: usize,
+        /// The value's index in the array.
+        at: usize,
+        /// The value.
+        value: f64,
     },
 }
 
@@ -288,9 +301,14 @@ impl fmt::Display for SetWeightsError {
                 crate::shape::ShapeDisplay(shape),
                 shape.iter().product::<usize>()
             ),
+            SetWeightsError::NonFinite { index, at, value } => {
+                write!(f, "weight array {index} holds {value} at {at}: weights must be finite")
+            }
         }
     }
 }
+
+crate::error::debug_is_display!(SetWeightsError);
 
 #[cfg(feature = "std")]
 impl std::error::Error for SetWeightsError {}

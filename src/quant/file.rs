@@ -11,6 +11,7 @@
 //! | per layer | input scale (`f32`) and zero point (`u8`), output scale and zero point, the requantized zero (`u8`), the lowest output (`u8`), whether the table is used (`u8`, 0 or 1), the weights (`IN x OUT` `i8`, packed), the biases (`OUT` `i32`), the requantization (`OUT` pairs of `i32`: multiplier, shift), the dequantization scales (`OUT` `f32`), the table (256 `u8`) |
 //! | 4 | CRC-32 of every byte before it |
 
+use alloc::format;
 use alloc::vec::Vec;
 use std::io::Write;
 use std::path::Path;
@@ -47,7 +48,8 @@ fn u32_at(b: &[u8]) -> u32 {
 fn quant(bytes: &mut &[u8], layer: usize, zero_scale_ok: bool) -> Result<QuantParams, WeightsError> {
     let b = take(bytes, 5)?;
     let scale = f32::from_le_bytes([b[0], b[1], b[2], b[3]]);
-    let ok = scale.is_finite() && (scale > 0.0 || zero_scale_ok && scale == 0.0);
+    // A normal number: the inverse of a subnormal scale (1e-45) is infinite.
+    let ok = (scale.is_normal() && scale > 0.0) || (zero_scale_ok && scale == 0.0);
     if !ok {
         return Err(WeightsError::Invalid { layer, what: "scale" });
     }
@@ -187,8 +189,21 @@ impl<N: Quantize> Quantized<N> {
         Ok(Quantized { params: params.into() })
     }
 
-    /// Reads a network written by [`save`](Self::save).
+    /// Reads a network written by [`save`](Self::save): no more than this network's
+    /// file length and one byte (an endless stream costs no more), I/O errors naming the
+    /// file.
     pub fn load(path: impl AsRef<Path>) -> Result<Self, WeightsError> {
-        Self::from_bytes(&std::fs::read(path)?)
+        use std::io::Read;
+        let path = path.as_ref();
+        let io = |e: std::io::Error| {
+            WeightsError::Io(std::io::Error::new(e.kind(), format!("{}: {e}", path.display())))
+        };
+        // Every network of this type writes a file of the same length.
+        let len = Quantized::<N> { params: crate::zeroed::zeroed_box::<<N::Q as QLayers>::Params>().into() }
+            .to_bytes()
+            .len();
+        let mut bytes = Vec::new();
+        std::fs::File::open(path).and_then(|f| f.take(len as u64 + 1).read_to_end(&mut bytes)).map_err(io)?;
+        Self::from_bytes(&bytes)
     }
 }

@@ -52,14 +52,18 @@ pub struct QuantParams {
 }
 
 impl QuantParams {
-    /// The parameters holding `[min, max]` (widened to hold 0) in 256 steps.
+    /// The parameters holding `[min, max]` (widened to hold 0) in 256 steps. The range
+    /// is taken in `f64`, so that one near `f32`'s limits (`[-3e38, 3e38]`) does not
+    /// overflow; the scale is at least `f32::MIN_POSITIVE`, so that its inverse is finite.
+    /// An empty range (all zeros) or one that is not finite gets scale 1.
     pub fn from_range(min: f32, max: f32) -> Self {
-        let (min, max) = (min.min(0.0), max.max(0.0));
-        if !(max - min).is_finite() || max - min <= 0.0 {
+        let (min, max) = (f64::from(min.min(0.0)), f64::from(max.max(0.0)));
+        let range = max - min;
+        if !range.is_finite() || range <= 0.0 {
             return QuantParams { scale: 1.0, zero: 0 };
         }
-        let scale = (max - min) / 255.0;
-        let zero = num_traits::Float::round(-min / scale).clamp(0.0, 255.0) as u8;
+        let scale = ((range / 255.0) as f32).max(f32::MIN_POSITIVE);
+        let zero = num_traits::Float::round(-min / f64::from(scale)).clamp(0.0, 255.0) as u8;
         QuantParams { scale, zero }
     }
 

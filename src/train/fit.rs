@@ -238,6 +238,10 @@ impl<N: Backprop<T>, O: Optimizer, L: Loss, T: Scalar> Compiled<N, O, L, T> {
         N: TakesSample<T, X>,
         L: Objective<T, N::Output, Y, N::Last>,
     {
+        check_labels::<L, T, N::Output, Y, N::Last>(y)?;
+        if let Validation::Data(_, vy) = options.validation {
+            check_labels::<L, T, N::Output, Y, N::Last>(vy)?;
+        }
         let ((train_x, train_y), val) = split_validation(x, y, options.batch_size, options.validation)?;
         let n = train_x.len();
         let batch = options.batch_size.min(n);
@@ -340,6 +344,7 @@ impl<N: Backprop<T>, O: Optimizer, L: Loss, T: Scalar> Compiled<N, O, L, T> {
         L: Objective<T, N::Output, Y, N::Last>,
     {
         check_lengths(x, y)?;
+        check_labels::<L, T, N::Output, Y, N::Last>(y)?;
         let n = x.len();
         let threads = self.threads_for(n, None);
         let metrics = self.metrics;
@@ -427,6 +432,19 @@ fn split_validation<'a, X, Y>(
     }
 }
 
+/// Every label one the loss can take ([`Objective::check_label`]).
+fn check_labels<L, T, Out, Y, A>(y: &[Y]) -> Result<(), TrainError>
+where
+    T: Scalar,
+    A: crate::nn::Activation,
+    L: Objective<T, Out, Y, A>,
+{
+    for (index, label) in y.iter().enumerate() {
+        L::check_label(label).map_err(|why| TrainError::Label { index, why })?;
+    }
+    Ok(())
+}
+
 /// As many samples as labels, and at least one.
 fn check_lengths<X, Y>(x: &[X], y: &[Y]) -> Result<(), TrainError> {
     if x.len() != y.len() {
@@ -450,6 +468,7 @@ where
     L: Objective<T, N::Output, Y, N::Last>,
 {
     check_lengths(x, y)?;
+    check_labels::<L, T, N::Output, Y, N::Last>(y)?;
     const CHUNK: usize = 2048;
     let model = ModelRef::<N, T>::new(params);
     let mut out = alloc::vec![N::Output::zeros(); CHUNK.min(x.len())];
@@ -468,7 +487,11 @@ where
             }
         }
     }
-    Ok(metrics.mean(x.len() as f64, loss, acc, mae, mse))
+    let e = metrics.mean(x.len() as f64, loss, acc, mae, mse);
+    if !e.loss.is_finite() {
+        return Err(TrainError::NonFiniteEvaluation { loss: e.loss });
+    }
+    Ok(e)
 }
 
 #[cfg(test)]

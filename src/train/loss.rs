@@ -46,6 +46,14 @@ pub trait Objective<T: Scalar, Out, Y, A: Activation>: Loss {
     /// Keras's `mae` and `mse` metrics of one sample: the mean absolute and the mean
     /// squared difference between the outputs and the targets (one-hot for class labels).
     fn errors(y: &Out, label: &Y) -> (T, T);
+
+    /// Whether this loss can take `label`; the reason, naming the value, if not (binary
+    /// cross-entropy takes targets in `[0, 1]`). `fit` and `evaluate` check every label
+    /// before they start.
+    fn check_label(label: &Y) -> Result<(), alloc::string::String> {
+        let _ = label;
+        Ok(())
+    }
 }
 
 /// Mean absolute and mean squared difference of `y` and the targets `t`.
@@ -182,6 +190,15 @@ impl<T: Scalar, const N: usize, Y> Objective<T, [T; N], Y, Sigmoid> for BinaryCr
 where
     Y: DenseLabels<T, N>,
 {
+    fn check_label(label: &Y) -> Result<(), alloc::string::String> {
+        match Y::targets(label).iter().find(|&&t| !(t >= T::zero() && t <= T::one())) {
+            Some(t) => Err(alloc::format!(
+                "binary cross-entropy takes targets in [0, 1], not {}",
+                Scalar::to_f64(*t)
+            )),
+            None => Ok(()),
+        }
+    }
     fn loss(y: &[T; N], label: &Y) -> T {
         let t = Y::targets(label);
         let s = y.iter().zip(t).fold(T::zero(), |s, (&p, &t)| {
