@@ -11,17 +11,29 @@ use std::sync::atomic::Ordering::{Acquire, Release};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
 /// Worker threads for batched inference and training: the machine's available
-/// parallelism, or `SHAPED_THREADS` when set (at least 1). Read once per process.
+/// parallelism, or fewer when `SHAPED_THREADS` says so (at least 1). A count above the
+/// machine's is a cap, not an order: `SHAPED_THREADS=3000` on two cores uses two (more
+/// threads than cores only wait for each other). Read once per process.
 pub fn threads() -> usize {
     static CACHE: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
     *CACHE.get_or_init(|| {
-        std::env::var("SHAPED_THREADS")
-            .ok()
-            .and_then(|v| v.parse::<usize>().ok())
-            .or_else(|| std::thread::available_parallelism().ok().map(|n| n.get()))
-            .unwrap_or(1)
-            .max(1)
+        let asked = std::env::var("SHAPED_THREADS").ok().and_then(|v| v.trim().parse::<usize>().ok());
+        asked.unwrap_or(usize::MAX).min(cores()).max(1)
     })
+}
+
+/// The machine's available parallelism (1 if unknown).
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// The most threads a `fit` forced to a count ([`FitOptions::threads`]) runs: four
+/// times the cores (tests split batches over more members than cores; more than that
+/// only waits and takes each member's buffers).
+///
+/// [`FitOptions::threads`]: crate::train::FitOptions::threads
+pub fn max_forced_threads() -> usize {
+    cores().saturating_mul(4)
 }
 
 /// Multiply-adds per thread in one step of `fit` below which another thread does not

@@ -146,3 +146,40 @@ fn evaluate_refuses_a_non_finite_loss() {
         assert!(model.test_on_batch(&x, &y).is_err());
     }
 }
+
+/// A thread count above the machine's is a cap: `SHAPED_THREADS=3000` (it aborted on a
+/// failed allocation) and `100000` (it did not finish in 20 s) run `predict_batch` and
+/// `fit` on the machine's cores, and `FitOptions::threads(100_000)` on at most four
+/// times them. Run in child processes, since the variable is read once per process.
+#[test]
+fn large_thread_counts_are_caps() {
+    if let Ok(asked) = std::env::var("SHAPED_THREADS") {
+        let asked: usize = asked.parse().unwrap();
+        assert_eq!(shaped::parallel::threads(), asked.min(shaped::parallel::cores()));
+        type Big = (Dense<64, 512, Relu>, Dense<512, 3, Softmax>);
+        let model = Sequential::<Big>::new(&mut StdRng::seed_from_u64(1));
+        let xs: Vec<[f32; 64]> =
+            (0..1024).map(|s| core::array::from_fn(|i| ((s + i) % 7) as f32 / 7.0)).collect();
+        let out = model.predict_batch(&xs);
+        assert_eq!(out.len(), 1024);
+        let (x, y) = data(64);
+        compiled(1).fit_with(&x, &y, quiet(1).threads(100_000)).unwrap();
+        return;
+    }
+    let exe = std::env::current_exe().unwrap();
+    for asked in ["3000", "100000", "1"] {
+        let started = std::time::Instant::now();
+        let out = std::process::Command::new(&exe)
+            .args(["--exact", "large_thread_counts_are_caps", "--quiet"])
+            .env("SHAPED_THREADS", asked)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "SHAPED_THREADS={asked}:\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(started.elapsed().as_secs() < 20, "SHAPED_THREADS={asked} took {:?}", started.elapsed());
+    }
+}

@@ -392,7 +392,7 @@ impl<N: Backprop<T>, O: Optimizer, L: Loss, T: Scalar> Compiled<N, O, L, T> {
     /// Threads for steps of `batch` samples: `forced`, or as many as pay.
     fn threads_for(&self, batch: usize, forced: Option<usize>) -> usize {
         match forced {
-            Some(t) => t.min(batch),
+            Some(t) => t.min(batch).min(crate::parallel::max_forced_threads()),
             None => {
                 let work = batch.saturating_mul(N::PARAMS).saturating_mul(3);
                 use crate::parallel::{FIT_MIN_ROWS_PER_THREAD, FIT_WORK_PER_THREAD};

@@ -205,8 +205,9 @@ impl<'a, X, Y> FitOptions<'a, X, Y> {
         self.seed = seed;
         self
     }
-    /// Splits each batch over exactly `threads` threads (at least 1, at most the batch
-    /// size), instead of as many as pay. The weights do not depend on it: they equal one
+    /// Splits each batch over `threads` threads (at least 1, at most the batch size and
+    /// [`max_forced_threads`](crate::parallel::max_forced_threads), four times the cores),
+    /// instead of as many as pay. The weights do not depend on it: they equal one
     /// thread's bit for bit (unless a thread's few rows take another kernel than the whole
     /// batch's, the row kernels or the inline kernel of tiny products, which round
     /// differently); the history's sums may differ in their last bits.
