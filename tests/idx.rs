@@ -181,7 +181,7 @@ fn overflowing_item_dims_are_an_error() {
     let parsed = parse_idx(&bytes[..]).unwrap();
     assert!(matches!(parsed.into_samples::<[u8; 784]>(), Err(IdxError::SampleShape { .. })));
     // Zero-sized samples hold nothing to learn from: refused, not a loop over 4e9 items.
-    let zero = temp_file("zero.idx", &idx(&[u32::MAX, 0], &[]));
+    let zero = temp_file("zero.idx", &idx(&[u32::MAX, 0, 0], &[]));
     assert!(matches!(load_idx_images::<[u8; 0]>(&zero), Err(IdxError::SampleShape { .. })));
 }
 
@@ -206,8 +206,8 @@ fn gzip_members(name: &str, members: &[&[u8]], tail: &[u8]) -> PathBuf {
 #[test]
 fn gzip_members_and_trailing_garbage() {
     let data: Vec<u8> = (0..24).collect();
-    let bytes = idx(&[3, 8], &data);
-    let (head, rest) = bytes.split_at(13);
+    let bytes = idx(&[3, 2, 4], &data);
+    let (head, rest) = bytes.split_at(17);
     // Split across two members: read whole.
     let two = gzip_members("two.idx.gz", &[head, rest], &[]);
     let images: Vec<[u8; 8]> = load_idx_images(&two).unwrap();
@@ -224,4 +224,34 @@ fn gzip_members_and_trailing_garbage() {
         assert!(matches!(err, IdxError::Gzip(_)), "{tail:?}: {err}");
         assert!(read_idx(&path).is_err(), "{tail:?}");
     }
+}
+
+/// Issue #30: a file of 2 dims is a table, not images (refused with the way to read it),
+/// and a labels load refuses an images file from its header, before reading its data.
+#[test]
+fn ranks_are_checked_from_the_header() {
+    let dir = std::env::temp_dir().join(format!("shaped-idx-rank-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // A table of 3 rows of 4 bytes.
+    let mut table = vec![0, 0, 8, 2, 0, 0, 0, 3, 0, 0, 0, 4];
+    table.extend(0..12u8);
+    let path = dir.join("table.idx");
+    std::fs::write(&path, &table).unwrap();
+    let e = shaped::data::load_idx_images::<[u8; 4]>(&path).unwrap_err();
+    assert!(e.to_string().contains("found 2") && e.to_string().contains("into_samples"), "{e}");
+    assert_eq!(format!("{e:?}"), e.to_string(), "Debug is Display");
+    let rows: Vec<[u8; 4]> = shaped::data::read_idx(&path).unwrap().into_samples().unwrap();
+    assert_eq!(rows[2], [8, 9, 10, 11]);
+    // The header of 60,000 images of 28 x 28 (47 MB) with none of its data: refused as
+    // the wrong rank, not read (the data would be reported missing).
+    let mut images = vec![0, 0, 8, 3];
+    for d in [60_000u32, 28, 28] {
+        images.extend(d.to_be_bytes());
+    }
+    let path = dir.join("images.idx");
+    std::fs::write(&path, &images).unwrap();
+    let e = shaped::data::load_idx_labels(&path).unwrap_err();
+    assert!(matches!(e, shaped::data::IdxError::Rank { expected: 1, found: 3 }), "{e}");
+    assert!(e.to_string().contains("swapped"), "{e}");
+    std::fs::remove_dir_all(&dir).unwrap();
 }

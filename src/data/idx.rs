@@ -13,7 +13,6 @@ use crate::shape::Shape;
 pub const MAX_IDX_BYTES: u64 = 1 << 32;
 
 /// What can go wrong reading an IDX file.
-#[derive(Debug)]
 pub enum IdxError {
     /// The file could not be opened or read.
     Io {
@@ -95,7 +94,15 @@ impl fmt::Display for IdxError {
                 write!(f, "IDX element type 0x{t:02x} is not supported (only unsigned bytes, 0x08)")
             }
             IdxError::Rank { expected, found } => {
-                write!(f, "expected an IDX file of {expected} dimensions, found {found}")
+                write!(f, "expected an IDX file of {expected} dimensions, found {found}")?;
+                match (expected, found) {
+                    (3, 2) => write!(
+                        f,
+                        " (a table, not images: `read_idx(path)?.into_samples()` reads its rows as samples)"
+                    ),
+                    (3, 1) | (1, 3..) => write!(f, " (are the images and labels files swapped?)"),
+                    _ => Ok(()),
+                }
             }
             IdxError::Truncated { expected, found } => {
                 write!(f, "truncated IDX file: the header declares {expected} bytes, the file has {found}")
@@ -124,6 +131,8 @@ impl fmt::Display for IdxError {
         }
     }
 }
+
+crate::error::debug_is_display!(IdxError);
 
 impl std::error::Error for IdxError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
@@ -310,7 +319,16 @@ pub fn parse_idx<R: Read>(mut reader: R) -> Result<Idx, IdxError> {
 }
 
 fn parse_from<R: Read + ?Sized>(reader: &mut R) -> Result<Idx, IdxError> {
+    parse_ranked(reader, None)
+}
+
+/// [`parse_from`], refusing a header of another rank than `rank` (if given) before any
+/// data is read.
+fn parse_ranked<R: Read + ?Sized>(reader: &mut R, rank: Option<usize>) -> Result<Idx, IdxError> {
     let (dims, total) = read_header(reader)?;
+    if let Some(expected) = rank.filter(|&r| r != dims.len()) {
+        return Err(IdxError::Rank { expected, found: dims.len() });
+    }
     let header = header_len(&dims);
     let mut data = Vec::new();
     let read = read_growing(reader, total as usize, &mut data)?;
@@ -334,7 +352,9 @@ fn sample_fits<S: Shape>(item_dims: &[usize]) -> bool {
 /// (peak memory is the samples, grown as they arrive).
 fn read_samples<S: Shape<Elem = u8>, R: Read + ?Sized>(reader: &mut R) -> Result<Vec<S>, IdxError> {
     let (dims, total) = read_header(reader)?;
-    if dims.len() < 2 {
+    // Images are (n, rows, cols) or more: a file of 2 dims is a table, of 1 labels
+    // (`read_idx(..)?.into_samples()` reads a table's rows as samples).
+    if dims.len() < 3 {
         return Err(IdxError::Rank { expected: 3, found: dims.len() });
     }
     if !sample_fits::<S>(&dims[1..]) {
@@ -416,12 +436,10 @@ pub fn load_idx_images<S: Shape<Elem = u8>>(path: impl AsRef<Path>) -> Result<Ve
     with_file(path.as_ref(), decode_idx_samples)
 }
 
-/// Reads labels (an IDX file of 1 dim).
+/// Reads labels (an IDX file of 1 dim). A file of another rank (an images file given
+/// by mistake) is refused from its header, before its data is read.
 pub fn load_idx_labels(path: impl AsRef<Path>) -> Result<Vec<u8>, IdxError> {
-    let idx = read_idx(path)?;
-    if idx.dims.len() != 1 {
-        return Err(IdxError::Rank { expected: 1, found: idx.dims.len() });
-    }
+    let idx = with_file(path.as_ref(), |r, encoding| decode(r, encoding, |r| parse_ranked(r, Some(1))))?;
     Ok(idx.data)
 }
 
