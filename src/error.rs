@@ -46,6 +46,7 @@ macro_rules! debug_is_display {
         }
     )*};
 }
+#[allow(unused_imports)] // used outside this module only with `alloc`
 pub(crate) use debug_is_display;
 
 debug_is_display!(LengthError);

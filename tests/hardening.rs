@@ -183,3 +183,38 @@ fn large_thread_counts_are_caps() {
         assert!(started.elapsed().as_secs() < 20, "SHAPED_THREADS={asked} took {:?}", started.elapsed());
     }
 }
+
+/// Every public error prints its message as `Debug` too: `fn main() -> Result<(),
+/// Box<dyn Error>>` prints `Debug`, and a user should read the file, the shapes and the
+/// fix, not a field dump (`Io(Os { code: 2, .. })`, `CompileError(Setting(..))`).
+#[test]
+fn every_error_debugs_as_its_message() {
+    fn same(e: &(impl std::fmt::Debug + std::fmt::Display)) -> String {
+        assert_eq!(format!("{e:?}"), e.to_string());
+        e.to_string()
+    }
+    let bad = RmsProp { learning_rate: f64::NAN, ..RmsProp::default() };
+    let e = Sequential::<Net>::zeros().compile(bad, CategoricalCrossentropy, &[]).err().unwrap();
+    assert!(same(&e).contains("learning_rate = NaN"));
+    let e = Sequential::<Net>::zeros().load_weights("/no/such/w.weights").unwrap_err();
+    assert!(same(&e).contains("/no/such/w.weights"));
+    let e = Sequential::<Net>::zeros().save_weights("/no/such/w.weights").unwrap_err();
+    assert!(same(&e).contains("w.weights"));
+    let e = Sequential::<Net>::zeros().set_weights(&[vec![0.0f32; 3]]).unwrap_err();
+    same(&e);
+    let e = shaped::data::load_idx_labels("/no/such/labels.idx").unwrap_err();
+    assert!(same(&e).contains("labels.idx"));
+    let e = shaped::data::load_npy::<f32>("/no/such/x.npy").unwrap_err();
+    assert!(same(&e).contains("x.npy"));
+    let e = shaped::data::to_categorical::<f32, 3>(&[5]).unwrap_err();
+    same(&e);
+    let (x, y) = data(4);
+    let e = shaped::data::train_test_split(&x, &y, 2.0, 0).unwrap_err();
+    same(&e);
+    let e = Sequential::<Net>::zeros().quantize(&[]).err().unwrap();
+    same(&e);
+    let e = shaped::Tensor2::<f32, 2, 3>::from_flat(&[1.0; 5]).unwrap_err();
+    same(&e);
+    let e = compiled(1).fit(&x, &y[..3], 1, 2).unwrap_err();
+    same(&e);
+}

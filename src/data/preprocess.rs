@@ -96,7 +96,7 @@ pub fn as_samples<T, const N: usize>(flat: &[T]) -> Result<&[[T; N]], SampleLeng
 }
 
 /// [`as_samples`] was given a length its width does not divide.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub struct SampleLengthError {
     /// The flat slice's length.
     pub len: usize,
@@ -164,7 +164,7 @@ pub fn train_test_split<X: Clone, Y: Clone>(
 }
 
 /// [`train_test_split`] refused its arguments.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, PartialEq)]
 pub enum SplitError {
     /// Not one label per sample.
     LengthMismatch {
@@ -196,3 +196,5 @@ pub fn normalize_pixels<T: Scalar, const N: usize>(images: &[[u8; N]]) -> Vec<[T
     let max = T::from_f64(255.0);
     images.iter().map(|img| core::array::from_fn(|i| T::from_f64(img[i] as f64) / max)).collect()
 }
+
+crate::error::debug_is_display!(SampleLengthError, SplitError);

@@ -15,6 +15,7 @@
 //! Version 1 files (`b"SHAPEDW1"`: no activations, no checksum) still load; their layer
 //! widths and element size are checked as before.
 
+use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
@@ -30,7 +31,6 @@ const MAGIC_V1: &[u8; 8] = b"SHAPEDW1";
 const MAGIC: &[u8; 8] = b"SHAPEDW2";
 
 /// What can go wrong saving or loading weights. A failed load leaves the model as it was.
-#[derive(Debug)]
 pub enum WeightsError {
     /// A quantized weight file holds a value out of its range (a scale that is not
     /// positive and finite, a requantization shift out of range, ...).
@@ -126,6 +126,8 @@ impl fmt::Display for WeightsError {
         }
     }
 }
+
+crate::error::debug_is_display!(WeightsError);
 
 impl std::error::Error for WeightsError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
@@ -253,7 +255,10 @@ impl<N: Layers<T>, T: Scalar> Sequential<N, T> {
     /// `load_weights`). The file must describe this network's layers exactly; on any
     /// error the model keeps its weights.
     pub fn load_weights(&mut self, path: impl AsRef<Path>) -> Result<(), WeightsError> {
-        let file = std::fs::File::open(path)?;
+        let path = path.as_ref();
+        let file = std::fs::File::open(path).map_err(|e| {
+            WeightsError::Io(std::io::Error::new(e.kind(), format!("{}: {e}", path.display())))
+        })?;
         self.read_weights(&mut std::io::BufReader::new(file))
     }
 

@@ -10,7 +10,7 @@ use crate::linalg::int8::Requant;
 use crate::nn::{Activation, Dense, DenseParams, Layers, Linear, Sequential, Stack};
 
 /// Why [`Sequential::quantize`] refused.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub enum QuantizeError {
     /// No calibration samples.
     NoCalibrationData,
@@ -334,3 +334,5 @@ impl<N: Quantize + Stack<f32>> Sequential<N, f32> {
         Ok(Quantized { params: params.into() })
     }
 }
+
+crate::error::debug_is_display!(QuantizeError);

@@ -8,7 +8,7 @@ use crate::element::Scalar;
 use crate::nn::{Layers, Sequential};
 
 /// Why [`Sequential::compile`] refused.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, PartialEq)]
 #[non_exhaustive]
 pub enum CompileProblem {
     /// An optimizer setting out of range.
@@ -49,8 +49,8 @@ pub struct CompileError<N: Layers<T>, T: Scalar = f32> {
 
 impl<N: Layers<T>, T: Scalar> core::fmt::Debug for CompileError<N, T> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        // Short, for `fn main() -> Result<..>`: the error, not the weights.
-        write!(f, "CompileError({:?})", self.error)
+        // Its message, for `fn main() -> Result<..>`: not the weights it gives back.
+        core::fmt::Display::fmt(&self.error, f)
     }
 }
 
@@ -68,3 +68,5 @@ impl<N: Layers<T>, T: Scalar> std::error::Error for CompileError<N, T> {
         }
     }
 }
+
+crate::error::debug_is_display!(CompileProblem);

@@ -7,7 +7,7 @@
 /// let bad = RmsProp { rho: 1.5, ..RmsProp::default() };
 /// assert_eq!(bad.validate().unwrap_err().to_string(), "rmsprop: rho = 1.5 is outside [0, 1)");
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, PartialEq)]
 pub struct SettingError {
     /// The optimizer's name (`"rmsprop"`).
     pub optimizer: &'static str,
@@ -52,3 +52,5 @@ pub(super) enum Range {
     /// In `[0, 1)` (decay rates, momentum); NaN is outside.
     Decay,
 }
+
+crate::error::debug_is_display!(SettingError);
