@@ -21,23 +21,29 @@ fn f32_bytes(values: &[f32]) -> Vec<u8> {
     values.iter().flat_map(|v| v.to_le_bytes()).collect()
 }
 
-/// A PyTorch-convention file for `Net` with the given tensors (name, shape, values).
-fn torch_file(tensors: &[(&str, &[usize], Vec<f32>)]) -> Vec<u8> {
+/// A file of tensors (name, shape, little-endian bytes), all of `dtype`.
+fn tensors_file(dtype: &str, tensors: &[(&str, &[usize], Vec<u8>)]) -> Vec<u8> {
     let mut header = String::from("{");
     let mut data = Vec::new();
-    for (i, (name, shape, values)) in tensors.iter().enumerate() {
+    for (i, (name, shape, bytes)) in tensors.iter().enumerate() {
         let start = data.len();
-        data.extend(f32_bytes(values));
+        data.extend(bytes);
         if i > 0 {
             header.push(',');
         }
         header.push_str(&format!(
-            "\"{name}\":{{\"dtype\":\"F32\",\"shape\":{shape:?},\"data_offsets\":[{start},{}]}}",
+            "\"{name}\":{{\"dtype\":\"{dtype}\",\"shape\":{shape:?},\"data_offsets\":[{start},{}]}}",
             data.len()
         ));
     }
     header.push('}');
     file(&header, &data)
+}
+
+/// A PyTorch-convention file for `Net` with the given tensors (name, shape, values).
+fn torch_file(tensors: &[(&str, &[usize], Vec<f32>)]) -> Vec<u8> {
+    let t: Vec<_> = tensors.iter().map(|(n, s, v)| (*n, *s, f32_bytes(v))).collect();
+    tensors_file("F32", &t)
 }
 
 fn good_torch_tensors() -> Vec<(&'static str, &'static [usize], Vec<f32>)> {
@@ -277,21 +283,9 @@ fn layers_that_cannot_be_ordered_are_refused() {
 
 /// An F64 file from `(name, shape, values)`.
 fn f64_file(tensors: &[(&str, &[usize], Vec<f64>)]) -> Vec<u8> {
-    let mut header = String::from("{");
-    let mut data = Vec::new();
-    for (i, (name, shape, values)) in tensors.iter().enumerate() {
-        let start = data.len();
-        data.extend(values.iter().flat_map(|v| v.to_le_bytes()));
-        if i > 0 {
-            header.push(',');
-        }
-        header.push_str(&format!(
-            "\"{name}\":{{\"dtype\":\"F64\",\"shape\":{shape:?},\"data_offsets\":[{start},{}]}}",
-            data.len()
-        ));
-    }
-    header.push('}');
-    file(&header, &data)
+    let t: Vec<_> =
+        tensors.iter().map(|(n, s, v)| (*n, *s, v.iter().flat_map(|x| x.to_le_bytes()).collect())).collect();
+    tensors_file("F64", &t)
 }
 
 /// Issue #30: numbers in names are checked (no overflow in a debug build); a value that
