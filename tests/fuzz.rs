@@ -1,5 +1,5 @@
 //! A seeded mutation fuzzer for every loader, on stable: IDX (plain and gzip, flat and as
-//! samples) and weight files. Each input must give a value or an error (no panic), within
+//! samples), weight files, safetensors, quantized files and `.npy`. Each input must give a value or an error (no panic), within
 //! a memory bound set by its length, and a failed weight load must leave the model as it
 //! was.
 //!
@@ -170,6 +170,40 @@ fn safetensors_input(
     false
 }
 
+/// A `.npy` file as `np.save` writes it.
+fn npy(descr: &str, shape: &str, data: &[u8]) -> Vec<u8> {
+    let header = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}");
+    let header = format!("{header:<117}\n");
+    let mut b = b"\x93NUMPY\x01\x00".to_vec();
+    b.extend((header.len() as u16).to_le_bytes());
+    b.extend(header.as_bytes());
+    b.extend(data);
+    b
+}
+
+/// The `.npy` reader on one input, into several sample types: a value or an error, and
+/// memory within the samples' bound (at most 8 bytes of sample a byte of file) and the
+/// header's. A float sample is never an infinity that the file did not hold: an
+/// overflowing conversion is an error.
+fn npy_input(bytes: &[u8]) -> bool {
+    use shaped::data::decode_npy;
+    let bound = 64 * 1024 + 16 * bytes.len();
+    let (peak, f32s) = peak_bytes_during(|| decode_npy::<[f32; 3]>(bytes));
+    assert!(peak <= bound, "npy f32: peak {peak} bytes for a {}-byte file", bytes.len());
+    let (peak, f64s) = peak_bytes_during(|| decode_npy::<[f64; 3]>(bytes));
+    assert!(peak <= bound, "npy f64: peak {peak} bytes for a {}-byte file", bytes.len());
+    if let (Ok(a), Ok(b)) = (&f32s, &f64s) {
+        for (x, y) in a.as_flattened().iter().zip(b.as_flattened()) {
+            assert!(x.is_finite() == y.is_finite() || y.is_nan(), "npy: {y} became {x} in f32");
+        }
+    }
+    let (peak, ints) = peak_bytes_during(|| decode_npy::<i64>(bytes).map(|v| v.len()));
+    assert!(peak <= bound, "npy i64: peak {peak} bytes for a {}-byte file", bytes.len());
+    let (peak, _) = peak_bytes_during(|| decode_npy::<[[u8; 3]; 1]>(bytes).map(|v| v.len()));
+    assert!(peak <= bound, "npy u8: peak {peak} bytes for a {}-byte file", bytes.len());
+    f32s.is_ok() || f64s.is_ok() || ints.is_ok()
+}
+
 /// One test for every loader: the memory measure counts all threads.
 #[test]
 fn loaders_survive_mutated_inputs() {
@@ -255,12 +289,37 @@ fn loaders_survive_mutated_inputs() {
         }
     }
     let quant = started.elapsed() - plain - gz - weights - safetensors;
-    let loaded = [loaded[0], loaded[1], loaded[2], safetensors_loaded, quant_loaded];
+
+    // .npy files: floats, integers, big-endian, samples of 3 and scalars.
+    let f64s: Vec<u8> = [1.0f64, -2.5, 1e300, 0.0, 3.0, 7.0].iter().flat_map(|x| x.to_le_bytes()).collect();
+    let f32s: Vec<u8> = [1.0f32, -2.5, 3e38, 0.0, 3.0, 7.0].iter().flat_map(|x| x.to_le_bytes()).collect();
+    let i64s: Vec<u8> = [1i64, -2, 1 << 53, 0, 3, 7].iter().flat_map(|x| x.to_le_bytes()).collect();
+    let npy_seeds = [
+        npy("<f8", "(2, 3)", &f64s),
+        npy("<f4", "(2, 3)", &f32s),
+        npy("<i8", "(6,)", &i64s),
+        npy("|u1", "(2, 3)", &[0, 1, 2, 253, 254, 255]),
+        npy(
+            ">f8",
+            "(2, 3)",
+            &f64s.chunks(8).flat_map(|c| c.iter().rev().copied().collect::<Vec<_>>()).collect::<Vec<_>>(),
+        ),
+        npy("<i2", "(3, 1)", &[1, 0, 255, 255, 0, 128]),
+    ];
+    let mut npy_loaded = 0;
+    for _ in 0..iters {
+        let seed = &npy_seeds[rng.random_range(0..npy_seeds.len())];
+        npy_loaded += npy_input(&mutate(seed, &mut rng)) as u64;
+    }
+    let npy_time = started.elapsed() - plain - gz - weights - safetensors - quant;
+    let loaded = [loaded[0], loaded[1], loaded[2], safetensors_loaded, quant_loaded, npy_loaded];
     println!(
-        "{iters} inputs per loader: IDX plain {plain:?}, IDX gzip {gz:?}, weights {weights:?}, safetensors {safetensors:?}, quantized {quant:?}; loaded {loaded:?}"
+        "{iters} inputs per loader: IDX plain {plain:?}, IDX gzip {gz:?}, weights {weights:?}, safetensors {safetensors:?}, quantized {quant:?}, npy {npy_time:?}; loaded {loaded:?}"
     );
     // Mutations that change only data bytes keep a file loadable; a few percent must be.
-    for (name, n) in ["IDX plain", "IDX gzip", "weights", "safetensors", "quantized"].iter().zip(loaded) {
+    for (name, n) in
+        ["IDX plain", "IDX gzip", "weights", "safetensors", "quantized", "npy"].iter().zip(loaded)
+    {
         assert!(n * 100 >= iters, "{name}: only {n} of {iters} mutated inputs loaded");
     }
 }
