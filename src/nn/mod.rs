@@ -19,6 +19,8 @@ mod layers;
 mod model;
 #[cfg(feature = "safetensors")]
 mod safetensors;
+#[cfg(feature = "safetensors")]
+mod safetensors_file;
 #[cfg(feature = "alloc")]
 mod sequential;
 mod stack;

@@ -9,6 +9,7 @@ use rand::rngs::StdRng;
 
 use super::backprop::Backprop;
 use super::callbacks::{Callback, Control};
+use super::checks::{check_labels, check_lengths};
 use super::compile::{CompileError, CompileProblem};
 use super::history::{Evaluation, History, TrainError};
 use super::loss::{Loss, Objective, PairsWith};
@@ -430,30 +431,6 @@ fn split_validation<'a, X, Y>(
             Ok(((&x[..cut], &y[..cut]), val))
         }
     }
-}
-
-/// Every label one the loss can take ([`Objective::check_label`]).
-fn check_labels<L, T, Out, Y, A>(y: &[Y]) -> Result<(), TrainError>
-where
-    T: Scalar,
-    A: crate::nn::Activation,
-    L: Objective<T, Out, Y, A>,
-{
-    for (index, label) in y.iter().enumerate() {
-        L::check_label(label).map_err(|why| TrainError::Label { index, why })?;
-    }
-    Ok(())
-}
-
-/// As many samples as labels, and at least one.
-fn check_lengths<X, Y>(x: &[X], y: &[Y]) -> Result<(), TrainError> {
-    if x.len() != y.len() {
-        return Err(TrainError::LengthMismatch { samples: x.len(), labels: y.len() });
-    }
-    if x.is_empty() {
-        return Err(TrainError::NoSamples);
-    }
-    Ok(())
 }
 
 fn evaluate_with<N, L, T, X: Sync, Y>(

@@ -19,6 +19,8 @@ mod backprop;
 #[cfg(feature = "std")]
 mod callbacks;
 #[cfg(feature = "std")]
+mod checks;
+#[cfg(feature = "std")]
 mod compile;
 #[cfg(feature = "std")]
 mod fit;
