@@ -292,13 +292,11 @@ impl Drop for Stop<'_> {
 /// 200 ms in LLVM's.)
 const SPIN: std::time::Duration = std::time::Duration::from_millis(2);
 
-/// How long a poll spins before it also yields the CPU between its looks: a member
-/// that waits longer than this may be waiting for one that the OS took off its core
-/// (more members than cores, or another program on one), and yielding lets that one run.
-const SPIN_ONLY: std::time::Duration = std::time::Duration::from_micros(50);
-
-/// Polls `done` for at most [`SPIN`], yielding the CPU between looks after
-/// [`SPIN_ONLY`]; whether it became true.
+/// Polls `done` for at most [`SPIN`]; whether it became true.
+///
+/// It never yields the CPU: yielding after 50 us of spinning made the two-thread steps
+/// of small networks 5x slower, and 784-512-10 at batch 16 (two threads by default) 2x
+/// slower than one thread, on this VM (BENCHMARKS.md, "Issues #29 and #30").
 fn poll(mut done: impl FnMut() -> bool) -> bool {
     let start = std::time::Instant::now();
     loop {
@@ -308,12 +306,8 @@ fn poll(mut done: impl FnMut() -> bool) -> bool {
             }
             std::hint::spin_loop();
         }
-        let waited = start.elapsed();
-        if waited > SPIN {
+        if start.elapsed() > SPIN {
             return false;
-        }
-        if waited > SPIN_ONLY {
-            std::thread::yield_now();
         }
     }
 }
