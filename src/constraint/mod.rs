@@ -28,7 +28,9 @@
 use crate::class::Class;
 use crate::shape::Shape;
 
+mod layer_rules;
 mod message;
+pub use layer_rules::*;
 pub(crate) use message::Message;
 
 /// The type every shape rule is implemented for (when the rule holds).

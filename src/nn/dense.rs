@@ -26,6 +26,9 @@ impl<const IN: usize, const OUT: usize, A: Activation> Dense<IN, OUT, A> {
         let m = m.str(if IN == 0 { "no inputs" } else { "no outputs" });
         panic!("{}", m.str(": a `Dense` layer needs at least one input and one output").as_str());
     };
+
+    /// The shapes of the weight arrays: the kernel `(IN, OUT)`, the bias `(OUT,)`.
+    const WEIGHTS: &'static [&'static [usize]] = &[&[IN, OUT], &[OUT]];
 }
 
 impl<const IN: usize, const OUT: usize, A: Activation> core::fmt::Debug for Dense<IN, OUT, A> {
@@ -81,6 +84,7 @@ impl<T: Scalar, const IN: usize, const OUT: usize, A: Activation> Layers<T> for 
     type Last = A;
     const PARAMS: usize = IN * OUT + OUT;
     const DEPTH: usize = 1;
+    const CHECK: () = Self::NOT_EMPTY;
 
     fn init<R: Rng + ?Sized>(params: &mut Self::Params, rng: &mut R) {
         let () = Self::NOT_EMPTY;
@@ -137,7 +141,25 @@ impl<T: Scalar, const IN: usize, const OUT: usize, A: Activation> Layers<T> for 
 
     fn describe(f: &mut dyn FnMut(LayerInfo)) {
         let () = Self::NOT_EMPTY;
-        f(LayerInfo { kind: "Dense", activation: A::NAME, inputs: IN, outputs: OUT, params: IN * OUT + OUT });
+        f(LayerInfo {
+            kind: "Dense",
+            name: "dense",
+            activation: A::NAME,
+            inputs: IN,
+            outputs: OUT,
+            output_shape: &[OUT],
+            weights: Self::WEIGHTS,
+            params: IN * OUT + OUT,
+        });
+    }
+
+    #[cfg(feature = "alloc")]
+    fn pack_kernels_into(params: &Self::Params, packs: &mut alloc::vec::Vec<linalg::packed::PackedB<T>>) {
+        packs.push(linalg::packed::PackedB::new(
+            IN,
+            OUT,
+            linalg::MatRef::row_major(params.kernel.as_flattened(), OUT),
+        ));
     }
 
     fn zip_params(a: &mut Self::Params, b: &Self::Params, f: &mut dyn FnMut(&mut [T], &[T])) {

@@ -7,7 +7,8 @@ use crate::linalg;
 use crate::zeroed::Zeroable;
 use rand::Rng;
 
-/// A sample: one row of `N` values, `[T; N]`.
+/// A sample of any rank: `[T; N]`, a sequence `[[T; C]; L]` or an image
+/// `[[[T; C]; W]; H]` (channels last, as Keras), seen as its values in row-major order.
 pub trait Vector<T: Scalar>: crate::Shape<Elem = T> + Copy + Send + Sync {
     /// Number of values.
     const LEN: usize;
@@ -19,35 +20,78 @@ pub trait Vector<T: Scalar>: crate::Shape<Elem = T> + Copy + Send + Sync {
     fn as_mut_slice(&mut self) -> &mut [T];
 }
 
-impl<T: Scalar, const N: usize> Vector<T> for [T; N] {
-    const LEN: usize = N;
-    #[inline]
+impl<T: Scalar, S: crate::Shape<Elem = T>> Vector<T> for S {
+    const LEN: usize = S::NUMEL;
+    #[inline(always)]
     fn zeros() -> Self {
-        [T::zero(); N]
+        crate::zeroed::zeroed()
     }
-    #[inline]
+    #[inline(always)]
     fn as_slice(&self) -> &[T] {
-        self
+        self.flat()
     }
-    #[inline]
+    #[inline(always)]
     fn as_mut_slice(&mut self) -> &mut [T] {
-        self
+        self.flat_mut()
     }
 }
 
 /// One row of a model summary.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LayerInfo {
-    /// The layer's type (`"Dense"`).
+    /// The layer's type (`"Dense"`, `"Conv2D"`).
     pub kind: &'static str,
-    /// Its activation (`"relu"`).
+    /// Keras's name for layers of this type (`"dense"`, `"conv2d"`): the summary numbers
+    /// them `conv2d`, `conv2d_1`, ...
+    pub name: &'static str,
+    /// Its activation (`"relu"`; `"linear"` for a layer without one).
     pub activation: &'static str,
-    /// Input width.
+    /// Number of input values (a sample's, flattened).
     pub inputs: usize,
-    /// Output width.
+    /// Number of output values (a sample's, flattened).
     pub outputs: usize,
+    /// The shape of one output sample, as Keras prints it without the batch axis
+    /// (`[26, 26, 32]`).
+    pub output_shape: &'static [usize],
+    /// The shape of each weight array, in the order of [`Layers::visit_params`]
+    /// (`[[784, 512], [512]]` for a `Dense`, `[[3, 3, 1, 32], [32]]` for a `Conv2D`,
+    /// nothing for a layer without weights).
+    pub weights: &'static [&'static [usize]],
     /// Number of parameters.
     pub params: usize,
+}
+
+impl LayerInfo {
+    /// Whether the layer is a `Dense`: a kernel `(inputs, outputs)` and a bias.
+    pub fn is_dense(&self) -> bool {
+        self.kind == "Dense"
+    }
+}
+
+/// `[26, 26, 32]` as `(26, 26, 32)`, `[10]` as `(10,)`: a shape as Python prints a tuple.
+#[derive(Clone, Copy)]
+pub struct ShapeTuple<'a>(pub &'a [usize]);
+
+impl core::fmt::Display for ShapeTuple<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "(")?;
+        for (i, d) in self.0.iter().enumerate() {
+            if i > 0 {
+                write!(f, ", ")?;
+            }
+            write!(f, "{d}")?;
+        }
+        if self.0.len() == 1 {
+            write!(f, ",")?;
+        }
+        write!(f, ")")
+    }
+}
+
+impl core::fmt::Debug for ShapeTuple<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        core::fmt::Display::fmt(self, f)
+    }
 }
 
 /// The one-sample forward pass as a job for the run-time dispatch. Two pointers, passed
@@ -146,27 +190,33 @@ pub trait Layers<T: Scalar>: Stack<T, Weights = <Self as Layers<T>>::Params> {
     #[doc(hidden)]
     #[cfg(feature = "alloc")]
     fn pack_kernels(params: &Self::Params) -> alloc::vec::Vec<crate::linalg::packed::PackedB<T>> {
-        let mut shapes = alloc::vec::Vec::new();
-        Self::describe(&mut |l| shapes.push((l.inputs, l.outputs)));
-        let mut packs = alloc::vec::Vec::with_capacity(shapes.len());
-        // Each layer's arrays come kernel first, then bias.
-        let mut index = 0;
-        Self::visit_params(params, &mut |a| {
-            if index % 2 == 0
-                && let Some(&(k, n)) = shapes.get(index / 2)
-            {
-                packs.push(crate::linalg::packed::PackedB::new(k, n, crate::linalg::MatRef::row_major(a, n)));
-            }
-            index += 1;
-        });
+        let mut packs = alloc::vec::Vec::with_capacity(Self::DEPTH);
+        Self::pack_kernels_into(params, &mut packs);
         packs
     }
+
+    /// Pushes the packed kernel of each layer that has one, first layer first: what
+    /// [`forward_batch_packed`](Layers::forward_batch_packed) takes from `packs`.
+    #[doc(hidden)]
+    #[cfg(feature = "alloc")]
+    fn pack_kernels_into(
+        params: &Self::Params,
+        packs: &mut alloc::vec::Vec<crate::linalg::packed::PackedB<T>>,
+    );
+
+    /// The geometry checks that no trait bound can express (a kernel larger than its
+    /// input, computed dims that disagree with the formulas): a `const` that fails to
+    /// evaluate, with a message naming the layer and its dims, when the network is
+    /// compiled to code. [`network!`](crate::network) evaluates it for its type at
+    /// `cargo check` time.
+    const CHECK: () = ();
 
     /// Calls `f` with each layer's description, first to last.
     fn describe(f: &mut dyn FnMut(LayerInfo));
 
     /// Calls `f` with each weight array of `a` and the matching one of `b`, flattened,
-    /// in a fixed order (kernel, then bias, layer by layer).
+    /// in a fixed order (layer by layer; within a layer, as [`LayerInfo::weights`]
+    /// lists them: kernel, then bias).
     fn zip_params(a: &mut Self::Params, b: &Self::Params, f: &mut dyn FnMut(&mut [T], &[T]));
 
     /// Calls `f` with each weight array, flattened and writable, in the order of

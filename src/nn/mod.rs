@@ -13,10 +13,14 @@
 //! Tuples of up to 12 layers are supported, and a tuple element may itself be a tuple.
 
 pub(crate) mod activation;
+mod conv;
 mod dense;
 pub mod embed;
+mod geometry;
+mod image;
 mod layers;
 mod model;
+mod pool;
 #[cfg(feature = "safetensors")]
 mod safetensors;
 #[cfg(feature = "safetensors")]
@@ -29,9 +33,16 @@ mod summary;
 mod weights;
 
 pub use activation::{Activation, Linear, Relu, Sigmoid, Softmax, Tanh};
+#[cfg(feature = "alloc")]
+pub(crate) use conv::conv_from_patches;
+pub use conv::{Conv2D, Conv2DParams};
 pub use dense::{Dense, DenseParams};
-pub use layers::{Accepts, LayerInfo, Layers, Stack, TakesSample, Vector};
+pub use geometry::{Padding, Same, Valid, conv_out, pad_before};
+pub use layers::{Accepts, LayerInfo, Layers, ShapeTuple, Stack, TakesSample, Vector};
 pub use model::ModelRef;
+pub use pool::{
+    Average, AveragePooling2D, Flatten, GlobalAveragePooling2D, Max, MaxPooling2D, PoolOp, Pooling2D,
+};
 #[cfg(feature = "safetensors")]
 pub use safetensors::{Convention, LoadOptions, SafetensorsError};
 #[cfg(feature = "alloc")]

@@ -111,14 +111,12 @@ impl<N: Layers<T>, T: Scalar> Sequential<N, T> {
         out
     }
 
-    /// The shapes of [`get_weights`](Self::get_weights)'s arrays: `[IN, OUT]` then `[OUT]`
-    /// per layer.
+    /// The shapes of [`get_weights`](Self::get_weights)'s arrays, in Keras's layouts:
+    /// `[IN, OUT]` then `[OUT]` for a `Dense`, `[KH, KW, C_IN, C_OUT]` then `[C_OUT]`
+    /// for a `Conv2D`, nothing for a layer without weights.
     pub fn weight_shapes() -> Vec<Vec<usize>> {
         let mut out = Vec::new();
-        N::describe(&mut |l| {
-            out.push(alloc::vec![l.inputs, l.outputs]);
-            out.push(alloc::vec![l.outputs]);
-        });
+        N::describe(&mut |l| out.extend(l.weights.iter().map(|w| w.to_vec())));
         out
     }
 
@@ -328,7 +326,19 @@ impl<N: Layers<T>, T: Scalar> fmt::Debug for Sequential<N, T> {
             let sep = if first { "" } else { " -> " };
             first = false;
             if result.is_ok() {
-                result = write!(f, "{sep}Dense({}, {}, input {})", l.outputs, l.activation, l.inputs);
+                result = if l.is_dense() {
+                    write!(f, "{sep}Dense({}, {}, input {})", l.outputs, l.activation, l.inputs)
+                } else if l.weights.is_empty() {
+                    write!(f, "{sep}{} -> {}", l.kind, crate::nn::ShapeTuple(l.output_shape))
+                } else {
+                    write!(
+                        f,
+                        "{sep}{}({}) -> {}",
+                        l.kind,
+                        l.activation,
+                        crate::nn::ShapeTuple(l.output_shape)
+                    )
+                };
             }
         });
         result?;

@@ -17,6 +17,10 @@ impl<T: Scalar, A: Layers<T>, B: Accepts<T, A::Output>> Layers<T> for (A, B) {
     type Last = B::Last;
     const PARAMS: usize = A::PARAMS + B::PARAMS;
     const DEPTH: usize = A::DEPTH + B::DEPTH;
+    const CHECK: () = {
+        let () = A::CHECK;
+        B::CHECK
+    };
 
     fn init<R: Rng + ?Sized>(params: &mut Self::Params, rng: &mut R) {
         A::init(&mut params.0, rng);
@@ -45,6 +49,15 @@ impl<T: Scalar, A: Layers<T>, B: Accepts<T, A::Output>> Layers<T> for (A, B) {
     fn describe(f: &mut dyn FnMut(LayerInfo)) {
         A::describe(f);
         B::describe(f);
+    }
+
+    #[cfg(feature = "alloc")]
+    fn pack_kernels_into(
+        params: &Self::Params,
+        packs: &mut alloc::vec::Vec<crate::linalg::packed::PackedB<T>>,
+    ) {
+        A::pack_kernels_into(&params.0, packs);
+        B::pack_kernels_into(&params.1, packs);
     }
 
     fn zip_params(a: &mut Self::Params, b: &Self::Params, f: &mut dyn FnMut(&mut [T], &[T])) {
@@ -101,6 +114,7 @@ impl<T: Scalar, A: Layers<T>> Layers<T> for (A,) {
     type Last = A::Last;
     const PARAMS: usize = A::PARAMS;
     const DEPTH: usize = A::DEPTH;
+    const CHECK: () = A::CHECK;
 
     fn init<R: Rng + ?Sized>(params: &mut Self::Params, rng: &mut R) {
         A::init(params, rng)
@@ -120,6 +134,13 @@ impl<T: Scalar, A: Layers<T>> Layers<T> for (A,) {
     }
     fn describe(f: &mut dyn FnMut(LayerInfo)) {
         A::describe(f)
+    }
+    #[cfg(feature = "alloc")]
+    fn pack_kernels_into(
+        params: &Self::Params,
+        packs: &mut alloc::vec::Vec<crate::linalg::packed::PackedB<T>>,
+    ) {
+        A::pack_kernels_into(params, packs)
     }
     fn zip_params(a: &mut Self::Params, b: &Self::Params, f: &mut dyn FnMut(&mut [T], &[T])) {
         A::zip_params(a, b, f)
@@ -178,6 +199,7 @@ macro_rules! flat_tuple {
             type Last = <($first, ($($rest,)+)) as Layers<T>>::Last;
             const PARAMS: usize = <($first, ($($rest,)+)) as Layers<T>>::PARAMS;
             const DEPTH: usize = <($first, ($($rest,)+)) as Layers<T>>::DEPTH;
+            const CHECK: () = <($first, ($($rest,)+)) as Layers<T>>::CHECK;
 
             fn init<R: Rng + ?Sized>(params: &mut Self::Params, rng: &mut R) {
                 <($first, ($($rest,)+)) as Layers<T>>::init(params, rng)
@@ -197,6 +219,10 @@ macro_rules! flat_tuple {
             }
             fn describe(f: &mut dyn FnMut(LayerInfo)) {
                 <($first, ($($rest,)+)) as Layers<T>>::describe(f)
+            }
+            #[cfg(feature = "alloc")]
+            fn pack_kernels_into(params: &Self::Params, packs: &mut alloc::vec::Vec<crate::linalg::packed::PackedB<T>>) {
+                <($first, ($($rest,)+)) as Layers<T>>::pack_kernels_into(params, packs)
             }
             fn zip_params(a: &mut Self::Params, b: &Self::Params, f: &mut dyn FnMut(&mut [T], &[T])) {
                 <($first, ($($rest,)+)) as Layers<T>>::zip_params(a, b, f)

@@ -115,17 +115,37 @@ impl<N: Layers<T>, T: Scalar> fmt::Display for Summary<N, T> {
         writeln!(f, "{DOUBLE}")?;
         let mut result = Ok(());
         let mut index = 0;
+        // Keras numbers layers per kind: `conv2d`, `conv2d_1`, ..., `dense`, `dense_1`.
+        let mut kinds: [(&str, usize); 16] = [("", 0); 16];
         N::describe(&mut |info: LayerInfo| {
             if result.is_err() {
                 return;
             }
+            let seen = match kinds.iter_mut().find(|(k, _)| *k == info.name || k.is_empty()) {
+                Some(slot) => {
+                    slot.0 = info.name;
+                    slot.1 += 1;
+                    slot.1 - 1
+                }
+                None => index,
+            };
             result = (|| {
-                let name = if index == 0 {
-                    TableCell::format(format_args!("dense ({}, {})", info.kind, info.activation))?
-                } else {
-                    TableCell::format(format_args!("dense_{index} ({}, {})", info.kind, info.activation))?
+                let name = match (seen, info.weights.is_empty()) {
+                    (0, false) => {
+                        TableCell::format(format_args!("{} ({}, {})", info.name, info.kind, info.activation))?
+                    }
+                    (0, true) => TableCell::format(format_args!("{} ({})", info.name, info.kind))?,
+                    (k, false) => TableCell::format(format_args!(
+                        "{}_{k} ({}, {})",
+                        info.name, info.kind, info.activation
+                    ))?,
+                    (k, true) => TableCell::format(format_args!("{}_{k} ({})", info.name, info.kind))?,
                 };
-                let shape = TableCell::format(format_args!("(None, {})", info.outputs))?;
+                let mut shape = TableCell::format(format_args!("(None"))?;
+                for d in info.output_shape {
+                    fmt::write(&mut shape, format_args!(", {d}"))?;
+                }
+                fmt::write(&mut shape, format_args!(")"))?;
                 if index > 0 {
                     writeln!(f)?;
                 }

@@ -23,6 +23,11 @@ impl<T: Scalar> Workspace<T> {
     pub fn new() -> Self {
         Workspace { packing: Packing::new(), live: Vec::new(), seen: Vec::new() }
     }
+
+    /// The packing buffers.
+    pub(crate) fn packing(&mut self) -> &mut Packing<T> {
+        &mut self.packing
+    }
 }
 
 /// Training buffers of a [`Dense`] layer: its outputs and the gradient with respect to

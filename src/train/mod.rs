@@ -16,6 +16,7 @@
 //! ```
 
 mod backprop;
+mod backprop_image;
 #[cfg(feature = "std")]
 mod callbacks;
 #[cfg(feature = "std")]

@@ -3,6 +3,7 @@
 #![allow(dead_code)] // each test binary uses a part
 
 pub mod counting_alloc;
+pub mod gradients;
 #[path = "../../src/linalg/reference.rs"]
 pub mod reference;
 

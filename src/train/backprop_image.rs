@@ -1,0 +1,333 @@
+//! The training half of the image layers: `Conv2D` as a product of its input's patch
+//! matrix with its kernel (im2col onto the packed GEMM), pooling and `Flatten`.
+
+use alloc::vec::Vec;
+
+use super::backprop::{Backprop, Workspace, column_share, row_share};
+use crate::element::Scalar;
+use crate::linalg::{self, MatRef};
+use crate::nn::{Activation, Conv2D, Flatten, GlobalAveragePooling2D, Layers, Padding, PoolOp, Pooling2D};
+
+/// `sum[j] += row[j]` over rows of `width` values of `rows`, for `j` in `cols`: a bias's
+/// gradient.
+fn add_columns<T: Scalar>(sum: &mut [T], rows: &[T], width: usize, cols: core::ops::Range<usize>) {
+    for row in rows.chunks_exact(width) {
+        for (s, &d) in sum[cols.clone()].iter_mut().zip(&row[cols.clone()]) {
+            *s = *s + d;
+        }
+    }
+}
+
+/// Training buffers of a layer: its outputs, their gradient, and what the backward pass
+/// needs of the forward one (a convolution's patch matrix, a max pool's choices).
+/// (Public only as the `Trace` of the image layers; not re-exported.)
+pub struct ImageTrace<T, Out, X = ()> {
+    y: Vec<Out>,
+    g: Vec<Out>,
+    /// A convolution's patch matrix, or a max pool's chosen inputs.
+    kept: Vec<X>,
+    /// Scratch for the patch matrix's gradient.
+    scratch: Vec<T>,
+}
+
+impl<T, Out: Clone, X> ImageTrace<T, Out, X> {
+    fn new(rows: usize, zero: Out) -> Self {
+        ImageTrace {
+            y: alloc::vec![zero.clone(); rows],
+            g: alloc::vec![zero; rows],
+            kept: Vec::new(),
+            scratch: Vec::new(),
+        }
+    }
+}
+
+/// `impl<T, [extra], Conv2D's generics> Trait for Conv2D<..> { .. }`.
+macro_rules! conv2d_backprop {
+    ($($item:tt)*) => {
+        impl<
+            T: Scalar,
+            const H: usize,
+            const W: usize,
+            const C: usize,
+            const F: usize,
+            const KH: usize,
+            const KW: usize,
+            const SH: usize,
+            const SW: usize,
+            const OH: usize,
+            const OW: usize,
+            A: Activation,
+            P: Padding,
+        > Backprop<T> for Conv2D<H, W, C, F, KH, KW, SH, SW, OH, OW, A, P>
+        {
+            $($item)*
+        }
+    };
+}
+
+conv2d_backprop! {
+    type Trace = ImageTrace<T, [[[T; F]; OW]; OH], T>;
+
+    fn new_trace(rows: usize) -> Self::Trace {
+        let mut t = ImageTrace::new(rows, [[[T::zero(); F]; OW]; OH]);
+        if !Self::POINTWISE {
+            t.kept = alloc::vec![T::zero(); rows * OH * OW * Self::PATCH];
+        }
+        t
+    }
+
+    fn forward_train(params: &Self::Params, x: &[Self::Input], trace: &mut Self::Trace, ws: &mut Workspace<T>) {
+        let () = Self::GEOMETRY;
+        let rows = x.len();
+        let (pixels, patch) = (rows * OH * OW, Self::PATCH);
+        let patches: &[T] = if Self::POINTWISE {
+            x.as_flattened().as_flattened().as_flattened()
+        } else {
+            let p = &mut trace.kept[..pixels * patch];
+            for (img, p) in x.iter().zip(p.chunks_exact_mut(OH * OW * patch)) {
+                Self::WINDOW.im2col(img.as_flattened().as_flattened(), p);
+            }
+            p
+        };
+        let y = trace.y[..rows].as_flattened_mut().as_flattened_mut();
+        crate::nn::conv_from_patches::<T, A, F>(patches, patch, params.kernel_matrix(), &params.bias, y, Some(ws.packing()));
+    }
+
+    fn output_and_grad(trace: &mut Self::Trace) -> (&[Self::Output], &mut [Self::Output]) {
+        (&trace.y, &mut trace.g)
+    }
+
+    fn activation_backward(trace: &mut Self::Trace, rows: usize) {
+        let y = trace.y[..rows].as_flattened().as_flattened();
+        let g = trace.g[..rows].as_flattened_mut().as_flattened_mut();
+        for (y, g) in y.iter().zip(g) {
+            A::backward(y, g);
+        }
+    }
+
+    fn backward_parts(
+        params: &Self::Params,
+        x: &[Self::Input],
+        trace: &mut Self::Trace,
+        grads: Option<&mut Self::Params>,
+        dx: Option<&mut [Self::Input]>,
+        ws: &mut Workspace<T>,
+    ) {
+        let rows = x.len();
+        let (pixels, patch) = (rows * OH * OW, Self::PATCH);
+        let dz = trace.g[..rows].as_flattened().as_flattened().as_flattened();
+        let patches: &[T] =
+            if Self::POINTWISE { x.as_flattened().as_flattened().as_flattened() } else { &trace.kept[..pixels * patch] };
+        if let Some(grads) = grads {
+            // dK = patches^T . dz, db = the sum of dz over every pixel.
+            let (pt, dzv) = (MatRef::transposed(patches, patch), MatRef::row_major(dz, F));
+            linalg::matmul(patch, pixels, F, pt, dzv, false, grads.kernel_matrix_mut(), F, Some(ws.packing()));
+            grads.bias = [T::zero(); F];
+            add_columns(&mut grads.bias, dz, F, 0..F);
+        }
+        if let Some(dx) = dx {
+            // d(patches) = dz . K^T, then each patch value back to its pixel.
+            let kt = MatRef::transposed(params.kernel_matrix(), F);
+            let dzv = MatRef::row_major(dz, F);
+            let dx = dx[..rows].as_flattened_mut().as_flattened_mut().as_flattened_mut();
+            if Self::POINTWISE {
+                linalg::matmul(pixels, F, C, dzv, kt, false, dx, C, Some(ws.packing()));
+            } else {
+                trace.scratch.resize(pixels * patch, T::zero());
+                let dp = &mut trace.scratch[..pixels * patch];
+                linalg::matmul(pixels, F, patch, dzv, kt, false, dp, patch, Some(ws.packing()));
+                for (dp, dx) in dp.chunks_exact(OH * OW * patch).zip(dx.chunks_exact_mut(H * W * C)) {
+                    Self::WINDOW.col2im(dp, dx);
+                }
+            }
+        }
+    }
+
+    fn output(trace: &Self::Trace) -> &[Self::Output] {
+        &trace.y
+    }
+
+    fn weight_grads_share(
+        parts: &[(&[Self::Input], &Self::Trace)],
+        grads: &mut Self::Params,
+        (k, size): (usize, usize),
+        ws: &mut Workspace<T>,
+    ) {
+        let patch = Self::PATCH;
+        let rows = row_share(patch, k, size);
+        let parts = || parts.iter().filter(|(x, _)| !x.is_empty());
+        if !rows.is_empty() {
+            // dK[rows] = patches[:, rows]^T . dz, the parts stacked along the depth.
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            for (x, t) in parts() {
+                let pixels = x.len() * OH * OW;
+                let p: &[T] = if Self::POINTWISE {
+                    x.as_flattened().as_flattened().as_flattened()
+                } else {
+                    &t.kept[..pixels * patch]
+                };
+                a.push((MatRef::transposed(&p[rows.start..], patch), pixels));
+                b.push((MatRef::row_major(t.g[..x.len()].as_flattened().as_flattened().as_flattened(), F), pixels));
+            }
+            let c = &mut grads.kernel_matrix_mut()[rows.start * F..];
+            linalg::packed::gemm_stacked(rows.len(), None, F, &a, &b, false, c, F, ws.packing());
+        }
+        let cols = column_share(F, k, size);
+        grads.bias[cols.clone()].fill(T::zero());
+        for (x, t) in parts() {
+            add_columns(&mut grads.bias, t.g[..x.len()].as_flattened().as_flattened().as_flattened(), F, cols.clone());
+        }
+    }
+
+    fn share_ranges((k, size): (usize, usize), out: &mut Vec<core::ops::Range<usize>>) {
+        let rows = row_share(Self::PATCH, k, size);
+        out.push(rows.start * F..rows.end * F);
+        out.push(column_share(F, k, size));
+    }
+}
+
+/// The parts of `Backprop` every layer without weights shares.
+macro_rules! no_weights {
+    () => {
+        fn output_and_grad(trace: &mut Self::Trace) -> (&[Self::Output], &mut [Self::Output]) {
+            (&trace.y, &mut trace.g)
+        }
+        fn activation_backward(_: &mut Self::Trace, _: usize) {}
+        fn output(trace: &Self::Trace) -> &[Self::Output] {
+            &trace.y
+        }
+        fn weight_grads_share(
+            _: &[(&[Self::Input], &Self::Trace)],
+            _: &mut (),
+            _: (usize, usize),
+            _: &mut Workspace<T>,
+        ) {
+        }
+        fn share_ranges(_: (usize, usize), _: &mut Vec<core::ops::Range<usize>>) {}
+    };
+}
+
+impl<
+    T: Scalar,
+    Op: PoolOp,
+    const H: usize,
+    const W: usize,
+    const C: usize,
+    const PH: usize,
+    const PW: usize,
+    const SH: usize,
+    const SW: usize,
+    const OH: usize,
+    const OW: usize,
+    P: Padding,
+> Backprop<T> for Pooling2D<Op, H, W, C, PH, PW, SH, SW, OH, OW, P>
+{
+    type Trace = ImageTrace<T, [[[T; C]; OW]; OH], u32>;
+
+    fn new_trace(rows: usize) -> Self::Trace {
+        let mut t = ImageTrace::new(rows, [[[T::zero(); C]; OW]; OH]);
+        if Op::MAX {
+            t.kept = alloc::vec![0; rows * OH * OW * C];
+        }
+        t
+    }
+
+    fn forward_train(_: &(), x: &[Self::Input], trace: &mut Self::Trace, _: &mut Workspace<T>) {
+        let () = Self::GEOMETRY;
+        let per = OH * OW * C;
+        for (i, (x, y)) in x.iter().zip(&mut trace.y).enumerate() {
+            let arg = Op::MAX.then(|| &mut trace.kept[i * per..(i + 1) * per]);
+            Self::pool(x, y, arg);
+        }
+    }
+
+    fn backward_parts(
+        _: &(),
+        x: &[Self::Input],
+        trace: &mut Self::Trace,
+        _: Option<&mut ()>,
+        dx: Option<&mut [Self::Input]>,
+        _: &mut Workspace<T>,
+    ) {
+        let Some(dx) = dx else { return };
+        let per = OH * OW * C;
+        for (i, (g, dx)) in trace.g[..x.len()].iter().zip(dx).enumerate() {
+            let arg = if Op::MAX { &trace.kept[i * per..(i + 1) * per] } else { &[][..] };
+            Self::pool_backward(g, arg, dx);
+        }
+    }
+
+    no_weights!();
+}
+
+impl<T: Scalar, const H: usize, const W: usize, const C: usize, const N: usize> Backprop<T>
+    for Flatten<H, W, C, N>
+{
+    type Trace = ImageTrace<T, [T; N]>;
+
+    fn new_trace(rows: usize) -> Self::Trace {
+        ImageTrace::new(rows, [T::zero(); N])
+    }
+
+    fn forward_train(p: &(), x: &[Self::Input], trace: &mut Self::Trace, _: &mut Workspace<T>) {
+        <Self as Layers<T>>::forward_batch_packed(p, &mut &[][..], x, &mut trace.y[..x.len()]);
+    }
+
+    fn backward_parts(
+        _: &(),
+        x: &[Self::Input],
+        trace: &mut Self::Trace,
+        _: Option<&mut ()>,
+        dx: Option<&mut [Self::Input]>,
+        _: &mut Workspace<T>,
+    ) {
+        if let Some(dx) = dx {
+            let rows = x.len();
+            dx[..rows]
+                .as_flattened_mut()
+                .as_flattened_mut()
+                .as_flattened_mut()
+                .copy_from_slice(trace.g[..rows].as_flattened());
+        }
+    }
+
+    no_weights!();
+}
+
+impl<T: Scalar, const H: usize, const W: usize, const C: usize> Backprop<T>
+    for GlobalAveragePooling2D<H, W, C>
+{
+    type Trace = ImageTrace<T, [T; C]>;
+
+    fn new_trace(rows: usize) -> Self::Trace {
+        ImageTrace::new(rows, [T::zero(); C])
+    }
+
+    fn forward_train(_: &(), x: &[Self::Input], trace: &mut Self::Trace, _: &mut Workspace<T>) {
+        let () = Self::NOT_EMPTY;
+        for (x, y) in x.iter().zip(&mut trace.y) {
+            Self::pool(x, y);
+        }
+    }
+
+    fn backward_parts(
+        _: &(),
+        x: &[Self::Input],
+        trace: &mut Self::Trace,
+        _: Option<&mut ()>,
+        dx: Option<&mut [Self::Input]>,
+        _: &mut Workspace<T>,
+    ) {
+        let Some(dx) = dx else { return };
+        let n = T::from_f64((H * W) as f64);
+        for (g, dx) in trace.g[..x.len()].iter().zip(dx) {
+            for px in dx.as_flattened_mut() {
+                for (d, &v) in px.iter_mut().zip(g) {
+                    *d = v / n;
+                }
+            }
+        }
+    }
+
+    no_weights!();
+}
