@@ -344,7 +344,10 @@ fn parse_ranked<R: Read + ?Sized>(reader: &mut R, rank: Option<usize>) -> Result
 /// higher rank needs the dims exactly. Checked arithmetic: no header overflows it.
 fn sample_fits<S: Shape>(item_dims: &[usize]) -> bool {
     let numel = item_dims.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d));
-    if S::RANK == 1 { numel == Some(S::NUMEL) } else { item_dims == S::DIMS }
+    // A last axis of 1 may be added: (28, 28) images read as `[[[u8; 1]; 28]; 28]`, the
+    // channels-last shape of a convolution's input (Keras: `x.reshape((-1, 28, 28, 1))`).
+    let channel = S::RANK >= 2 && S::DIMS.last() == Some(&1) && item_dims == &S::DIMS[..S::RANK - 1];
+    if S::RANK == 1 { numel == Some(S::NUMEL) } else { item_dims == S::DIMS || channel }
 }
 
 /// Reads the samples of an IDX file straight into `Vec<S>`: the sample shape is checked
@@ -410,7 +413,8 @@ impl Idx {
     /// The items as samples of shape `S` (`[u8; 784]` or `[[u8; 28]; 28]`).
     ///
     /// A vector type takes any sample dims with its element count (28x28 into 784); a
-    /// type of higher rank needs the file's dims exactly.
+    /// type of higher rank needs the file's dims exactly, or with a last axis of 1 added
+    /// (28x28 into `[[[u8; 1]; 28]; 28]`, an image of one channel).
     pub fn into_samples<S: Shape<Elem = u8>>(self) -> Result<Vec<S>, IdxError> {
         let file_dims = self.dims.get(1..).unwrap_or(&[]);
         if self.dims.is_empty() || S::NUMEL == 0 || !sample_fits::<S>(file_dims) {

@@ -19,6 +19,6 @@ pub use idx::{
 };
 pub use npy::{NpyElement, NpyError, decode_npy, load_npy};
 pub use preprocess::{
-    Label, SampleLengthError, SplitError, as_samples, normalize_pixels, to_categorical, to_classes,
-    train_test_split,
+    Label, SampleLengthError, SplitError, as_samples, normalize_images, normalize_pixels, to_categorical,
+    to_classes, train_test_split,
 };

@@ -1,5 +1,6 @@
 //! The conversions of chapter 2: `to_categorical`, `to_classes`, pixels to `[0, 1]`.
 
+use crate::Shape;
 use alloc::vec::Vec;
 
 use super::IdxError;
@@ -195,6 +196,42 @@ pub fn normalize_pixels<T: Scalar, const N: usize>(images: &[[u8; N]]) -> Vec<[T
     // A division, not a multiplication by 1/255: the same values as numpy.
     let max = T::from_f64(255.0);
     images.iter().map(|img| core::array::from_fn(|i| T::from_f64(img[i] as f64) / max)).collect()
+}
+
+/// Pixels `0..=255` to `[0, 1]` as samples of shape `S`, for images of any shape with
+/// as many values: `x.reshape((-1, 28, 28, 1)).astype("float32") / 255` is
+/// `normalize_images::<_, [[[f32; 1]; 28]; 28]>(&x)`.
+///
+/// ```
+/// let x = vec![[0u8, 51, 255, 102]];
+/// let img = shaped::data::normalize_images::<_, [[[f32; 1]; 2]; 2]>(&x);
+/// assert_eq!(img[0], [[[0.0], [0.2]], [[1.0], [0.4]]]);
+/// ```
+///
+/// A shape of another element count does not compile (when the call is built):
+/// ```compile_fail
+/// # // (`cargo test` builds doc tests, so the check fires here.)
+/// let x = vec![[0u8; 4]];
+/// let _ = shaped::data::normalize_images::<_, [[[f32; 1]; 3]; 2]>(&x);
+/// ```
+pub fn normalize_images<X: Shape<Elem = u8>, S: Shape>(images: &[X]) -> Vec<S>
+where
+    S::Elem: Scalar,
+{
+    const {
+        if X::NUMEL != S::NUMEL {
+            let m = crate::constraint::Message::new().str("normalize_images: the images hold ").num(X::NUMEL);
+            panic!("{}", m.str(" values each, the sample shape ").num(S::NUMEL).as_str());
+        }
+    }
+    let max = <S::Elem as Scalar>::from_f64(255.0);
+    let mut out = crate::zeroed::zeroed_vec::<S>(images.len());
+    for (img, o) in images.iter().zip(&mut out) {
+        for (v, &p) in o.flat_mut().iter_mut().zip(img.flat()) {
+            *v = <S::Elem as Scalar>::from_f64(p as f64) / max;
+        }
+    }
+    out
 }
 
 crate::error::debug_is_display!(SampleLengthError, SplitError);

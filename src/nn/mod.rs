@@ -20,6 +20,7 @@ mod geometry;
 mod image;
 mod layers;
 mod model;
+mod network_macro;
 mod pool;
 #[cfg(feature = "safetensors")]
 mod safetensors;

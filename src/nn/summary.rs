@@ -76,9 +76,9 @@ impl fmt::Display for Bytes {
     }
 }
 
-/// A cell of at most 40 bytes, formatted without the heap.
+/// A cell of at most 64 bytes, formatted without the heap.
 struct TableCell {
-    buf: [u8; 40],
+    buf: [u8; 64],
     len: usize,
 }
 
@@ -96,7 +96,7 @@ impl fmt::Write for TableCell {
 
 impl TableCell {
     fn format(args: fmt::Arguments<'_>) -> Result<TableCell, fmt::Error> {
-        let mut c = TableCell { buf: [0; 40], len: 0 };
+        let mut c = TableCell { buf: [0; 64], len: 0 };
         fmt::write(&mut c, args)?;
         Ok(c)
     }
