@@ -112,3 +112,159 @@ fn conv_forward_matches_its_definition() {
         }
     }
 }
+
+shaped::network! {
+    /// A small convnet with every kind of image layer and a Flatten before a Dense (the
+    /// layout that PyTorch orders differently).
+    type Small = (9, 8, 2) => [
+        Conv2D(4, (3, 2), activation = "relu"),
+        MaxPooling2D(2),
+        Conv2D(3, 2, padding = "same", activation = "tanh"),
+        Flatten,
+        Dense(5, activation = "relu"),
+        Dense(3, activation = "softmax"),
+    ];
+}
+
+/// The same layers with the second convolution's kernel 3 x 3: every shape but one agrees.
+type OtherKernel = (
+    Conv2D<9, 8, 2, 4, 3, 2, 1, 1, 7, 7, Relu>,
+    MaxPooling2D<7, 7, 4, 2, 2, 2, 2, 3, 3>,
+    Conv2D<3, 3, 4, 3, 3, 3, 1, 1, 3, 3, Tanh, Same>,
+    Flatten<3, 3, 3, 27>,
+    Dense<27, 5, Relu>,
+    Dense<5, 3, Softmax>,
+);
+
+fn small_inputs() -> Vec<[[[f32; 2]; 8]; 9]> {
+    (0..3)
+        .map(|s| {
+            std::array::from_fn(|y| {
+                std::array::from_fn(|x| {
+                    std::array::from_fn(|c| ((s * 7 + y * 3 + x * 5 + c) % 11) as f32 / 11.0 - 0.4)
+                })
+            })
+        })
+        .collect()
+}
+
+fn seeded<N: Layers<f32>>(seed: u64) -> shaped::nn::Sequential<N> {
+    let mut rng = <shaped::rand::rngs::StdRng as shaped::rand::SeedableRng>::seed_from_u64(seed);
+    shaped::nn::Sequential::<N>::new(&mut rng)
+}
+
+#[test]
+fn weight_files_of_convnets_round_trip_and_refuse_other_geometry() {
+    let dir = std::env::temp_dir().join(format!("shaped-conv-weights-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("small.weights");
+    let model = seeded::<Small>(5);
+    model.save_weights(&path).unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    assert_eq!(&bytes[..8], b"SHAPEDW3");
+    let mut other = seeded::<Small>(6);
+    other.load_weights(&path).unwrap();
+    assert_eq!(other.params(), model.params());
+    assert_eq!(other.predict_batch(&small_inputs()), model.predict_batch(&small_inputs()));
+
+    // Another kernel size: refused naming the layer and both shapes; weights unchanged.
+    let mut wrong = seeded::<OtherKernel>(7);
+    let before = wrong.get_weights();
+    let err = wrong.load_weights(&path).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "layer 2 (Conv2D): the file's kernel is (2, 2, 4, 3), the model's is (3, 3, 4, 3)"
+    );
+    assert_eq!(wrong.get_weights(), before);
+
+    // A flipped bit anywhere, a truncated file, a chapter-2 (version 2) file.
+    let mut flipped = bytes.clone();
+    flipped[40] ^= 1;
+    assert!(matches!(other.read_weights(&mut &flipped[..]), Err(shaped::nn::WeightsError::Checksum { .. })));
+    for cut in [10, 30, bytes.len() / 2, bytes.len() - 1] {
+        assert!(other.read_weights(&mut &bytes[..cut]).is_err(), "cut at {cut}");
+    }
+    let dense = seeded::<(Dense<144, 5, Relu>, Dense<5, 3, Softmax>)>(8);
+    let dense_path = dir.join("dense.weights");
+    dense.save_weights(&dense_path).unwrap();
+    assert_eq!(&std::fs::read(&dense_path).unwrap()[..8], b"SHAPEDW2");
+    let err = other.load_weights(&dense_path).unwrap_err();
+    assert_eq!(err.to_string(), "layer 0: the file holds a `Dense` layer, the model's layer is a `Conv2D`");
+    assert_eq!(other.params(), model.params());
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn keras_and_pytorch_safetensors_of_convnets_round_trip() {
+    use shaped::nn::{Convention, LoadOptions};
+    let model = seeded::<Small>(9);
+    for convention in [Convention::Keras, Convention::PyTorch] {
+        let bytes = model.to_safetensors(convention).unwrap();
+        let mut back = seeded::<Small>(10);
+        back.read_safetensors(&bytes, LoadOptions::new(convention)).unwrap();
+        assert_eq!(back.params(), model.params(), "{convention:?}");
+        // The other geometry is refused, naming the tensor and both shapes.
+        let mut wrong = seeded::<OtherKernel>(11);
+        let before = wrong.get_weights();
+        let err = wrong.read_safetensors(&bytes, LoadOptions::new(convention)).unwrap_err().to_string();
+        let want = match convention {
+            Convention::Keras => {
+                "tensor `conv2d_1/kernel` has shape (2, 2, 4, 3), the network needs (3, 3, 4, 3)"
+            }
+            Convention::PyTorch => "tensor `3.weight` has shape (3, 4, 2, 2), the network needs (3, 4, 3, 3)",
+        };
+        assert_eq!(err, want);
+        assert_eq!(wrong.get_weights(), before);
+    }
+}
+
+/// PyTorch's layouts, written out: `Conv2d.weight[f][c][ky][kx]`, and the `Linear` after
+/// `Flatten` reading channels-first features `c * H * W + h * W + w`.
+#[test]
+fn pytorch_layouts_are_converted() {
+    use shaped::nn::{Convention, LoadOptions};
+    let model = seeded::<Small>(12);
+    let bytes = model.to_safetensors(Convention::PyTorch).unwrap();
+    let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    let mut names = st.names();
+    names.sort();
+    // nn.Sequential(Conv2d, ReLU, MaxPool2d, Conv2d, Tanh, Flatten, Linear, ReLU, Linear, Softmax)
+    assert_eq!(
+        names,
+        ["0.bias", "0.weight", "3.bias", "3.weight", "6.bias", "6.weight", "8.bias", "8.weight"]
+    );
+    let f32s = |name: &str| -> Vec<f32> {
+        st.tensor(name)
+            .unwrap()
+            .data()
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect()
+    };
+    let (conv, linear) = (f32s("0.weight"), f32s("6.weight"));
+    let p = model.params();
+    let k = &p.0.kernel; // (3, 2, 2, 4)
+    for f in 0..4 {
+        for c in 0..2 {
+            for ky in 0..3 {
+                for kx in 0..2 {
+                    assert_eq!(conv[((f * 2 + c) * 3 + ky) * 2 + kx], k[ky][kx][c][f]);
+                }
+            }
+        }
+    }
+    // The Flatten sees (3, 3, 3) images.
+    let dense = &p.1.1.1.1.0.kernel; // (27, 5)
+    for o in 0..5 {
+        for h in 0..3 {
+            for w in 0..3 {
+                for c in 0..3 {
+                    assert_eq!(linear[o * 27 + c * 9 + h * 3 + w], dense[(h * 3 + w) * 3 + c][o]);
+                }
+            }
+        }
+    }
+    let mut back = seeded::<Small>(13);
+    back.read_safetensors(&bytes, LoadOptions::new(Convention::PyTorch)).unwrap();
+    assert_eq!(back.params(), model.params());
+}

@@ -26,6 +26,8 @@ mod pool;
 mod safetensors;
 #[cfg(feature = "safetensors")]
 mod safetensors_file;
+#[cfg(feature = "safetensors")]
+mod safetensors_layout;
 #[cfg(feature = "alloc")]
 mod sequential;
 mod stack;

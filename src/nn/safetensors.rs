@@ -362,33 +362,36 @@ impl<N: Layers<T>, T: Scalar> Sequential<N, T> {
         let dtype = if core::mem::size_of::<T>() == 4 { Dtype::F32 } else { Dtype::F64 };
         let mut infos = Vec::new();
         N::describe(&mut |l| infos.push(l));
-        let mut arrays: Vec<Vec<T>> = Vec::new();
-        N::visit_params(self.params(), &mut |a| arrays.push(a.to_vec()));
+        let layers = super::safetensors_layout::file_layers(&infos, convention)?;
+        let mut arrays: Vec<&[T]> = Vec::new();
+        N::visit_params(self.params(), &mut |a| arrays.push(a));
         let mut tensors: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::new();
-        for (k, l) in infos.iter().enumerate() {
-            let (kernel, bias) = (&arrays[2 * k], &arrays[2 * k + 1]);
-            let (weight_name, bias_name, shape, values) = match convention {
+        for (l, pair) in layers.iter().zip(arrays.chunks_exact(2)) {
+            let (kernel, bias) = (pair[0], pair[1]);
+            let (weight_name, bias_name) = match convention {
                 Convention::Keras => {
-                    let stem = if k == 0 { "dense".to_string() } else { format!("dense_{k}") };
-                    (
-                        format!("{stem}/kernel"),
-                        format!("{stem}/bias"),
-                        vec![l.inputs, l.outputs],
-                        kernel.clone(),
-                    )
+                    let stem = match l.kind_index {
+                        0 => l.kind.to_string(),
+                        k => format!("{}_{k}", l.kind),
+                    };
+                    (format!("{stem}/kernel"), format!("{stem}/bias"))
                 }
                 Convention::PyTorch => {
-                    let mut t = vec![T::zero(); kernel.len()];
-                    for i in 0..l.inputs {
-                        for o in 0..l.outputs {
-                            t[o * l.inputs + i] = kernel[i * l.outputs + o];
-                        }
-                    }
-                    (format!("{}.weight", 2 * k), format!("{}.bias", 2 * k), vec![l.outputs, l.inputs], t)
+                    (format!("{}.weight", l.torch_index), format!("{}.bias", l.torch_index))
                 }
             };
-            tensors.push((weight_name, shape, le_bytes(&values)));
-            tensors.push((bias_name, vec![l.outputs], le_bytes(bias)));
+            let values = match &l.from {
+                Some(from) => {
+                    let mut t = vec![T::zero(); kernel.len()];
+                    for (&v, &at) in kernel.iter().zip(from) {
+                        t[at] = v;
+                    }
+                    t
+                }
+                None => kernel.to_vec(),
+            };
+            tensors.push((weight_name, l.kernel.clone(), le_bytes(&values)));
+            tensors.push((bias_name, vec![l.bias], le_bytes(bias)));
         }
         let views = tensors
             .iter()
@@ -449,6 +452,39 @@ fn le_bytes<T: Scalar>(values: &[T]) -> Vec<u8> {
     out
 }
 
+/// A Keras layer's name without its number: `conv2d` of `sequential/conv2d_3`. Only
+/// one-kind networks, and PyTorch's indices, order layers across names.
+fn base_name(key: &str) -> &str {
+    let last = key.rsplit(['/', '.']).next().unwrap_or(key);
+    match last.rsplit_once('_') {
+        Some((b, n)) if !n.is_empty() && n.bytes().all(|c| c.is_ascii_digit()) => b,
+        _ => last,
+    }
+}
+
+/// The file's layers (from [`layers_of`]) that the network's layers with weights take,
+/// in order. PyTorch's indices and a network of one kind of layer keep the file's order;
+/// Keras numbers each kind on its own (`conv2d`, `conv2d_1`, ..., `dense`, `dense_1`), so a
+/// network of several kinds takes each layer from its kind's names, in their order.
+fn match_kinds(
+    file: Vec<(String, String, String, u64)>,
+    ours: &[super::safetensors_layout::FileLayer],
+    convention: Convention,
+) -> Vec<(String, String, String, u64)> {
+    let one_kind = ours.windows(2).all(|p| p[0].kind == p[1].kind);
+    if convention == Convention::PyTorch || one_kind {
+        return file;
+    }
+    let mut out = Vec::new();
+    for l in ours {
+        match file.iter().filter(|f| base_name(&f.0) == l.kind).nth(l.kind_index) {
+            Some(f) => out.push(f.clone()),
+            None => break,
+        }
+    }
+    out
+}
+
 /// The file's weights for network `N`, into fresh weights on the heap.
 fn parse<N: Layers<T>, T: Scalar>(
     bytes: &[u8],
@@ -458,53 +494,53 @@ fn parse<N: Layers<T>, T: Scalar>(
     let mut all: Vec<&str> = st.names();
     all.sort_unstable();
     let layers = layers_of(&all, options.convention);
+    let mut infos: Vec<LayerInfo> = Vec::new();
+    N::describe(&mut |l| infos.push(l));
+    let ours = super::safetensors_layout::file_layers(&infos, options.convention)?;
+    let layers = match_kinds(layers, &ours, options.convention);
     // Layers named outside the convention's numbering (Keras layers named by hand) share
     // an order key: their order cannot be known, and guessing could swap them silently.
-    if let Some(pair) = layers.windows(2).find(|p| p[0].3 == p[1].3) {
+    // (A network of several kinds of layer takes them by kind: only a kind's own must order.)
+    let by_kind = options.convention == Convention::Keras && ours.windows(2).any(|p| p[0].kind != p[1].kind);
+    let tie = |a: &(String, String, String, u64), b: &(String, String, String, u64)| {
+        a.3 == b.3 && (!by_kind || base_name(&a.0) == base_name(&b.0))
+    };
+    if let Some(pair) = layers.windows(2).find(|p| tie(&p[0], &p[1])) {
         return Err(SafetensorsError::Format(format!(
             "the layers `{}` and `{}` cannot be ordered: name them as Keras does (dense, dense_1, ...) or as nn.Sequential indices",
             pair[0].0, pair[1].0
         )));
     }
-    let mut infos: Vec<LayerInfo> = Vec::new();
-    N::describe(&mut |l| infos.push(l));
-    if layers.len() != infos.len() {
+    if layers.len() != ours.len() {
         let other = match options.convention {
             Convention::Keras => Convention::PyTorch,
             Convention::PyTorch => Convention::Keras,
         };
+        let fits = |c| {
+            super::safetensors_layout::file_layers(&infos, c)
+                .is_ok_and(|o| match_kinds(layers_of(&all, c), &o, c).len() == o.len())
+        };
         return Err(SafetensorsError::Layers {
-            expected: infos.len(),
+            expected: ours.len(),
             found: layers.into_iter().map(|(key, ..)| key).collect(),
             available: all.iter().map(|s| s.to_string()).collect(),
-            other: (layers_of(&all, other).len() == infos.len()).then_some(other),
+            other: fits(other).then_some(other),
         });
     }
     let mut arrays: Vec<Vec<f64>> = Vec::new();
     let mut used: Vec<&str> = Vec::new();
-    for ((_, weight, bias, _), l) in layers.iter().zip(&infos) {
-        let (kernel_shape, transpose) = match options.convention {
-            Convention::Keras => (vec![l.inputs, l.outputs], false),
-            Convention::PyTorch => (vec![l.outputs, l.inputs], true),
-        };
-        let (_, w) = tensor_values(&st, weight, &kernel_shape, &all)?;
-        let (_, b) = tensor_values(&st, bias, &[l.outputs], &all)?;
+    for ((_, weight, bias, _), l) in layers.iter().zip(&ours) {
+        let (_, w) = tensor_values(&st, weight, &l.kernel, &all)?;
+        let (_, b) = tensor_values(&st, bias, &[l.bias], &all)?;
         for (name, values) in [(weight, &w), (bias, &b)] {
             // Finite (checked), but perhaps beyond the model's type.
             if let Some(&value) = values.iter().find(|&&x| !T::from_f64(x).to_f64().is_finite()) {
                 return Err(SafetensorsError::Overflow { name: name.clone(), value, dtype: T::DTYPE });
             }
         }
-        let kernel = if transpose {
-            let mut k = vec![0.0; w.len()];
-            for o in 0..l.outputs {
-                for i in 0..l.inputs {
-                    k[i * l.outputs + o] = w[o * l.inputs + i];
-                }
-            }
-            k
-        } else {
-            w
+        let kernel = match &l.from {
+            Some(from) => from.iter().map(|&at| w[at]).collect(),
+            None => w,
         };
         arrays.push(kernel);
         arrays.push(b);
@@ -520,7 +556,8 @@ fn parse<N: Layers<T>, T: Scalar>(
     let mut params = crate::zeroed::zeroed_box::<N::Params>();
     let mut next = arrays.into_iter();
     N::visit_params_mut(&mut params, &mut |a| {
-        // `describe` and `visit_params_mut` walk the same layers: kernel, then bias.
+        // `describe` and `visit_params_mut` walk the same layers: kernel, then bias, for
+        // each layer with weights.
         if let Some(values) = next.next() {
             for (dst, &v) in a.iter_mut().zip(&values) {
                 *dst = T::from_f64(v);

@@ -14,6 +14,14 @@
 //!
 //! Version 1 files (`b"SHAPEDW1"`: no activations, no checksum) still load; their layer
 //! widths and element size are checked as before.
+//!
+//! # Format version 3 (networks with layers other than `Dense`)
+//! As version 2 (`b"SHAPEDW3"`), but each layer's entry is its type's name (length `u8`,
+//! ASCII: `Conv2D`), its activation's name (as above), its number of weight arrays
+//! (`u8`), and for each array its rank (`u8`) and dims (`u32` each), in Keras's layouts
+//! (`(KH, KW, C_IN, C_OUT)` for a `Conv2D` kernel). A layer without weights (pooling,
+//! `Flatten`) lists no arrays. Networks of `Dense` layers only are still written as
+//! version 2, which `include_weights!` reads.
 
 use alloc::format;
 use alloc::string::String;
@@ -29,6 +37,7 @@ use crate::element::Scalar;
 
 const MAGIC_V1: &[u8; 8] = b"SHAPEDW1";
 const MAGIC: &[u8; 8] = b"SHAPEDW2";
+const MAGIC_V3: &[u8; 8] = b"SHAPEDW3";
 
 /// What can go wrong saving or loading weights. A failed load leaves the model as it was.
 pub enum WeightsError {
@@ -85,6 +94,29 @@ pub enum WeightsError {
         /// The file's.
         found: String,
     },
+    /// A layer of another type (a `Conv2D` where the file has a `Dense`), or a file of
+    /// version 1 or 2 (`Dense` layers only) for a network with other layers.
+    LayerKind {
+        /// The layer, from 0.
+        layer: usize,
+        /// The model's layer type.
+        expected: &'static str,
+        /// The file's.
+        found: String,
+    },
+    /// A weight array of another shape (a `Conv2D` kernel of another size, say).
+    ArrayShape {
+        /// The layer, from 0.
+        layer: usize,
+        /// Its type.
+        kind: &'static str,
+        /// Which of its arrays (0: the kernel, 1: the bias).
+        array: usize,
+        /// The model's shape.
+        expected: &'static [usize],
+        /// The file's.
+        found: Vec<usize>,
+    },
     /// The file ends before all the weights.
     Truncated,
     /// Bytes after the weights.
@@ -117,6 +149,23 @@ impl fmt::Display for WeightsError {
                 f,
                 "layer {layer}: the file's weights were saved from a `{found}` layer, the model's layer is `{expected}`"
             ),
+            WeightsError::LayerKind { layer, expected, found } => write!(
+                f,
+                "layer {layer}: the file holds a `{found}` layer, the model's layer is a `{expected}`"
+            ),
+            WeightsError::ArrayShape { layer, kind, array, expected, found } => {
+                let what = match array {
+                    0 => "kernel",
+                    1 => "bias",
+                    _ => "weight array",
+                };
+                write!(
+                    f,
+                    "layer {layer} ({kind}): the file's {what} is {}, the model's is {}",
+                    crate::nn::ShapeTuple(found),
+                    crate::nn::ShapeTuple(expected)
+                )
+            }
             WeightsError::Truncated => write!(f, "the weight file ends before all the weights"),
             WeightsError::TrailingData => write!(f, "the weight file is longer than its weights"),
             WeightsError::NonFinite => write!(f, "the weight file holds a NaN or infinite weight"),
@@ -174,16 +223,34 @@ fn write_params<N: Layers<T>, T: Scalar, W: Write>(params: &N::Params, w: &mut W
         w.write_all(bytes)
     };
     let size = core::mem::size_of::<T>() as u32;
-    put(w, MAGIC)?;
+    let v3 = !dense_only::<N, T>();
+    put(w, if v3 { MAGIC_V3 } else { MAGIC })?;
     put(w, &size.to_le_bytes())?;
     put(w, &(N::DEPTH as u32).to_le_bytes())?;
-    let mut result = Ok(());
+    let mut result: std::io::Result<()> = Ok(());
     N::describe(&mut |l: LayerInfo| {
         if result.is_ok() {
-            result = put(w, &(l.inputs as u32).to_le_bytes())
-                .and_then(|()| put(w, &(l.outputs as u32).to_le_bytes()))
-                .and_then(|()| put(w, &[l.activation.len() as u8]))
-                .and_then(|()| put(w, l.activation.as_bytes()));
+            result = (|| -> std::io::Result<()> {
+                if v3 {
+                    put(w, &[l.kind.len() as u8])?;
+                    put(w, l.kind.as_bytes())?;
+                } else {
+                    put(w, &(l.inputs as u32).to_le_bytes())?;
+                    put(w, &(l.outputs as u32).to_le_bytes())?;
+                }
+                put(w, &[l.activation.len() as u8])?;
+                put(w, l.activation.as_bytes())?;
+                if v3 {
+                    put(w, &[l.weights.len() as u8])?;
+                    for a in l.weights {
+                        put(w, &[a.len() as u8])?;
+                        for &d in *a {
+                            put(w, &(d as u32).to_le_bytes())?;
+                        }
+                    }
+                }
+                Ok(())
+            })();
         }
     });
     result?;
@@ -213,12 +280,23 @@ pub(crate) fn write_weights_file<N: Layers<T>, T: Scalar>(
     crate::atomic::write_file(path, |w| write_params::<N, T, _>(params, w))
 }
 
-/// Bytes of this network's weight file: (version 1, version 2).
-fn file_sizes<N: Layers<T>, T: Scalar>() -> (usize, usize) {
-    let mut names = 0;
-    N::describe(&mut |l| names += 1 + l.activation.len());
+/// Whether every layer is a `Dense`: such networks are written as version 2.
+fn dense_only<N: Layers<T>, T: Scalar>() -> bool {
+    let mut dense = true;
+    N::describe(&mut |l| dense &= l.is_dense());
+    dense
+}
+
+/// Bytes of this network's weight file: (version 1, version 2, version 3).
+fn file_sizes<N: Layers<T>, T: Scalar>() -> (usize, usize, usize) {
+    let (mut names, mut v3) = (0, 0);
+    N::describe(&mut |l| {
+        names += 1 + l.activation.len();
+        v3 += 1 + l.kind.len() + 1 + l.activation.len() + 1;
+        v3 += l.weights.iter().map(|a| 1 + 4 * a.len()).sum::<usize>();
+    });
     let body = N::PARAMS * core::mem::size_of::<T>();
-    (16 + 8 * N::DEPTH + body, 16 + 8 * N::DEPTH + names + body + 4)
+    (16 + 8 * N::DEPTH + body, 16 + 8 * N::DEPTH + names + body + 4, 16 + v3 + body + 4)
 }
 
 impl<N: Layers<T>, T: Scalar> Sequential<N, T> {
@@ -267,33 +345,38 @@ impl<N: Layers<T>, T: Scalar> Sequential<N, T> {
     /// Reads at most one byte more than this network's file can hold, so a stream of any
     /// length costs the size of the weights at most.
     pub fn read_weights<R: Read>(&mut self, r: &mut R) -> Result<(), WeightsError> {
-        let (v1, v2) = file_sizes::<N, T>();
+        let sizes = file_sizes::<N, T>();
         let mut bytes = Vec::new();
-        r.take(v1.max(v2) as u64 + 1).read_to_end(&mut bytes)?;
-        let params = parse::<N, T>(&bytes, v1, v2)?;
+        r.take(sizes.0.max(sizes.1).max(sizes.2) as u64 + 1).read_to_end(&mut bytes)?;
+        let params = parse::<N, T>(&bytes, sizes)?;
         *self = Sequential::from_params(params);
         Ok(())
     }
 }
 
-/// The weights in `bytes`, a whole file of version 1 (`v1` bytes long for this network)
-/// or 2 (`v2`), checked against the network.
+/// The weights in `bytes`, a whole file of version 1, 2 or 3 (`sizes` bytes long for
+/// this network), checked against the network.
 fn parse<N: Layers<T>, T: Scalar>(
     bytes: &[u8],
-    v1: usize,
-    v2: usize,
+    (v1, v2, v3): (usize, usize, usize),
 ) -> Result<alloc::boxed::Box<N::Params>, WeightsError> {
     let mut c = Cursor(bytes);
     let magic = c.take(8)?;
     let version = match magic {
+        m if m == MAGIC_V3 => 3,
         m if m == MAGIC => 2,
         m if m == MAGIC_V1 => 1,
         _ => return Err(WeightsError::BadMagic),
     };
-    // A version-2 file of this network's length is checked whole first: a changed byte
+    let whole = match version {
+        1 => v1,
+        2 => v2,
+        _ => v3,
+    };
+    // A checksummed file of this network's length is checked whole first: a changed byte
     // anywhere reads as corruption, not as a mismatch it happens to make.
-    if version == 2 && bytes.len() == v2 {
-        let (body, tail) = bytes.split_at(v2 - 4);
+    if version >= 2 && bytes.len() == whole {
+        let (body, tail) = bytes.split_at(whole - 4);
         let stored = u32::from_le_bytes([tail[0], tail[1], tail[2], tail[3]]);
         let computed = Crc32::new().update(body).value();
         if stored != computed {
@@ -304,6 +387,19 @@ fn parse<N: Layers<T>, T: Scalar>(
     let found = c.u32()?;
     if found != size {
         return Err(WeightsError::ElementSize { expected: size, found });
+    }
+    if version < 3 {
+        // Versions 1 and 2 hold Dense layers only.
+        let (mut layer, mut other) = (0, None);
+        N::describe(&mut |l| {
+            if other.is_none() && !l.is_dense() {
+                other = Some((layer, l.kind));
+            }
+            layer += 1;
+        });
+        if let Some((layer, expected)) = other {
+            return Err(WeightsError::LayerKind { layer, expected, found: "Dense".into() });
+        }
     }
     let depth = c.u32()? as usize;
     if depth != N::DEPTH {
@@ -342,10 +438,10 @@ fn parse<N: Layers<T>, T: Scalar>(
         }
     });
     result?;
-    if version == 2 {
+    if version >= 2 {
         c.take(4)?; // the checksum, checked above when the length was right
     }
-    if !c.0.is_empty() || bytes.len() > if version == 2 { v2 } else { v1 } {
+    if !c.0.is_empty() || bytes.len() > whole {
         return Err(WeightsError::TrailingData);
     }
     if !finite {
@@ -356,17 +452,41 @@ fn parse<N: Layers<T>, T: Scalar>(
 
 /// Checks one layer's header against the network's layer `l`.
 fn check_layer(c: &mut Cursor<'_>, version: u8, layer: usize, l: LayerInfo) -> Result<(), WeightsError> {
-    let found = (c.u32()? as usize, c.u32()? as usize);
-    let expected = (l.inputs, l.outputs);
-    if found != expected {
-        return Err(WeightsError::LayerShape { layer, expected, found });
+    if version == 3 {
+        let len = c.take(1)?[0] as usize;
+        let kind = c.take(len)?;
+        if kind != l.kind.as_bytes() {
+            let found = String::from_utf8_lossy(kind).into_owned();
+            return Err(WeightsError::LayerKind { layer, expected: l.kind, found });
+        }
+    } else {
+        let found = (c.u32()? as usize, c.u32()? as usize);
+        let expected = (l.inputs, l.outputs);
+        if found != expected {
+            return Err(WeightsError::LayerShape { layer, expected, found });
+        }
     }
-    if version == 2 {
+    if version >= 2 {
         let len = c.take(1)?[0] as usize;
         let name = c.take(len)?;
         if name != l.activation.as_bytes() {
             let found = String::from_utf8_lossy(name).into_owned();
             return Err(WeightsError::Activation { layer, expected: l.activation, found });
+        }
+    }
+    if version == 3 {
+        let arrays = c.take(1)?[0] as usize;
+        for array in 0..arrays.max(l.weights.len()) {
+            let found: Vec<usize> = if array < arrays {
+                let rank = c.take(1)?[0] as usize;
+                (0..rank).map(|_| c.u32().map(|d| d as usize)).collect::<Result<_, _>>()?
+            } else {
+                Vec::new()
+            };
+            let expected = l.weights.get(array).copied().unwrap_or(&[]);
+            if array >= arrays || array >= l.weights.len() || found != expected {
+                return Err(WeightsError::ArrayShape { layer, kind: l.kind, array, expected, found });
+            }
         }
     }
     Ok(())
