@@ -106,3 +106,41 @@ fn files_we_write_are_the_committed_ones() {
     assert_eq!(std::fs::read(fixture("shaped_written.safetensors")).unwrap(), keras);
     assert_eq!(std::fs::read(fixture("shaped_written_torch.safetensors")).unwrap(), torch);
 }
+
+shaped::network! {
+    /// The network of `make_convnet.py`, as Keras writes it (channels last).
+    type TorchConvnet = (28, 28, 1) => [
+        Conv2D(8, 3, activation = "relu"),
+        MaxPooling2D(2),
+        Conv2D(16, 3, activation = "relu"),
+        MaxPooling2D(2),
+        Conv2D(16, 3, padding = "same", activation = "relu"),
+        Flatten,
+        Dense(32, activation = "relu"),
+        Dense(10, activation = "softmax"),
+    ];
+}
+
+/// A convnet trained in PyTorch, on channels-first images: its Conv2d kernels and the
+/// Linear after its Flatten are laid out otherwise, and the loader converts them. Loaded
+/// without conversion the shapes of the Linear would still agree; the predictions would not.
+#[test]
+fn a_pytorch_convnet_predicts_as_pytorch_did() {
+    let mut model = Sequential::<TorchConvnet>::new(&mut StdRng::seed_from_u64(0));
+    model.load_safetensors(fixture("torch_convnet.safetensors"), Convention::PyTorch).unwrap();
+    let samples = samples("torch_convnet_io.txt");
+    assert_eq!(samples.len(), 10);
+    let images: Vec<[[[f32; 1]; 28]; 28]> = samples
+        .iter()
+        .map(|(x, _)| core::array::from_fn(|h| core::array::from_fn(|w| [x[h * 28 + w] as f32])))
+        .collect();
+    let batch = model.predict_batch(&images);
+    for ((image, (_, expected)), from_batch) in images.iter().zip(&samples).zip(&batch) {
+        let y = model.predict(image);
+        for ((a, c), b) in y.iter().zip(from_batch).zip(expected) {
+            let (a, c, b) = (*a as f64, *c as f64, *b);
+            assert!((a - b).abs() <= 1e-5 * b.abs() + 1e-7, "{a} vs {b} (PyTorch)");
+            assert!((c - b).abs() <= 1e-5 * b.abs() + 1e-7, "batch: {c} vs {b} (PyTorch)");
+        }
+    }
+}
