@@ -268,3 +268,47 @@ fn pytorch_layouts_are_converted() {
     back.read_safetensors(&bytes, LoadOptions::new(Convention::PyTorch)).unwrap();
     assert_eq!(back.params(), model.params());
 }
+
+shaped::network! {
+    /// A convnet whose dense layers are too wide for the inline kernel of tiny products,
+    /// so that one row and a whole batch round alike (as `tests/train.rs` explains).
+    type Wide = (10, 10, 2) => [
+        Conv2D(8, 3, activation = "relu"),
+        MaxPooling2D(2),
+        Conv2D(6, 2, padding = "same", activation = "tanh"),
+        AveragePooling2D(2, strides = 1),
+        Flatten,
+        Dense(40, activation = "relu"),
+        Dense(26, activation = "softmax"),
+    ];
+}
+
+/// Training on 1 to 5 threads gives the same weights, bit for bit: each thread's rows go
+/// through the same products, and the weight gradients are shares of one product over
+/// the threads' rows stacked in order, as one thread's batch would be.
+#[test]
+fn a_convnet_trains_alike_on_any_number_of_threads() {
+    use shaped::train::{CategoricalCrossentropy, FitOptions, RmsProp};
+    let x: Vec<[[[f32; 2]; 10]; 10]> = (0..30)
+        .map(|s| {
+            std::array::from_fn(|h| {
+                std::array::from_fn(|w| {
+                    std::array::from_fn(|c| ((s * 13 + h * 7 + w * 3 + c) % 17) as f32 / 17.0 - 0.3)
+                })
+            })
+        })
+        .collect();
+    let y: Vec<[f32; 26]> =
+        (0..x.len()).map(|i| std::array::from_fn(|c| if c == (i * 7) % 26 { 1.0 } else { 0.0 })).collect();
+    let train = |threads: usize| {
+        let mut model = seeded::<Wide>(21).compile(RmsProp::default(), CategoricalCrossentropy, &[]).unwrap();
+        // Batches of 12 and a last one of 6.
+        model.fit_with(&x, &y, FitOptions::new(2, 12).verbose(false).threads(threads)).unwrap();
+        model.model().get_weights()
+    };
+    let one = train(1);
+    assert_ne!(one, seeded::<Wide>(21).get_weights(), "it trained");
+    for threads in [2, 3, 5] {
+        assert_eq!(train(threads), one, "{threads} threads");
+    }
+}

@@ -30,6 +30,67 @@ impl<T: Scalar> Workspace<T> {
     }
 }
 
+/// The parts of a batch that a weight gradient is summed over, each a thread's inputs
+/// and its trace: `get(i)` for `i < len`. A function, not a slice, so that a stack's
+/// layers see their own inputs and traces without a list built per step (which would be
+/// an allocation per batch).
+pub struct Parts<'a, I, Tr> {
+    len: usize,
+    get: &'a (dyn Fn(usize) -> (&'a [I], &'a Tr) + 'a),
+}
+
+impl<I, Tr> Clone for Parts<'_, I, Tr> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<I, Tr> Copy for Parts<'_, I, Tr> {}
+
+impl<'a, I, Tr> Parts<'a, I, Tr> {
+    /// `len` parts, part `i` given by `get(i)`.
+    pub fn new(len: usize, get: &'a (dyn Fn(usize) -> (&'a [I], &'a Tr) + 'a)) -> Self {
+        Parts { len, get }
+    }
+    /// The number of parts.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+    /// Part `i`: its inputs and its trace.
+    pub fn get(&self, i: usize) -> (&'a [I], &'a Tr) {
+        (self.get)(i)
+    }
+    /// The parts in order.
+    pub fn iter(&self) -> impl Iterator<Item = (&'a [I], &'a Tr)> + '_ {
+        (0..self.len).map(|i| self.get(i))
+    }
+}
+
+/// The operands of a product summed over parts (`a`'s and `b`'s part `i` from `part(i)`),
+/// given to `f` as slices: on the stack for up to 16 parts (a team has a member per
+/// core at most, by default), on the heap beyond.
+pub(crate) fn part_operands<'a, T: Scalar, R>(
+    n: usize,
+    part: impl Fn(usize) -> ((MatRef<'a, T>, usize), (MatRef<'a, T>, usize)),
+    f: impl FnOnce(&[(MatRef<'a, T>, usize)], &[(MatRef<'a, T>, usize)]) -> R,
+) -> R {
+    const ON_STACK: usize = 16;
+    if n <= ON_STACK {
+        let empty = (MatRef::new(&[][..], 0, 0), 0);
+        let (mut a, mut b) = ([empty; ON_STACK], [empty; ON_STACK]);
+        for i in 0..n {
+            (a[i], b[i]) = part(i);
+        }
+        f(&a[..n], &b[..n])
+    } else {
+        let (a, b): (Vec<_>, Vec<_>) = (0..n).map(part).unzip();
+        f(&a, &b)
+    }
+}
+
 /// Training buffers of a [`Dense`] layer: its outputs and the gradient with respect to
 /// them, a row per sample, and which of its inputs the last forward pass saw zero in
 /// every row. (Public only as the `Trace` of `Dense`; not re-exported.)
@@ -153,7 +214,7 @@ pub trait Backprop<T: Scalar>: Layers<T> {
     /// left alone.
     #[doc(hidden)]
     fn weight_grads_share(
-        parts: &[(&[Self::Input], &Self::Trace)],
+        parts: Parts<'_, Self::Input, Self::Trace>,
         grads: &mut Self::Params,
         share: (usize, usize),
         ws: &mut Workspace<T>,
@@ -309,53 +370,60 @@ impl<T: Scalar, const IN: usize, const OUT: usize, A: Activation> Backprop<T> fo
     }
 
     fn weight_grads_share(
-        parts: &[(&[[T; IN]], &Self::Trace)],
+        parts: Parts<'_, [T; IN], Self::Trace>,
         grads: &mut Self::Params,
         (k, size): (usize, usize),
         ws: &mut Workspace<T>,
     ) {
         // dW[rows] = x[:, rows]^T . dz, the parts stacked in order along the depth (as
-        // the rows of one thread's batch would be).
+        // the rows of one thread's batch would be). Empty parts count as parts of no
+        // depth.
         let rows = row_share(IN, k, size);
         if !rows.is_empty() {
-            let count = parts.len();
             let depth: usize = parts.iter().map(|(x, _)| x.len()).sum();
-            let parts = || parts.iter().filter(|(x, _)| !x.is_empty());
             // The inputs live in some part (all of them unless every part left some out).
-            let live = union_live::<T, IN, OUT>(parts().map(|(_, t)| *t), (&mut ws.live, &mut ws.seen))
-                .filter(|live| linalg::worth_skipping(live.len(), IN, depth));
+            let live = union_live::<T, IN, OUT>(
+                parts.iter().filter(|(x, _)| !x.is_empty()).map(|(_, t)| t),
+                (&mut ws.live, &mut ws.seen),
+            )
+            .filter(|live| linalg::worth_skipping(live.len(), IN, depth));
             // Picked rows are counted from the kernel's first; all rows from the share's.
             let from = if live.is_some() { 0 } else { rows.start };
-            let (mut a, mut b) = (Vec::with_capacity(count), Vec::with_capacity(count));
-            for (x, trace) in parts() {
-                a.push((MatRef::transposed(&x.as_flattened()[from..], IN), x.len()));
-                b.push((MatRef::row_major(trace.g[..x.len()].as_flattened(), OUT), x.len()));
-            }
+            let part = |i| {
+                let (x, trace) = parts.get(i);
+                let x: &[[T; IN]] = x;
+                let a = (MatRef::transposed(&x.as_flattened()[from.min(x.len() * IN)..], IN), x.len());
+                (a, (MatRef::row_major(trace.g[..x.len()].as_flattened(), OUT), x.len()))
+            };
             let c = &mut grads.kernel.as_flattened_mut()[from * OUT..];
             match live {
                 Some(live) => {
                     let first = live.partition_point(|&l| l < rows.start);
                     let mine = &live[first..first + live[first..].partition_point(|&l| l < rows.end)];
-                    linalg::packed::gemm_stacked(IN, Some(mine), OUT, &a, &b, false, c, OUT, &mut ws.packing);
+                    part_operands(parts.len(), part, |a, b| {
+                        linalg::packed::gemm_stacked(
+                            IN,
+                            Some(mine),
+                            OUT,
+                            a,
+                            b,
+                            false,
+                            c,
+                            OUT,
+                            &mut ws.packing,
+                        )
+                    });
                     zero_dead_rows(c, OUT, rows, mine);
                 }
-                None => linalg::packed::gemm_stacked(
-                    rows.len(),
-                    None,
-                    OUT,
-                    &a,
-                    &b,
-                    false,
-                    c,
-                    OUT,
-                    &mut ws.packing,
-                ),
+                None => part_operands(parts.len(), part, |a, b| {
+                    linalg::packed::gemm_stacked(rows.len(), None, OUT, a, b, false, c, OUT, &mut ws.packing)
+                }),
             }
         }
         // db[cols] = sum of dz[:, cols] over every row, in order.
         let cols = column_share(OUT, k, size);
         grads.bias[cols.clone()].fill(T::zero());
-        for (x, trace) in parts {
+        for (x, trace) in parts.iter() {
             add_rows(&mut grads.bias, &trace.g[..x.len()], cols.clone());
         }
     }
@@ -421,16 +489,21 @@ impl<T: Scalar, A: Backprop<T>, B: Backprop<T> + Accepts<T, A::Output>> Backprop
     }
 
     fn weight_grads_share(
-        parts: &[(&[Self::Input], &Self::Trace)],
+        parts: Parts<'_, Self::Input, Self::Trace>,
         grads: &mut Self::Params,
         share: (usize, usize),
         ws: &mut Workspace<T>,
     ) {
-        let first: Vec<(&[A::Input], &A::Trace)> = parts.iter().map(|(x, t)| (*x, &t.0)).collect();
-        A::weight_grads_share(&first, &mut grads.0, share, ws);
-        let later: Vec<(&[B::Input], &B::Trace)> =
-            parts.iter().map(|(x, t)| (B::view_batch(&A::output(&t.0)[..x.len()]), &t.1)).collect();
-        B::weight_grads_share(&later, &mut grads.1, share, ws);
+        let first = |i| {
+            let (x, t) = parts.get(i);
+            (x, &t.0)
+        };
+        A::weight_grads_share(Parts::new(parts.len(), &first), &mut grads.0, share, ws);
+        let later = |i| {
+            let (x, t) = parts.get(i);
+            (B::view_batch(&A::output(&t.0)[..x.len()]), &t.1)
+        };
+        B::weight_grads_share(Parts::new(parts.len(), &later), &mut grads.1, share, ws);
     }
 
     fn share_ranges(share: (usize, usize), out: &mut Vec<core::ops::Range<usize>>) {
@@ -473,7 +546,7 @@ impl<T: Scalar, A: Backprop<T>> Backprop<T> for (A,) {
         A::output(trace)
     }
     fn weight_grads_share(
-        parts: &[(&[Self::Input], &Self::Trace)],
+        parts: Parts<'_, Self::Input, Self::Trace>,
         grads: &mut Self::Params,
         share: (usize, usize),
         ws: &mut Workspace<T>,
@@ -519,7 +592,7 @@ macro_rules! flat_tuple {
                 <($first, ($($rest,)+)) as Backprop<T>>::output(trace)
             }
             fn weight_grads_share(
-                parts: &[(&[Self::Input], &Self::Trace)],
+                parts: Parts<'_, Self::Input, Self::Trace>,
                 grads: &mut Self::Params,
                 share: (usize, usize),
                 ws: &mut Workspace<T>,

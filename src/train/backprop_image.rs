@@ -3,7 +3,7 @@
 
 use alloc::vec::Vec;
 
-use super::backprop::{Backprop, Workspace, column_share, row_share};
+use super::backprop::{Backprop, Parts, Workspace, column_share, part_operands, row_share};
 use crate::element::Scalar;
 use crate::linalg::{self, MatRef};
 use crate::nn::{Activation, Conv2D, Flatten, GlobalAveragePooling2D, Layers, Padding, PoolOp, Pooling2D};
@@ -148,33 +148,34 @@ conv2d_backprop! {
     }
 
     fn weight_grads_share(
-        parts: &[(&[Self::Input], &Self::Trace)],
+        parts: Parts<'_, Self::Input, Self::Trace>,
         grads: &mut Self::Params,
         (k, size): (usize, usize),
         ws: &mut Workspace<T>,
     ) {
         let patch = Self::PATCH;
         let rows = row_share(patch, k, size);
-        let parts = || parts.iter().filter(|(x, _)| !x.is_empty());
         if !rows.is_empty() {
             // dK[rows] = patches[:, rows]^T . dz, the parts stacked along the depth.
-            let (mut a, mut b) = (Vec::new(), Vec::new());
-            for (x, t) in parts() {
+            let part = |i| {
+                let (x, t): (&[Self::Input], &Self::Trace) = parts.get(i);
                 let pixels = x.len() * OH * OW;
                 let p: &[T] = if Self::POINTWISE {
                     x.as_flattened().as_flattened().as_flattened()
                 } else {
                     &t.kept[..pixels * patch]
                 };
-                a.push((MatRef::transposed(&p[rows.start..], patch), pixels));
-                b.push((MatRef::row_major(t.g[..x.len()].as_flattened().as_flattened().as_flattened(), F), pixels));
-            }
+                let a = (MatRef::transposed(&p[rows.start.min(p.len())..], patch), pixels);
+                (a, (MatRef::row_major(t.g[..x.len()].as_flattened().as_flattened().as_flattened(), F), pixels))
+            };
             let c = &mut grads.kernel_matrix_mut()[rows.start * F..];
-            linalg::packed::gemm_stacked(rows.len(), None, F, &a, &b, false, c, F, ws.packing());
+            part_operands(parts.len(), part, |a, b| {
+                linalg::packed::gemm_stacked(rows.len(), None, F, a, b, false, c, F, ws.packing())
+            });
         }
         let cols = column_share(F, k, size);
         grads.bias[cols.clone()].fill(T::zero());
-        for (x, t) in parts() {
+        for (x, t) in parts.iter() {
             add_columns(&mut grads.bias, t.g[..x.len()].as_flattened().as_flattened().as_flattened(), F, cols.clone());
         }
     }
@@ -197,7 +198,7 @@ macro_rules! no_weights {
             &trace.y
         }
         fn weight_grads_share(
-            _: &[(&[Self::Input], &Self::Trace)],
+            _: Parts<'_, Self::Input, Self::Trace>,
             _: &mut (),
             _: (usize, usize),
             _: &mut Workspace<T>,

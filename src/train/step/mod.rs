@@ -317,11 +317,33 @@ where
     fn weight_grads_shares(&self, k: usize, size: usize) {
         // The rows of the team's members (all of `members` unless threads could not be
         // spawned).
-        let all: Vec<RwLockReadGuard<'_, Rows<N, T>>> = self.members[..size.min(self.members.len())]
-            .iter()
-            .map(|m| m.rows.read().unwrap_or_else(PoisonError::into_inner))
-            .collect();
-        let rows: Vec<(&[N::Input], &N::Trace)> = all.iter().map(|r| (&r.x[..r.len], &r.trace)).collect();
+        // Read guards of every member's rows: on the stack for up to 16 members (no
+        // allocation per batch), on the heap for more.
+        let members = &self.members[..size.min(self.members.len())];
+        fn read_rows<N: Backprop<T>, T: Scalar>(m: &Member<N, T>) -> RwLockReadGuard<'_, Rows<N, T>> {
+            m.rows.read().unwrap_or_else(PoisonError::into_inner)
+        }
+        let mut on_stack: [Option<RwLockReadGuard<'_, Rows<N, T>>>; 16] = Default::default();
+        let on_heap: Vec<RwLockReadGuard<'_, Rows<N, T>>>;
+        let guards: &[Option<RwLockReadGuard<'_, Rows<N, T>>>];
+        let heap_guards: &[RwLockReadGuard<'_, Rows<N, T>>];
+        if members.len() <= on_stack.len() {
+            for (slot, m) in on_stack.iter_mut().zip(members) {
+                *slot = Some(read_rows::<N, T>(m));
+            }
+            (guards, heap_guards) = (&on_stack[..members.len()], &[]);
+        } else {
+            on_heap = members.iter().map(read_rows::<N, T>).collect();
+            (guards, heap_guards) = (&[], &on_heap);
+        }
+        let get = |i: usize| {
+            let r: &Rows<N, T> = match guards.get(i) {
+                Some(Some(g)) => g,
+                _ => &heap_guards[i],
+            };
+            (&r.x[..r.len], &r.trace)
+        };
+        let rows = super::backprop::Parts::new(members.len(), &get);
         let mut own = lock(&self.members[k].own);
         let own = &mut *own;
         let mut grads = write(&self.members[k].grads);
@@ -332,7 +354,7 @@ where
         let mut spare = (update.is_some() && k == 0).then(|| lock(&self.spare));
         let mut finite = true;
         for j in (k..count).step_by(size.max(1)) {
-            N::weight_grads_share(&rows, &mut grads, (j, count), &mut own.workspace);
+            N::weight_grads_share(rows, &mut grads, (j, count), &mut own.workspace);
             let mut i = 0;
             N::visit_params(&grads, &mut |g| {
                 finite &= all_finite(&g[self.shares[j][i].clone()]);
