@@ -107,48 +107,8 @@ fn bench_training_products(c: &mut Criterion) {
     }
 }
 
-/// The FMA limit of this machine, measured: twelve independent chains of `f32`
-/// multiply-adds, sixteen lanes each, compiled by the crate's dispatch for the best
-/// instruction set (AVX-512 here), on one thread and on two at once.
-struct FmaPeak {
-    rounds: usize,
-}
-
-impl shaped::linalg::Job for FmaPeak {
-    type Out = f32;
-    #[inline(always)]
-    fn run<const FMA: bool>(self) -> f32 {
-        let mut acc = [1.0f32; 12 * 16];
-        let (a, b) = (black_box(0.999_f32), black_box(0.001_f32));
-        for _ in 0..self.rounds {
-            for v in acc.iter_mut() {
-                *v = if FMA { v.mul_add(a, b) } else { *v * a + b };
-            }
-        }
-        acc.iter().sum()
-    }
-}
-
-/// Multiply-adds of one `FmaPeak` run.
-const PEAK_ROUNDS: usize = 1_000_000;
-const PEAK_FLOP: u64 = 2 * 12 * 16 * PEAK_ROUNDS as u64;
-
 fn bench_limits(c: &mut Criterion) {
-    let mut group = c.benchmark_group("limits");
-    group.throughput(criterion::Throughput::Elements(PEAK_FLOP));
-    group.bench_function("fma peak, 1 thread (elements = flop)", |b| {
-        b.iter(|| shaped::linalg::dispatch(FmaPeak { rounds: PEAK_ROUNDS }))
-    });
-    group.throughput(criterion::Throughput::Elements(2 * PEAK_FLOP));
-    group.bench_function("fma peak, 2 threads (elements = flop)", |b| {
-        b.iter(|| {
-            std::thread::scope(|s| {
-                let other = s.spawn(|| shaped::linalg::dispatch(FmaPeak { rounds: PEAK_ROUNDS }));
-                shaped::linalg::dispatch(FmaPeak { rounds: PEAK_ROUNDS }) + other.join().unwrap()
-            })
-        })
-    });
-    group.finish();
+    baseline::bench_fma_peak(c);
 }
 
 fn benches(c: &mut Criterion) {

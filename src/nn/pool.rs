@@ -155,19 +155,39 @@ impl<
                 let mut count = 0usize;
                 *px = [if Op::MAX { T::neg_infinity() } else { T::zero() }; C];
                 let mut best = [0u32; C];
+                // Padding "valid" keeps every window inside: no bounds to test.
+                let (y0, x0) = (oy * SH, ox * SW);
                 for ky in 0..PH {
-                    let Some(y) = g.row(oy, ky) else { continue };
+                    let y = if P::SAME {
+                        match g.row(oy, ky) {
+                            Some(y) => y,
+                            None => continue,
+                        }
+                    } else {
+                        y0 + ky
+                    };
                     for kx in 0..PW {
-                        let Some(xx) = g.col(ox, kx) else { continue };
+                        let xx = if P::SAME {
+                            match g.col(ox, kx) {
+                                Some(xx) => xx,
+                                None => continue,
+                            }
+                        } else {
+                            x0 + kx
+                        };
                         count += 1;
-                        for (ch, (p, &v)) in px.iter_mut().zip(&x[y][xx]).enumerate() {
-                            if Op::MAX {
-                                // The first of equal values, and NaN wins (as TensorFlow).
-                                if v > *p || v.is_nan() && !p.is_nan() {
-                                    *p = v;
-                                    best[ch] = ((y * W + xx) * C + ch) as u32;
-                                }
-                            } else {
+                        let base = ((y * W + xx) * C) as u32;
+                        if Op::MAX {
+                            // The first of equal values, and NaN wins (as TensorFlow):
+                            // selects, not branches, so that the channels vectorize.
+                            for (ch, ((p, b), &v)) in px.iter_mut().zip(&mut best).zip(&x[y][xx]).enumerate()
+                            {
+                                let better = v > *p || (v.is_nan() & !p.is_nan());
+                                *p = if better { v } else { *p };
+                                *b = if better { base + ch as u32 } else { *b };
+                            }
+                        } else {
+                            for (p, &v) in px.iter_mut().zip(&x[y][xx]) {
                                 *p = *p + v;
                             }
                         }
