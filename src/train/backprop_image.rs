@@ -79,18 +79,24 @@ conv2d_backprop! {
     fn forward_train(params: &Self::Params, x: &[Self::Input], trace: &mut Self::Trace, ws: &mut Workspace<T>) {
         let () = Self::GEOMETRY;
         let rows = x.len();
-        let (pixels, patch) = (rows * OH * OW, Self::PATCH);
-        let patches: &[T] = if Self::POINTWISE {
-            x.as_flattened().as_flattened().as_flattened()
-        } else {
-            let p = &mut trace.kept[..pixels * patch];
-            for (img, p) in x.iter().zip(p.chunks_exact_mut(OH * OW * patch)) {
-                Self::WINDOW.im2col(img.as_flattened().as_flattened(), p);
-            }
-            p
-        };
+        let (per, patch) = (OH * OW, Self::PATCH);
+        // A chunk of images at a time: each chunk's patches are multiplied while they are
+        // in the cache (and kept for the backward pass).
+        let kept = &mut trace.kept[..if Self::POINTWISE { 0 } else { rows * per * patch }];
         let y = trace.y[..rows].as_flattened_mut().as_flattened_mut();
-        crate::nn::conv_from_patches::<T, A, F>(patches, patch, params.kernel_matrix(), &params.bias, y, Some(ws.packing()));
+        for (i, (x, y)) in x.chunks(Self::CHUNK).zip(y.chunks_mut(Self::CHUNK * per)).enumerate() {
+            let patches: &[T] = if Self::POINTWISE {
+                x.as_flattened().as_flattened().as_flattened()
+            } else {
+                let p = &mut kept[i * Self::CHUNK * per * patch..][..x.len() * per * patch];
+                for (img, p) in x.iter().zip(p.chunks_exact_mut(per * patch)) {
+                    Self::WINDOW.im2col(img.as_flattened().as_flattened(), p);
+                }
+                p
+            };
+            let kernel = params.kernel_matrix();
+            crate::nn::conv_from_patches::<T, A, F>(patches, patch, kernel, &params.bias, y, Some(ws.packing()));
+        }
     }
 
     fn output_and_grad(trace: &mut Self::Trace) -> (&[Self::Output], &mut [Self::Output]) {
@@ -133,11 +139,19 @@ conv2d_backprop! {
             if Self::POINTWISE {
                 linalg::matmul(pixels, F, C, dzv, kt, false, dx, C, Some(ws.packing()));
             } else {
-                trace.scratch.resize(pixels * patch, T::zero());
-                let dp = &mut trace.scratch[..pixels * patch];
-                linalg::matmul(pixels, F, patch, dzv, kt, false, dp, patch, Some(ws.packing()));
-                for (dp, dx) in dp.chunks_exact(OH * OW * patch).zip(dx.chunks_exact_mut(H * W * C)) {
-                    Self::WINDOW.col2im(dp, dx);
+                // A chunk of images at a time, each chunk's patch gradient added back to
+                // its pixels while it is in the cache.
+                let per = OH * OW;
+                trace.scratch.resize(Self::CHUNK.min(rows) * per * patch, T::zero());
+                let chunks = dz.chunks(Self::CHUNK * per * F).zip(dx.chunks_mut(Self::CHUNK * H * W * C));
+                for (dz, dx) in chunks {
+                    let pixels = dz.len() / F;
+                    let dp = &mut trace.scratch[..pixels * patch];
+                    let dzv = MatRef::row_major(dz, F);
+                    linalg::matmul(pixels, F, patch, dzv, kt, false, dp, patch, Some(ws.packing()));
+                    for (dp, dx) in dp.chunks_exact(per * patch).zip(dx.chunks_exact_mut(H * W * C)) {
+                        Self::WINDOW.col2im(dp, dx);
+                    }
                 }
             }
         }
