@@ -16,6 +16,7 @@ pub(crate) mod activation;
 mod conv;
 mod dense;
 pub mod embed;
+mod flatten;
 mod geometry;
 mod image;
 mod layers;
@@ -40,12 +41,11 @@ pub use activation::{Activation, Linear, Relu, Sigmoid, Softmax, Tanh};
 pub(crate) use conv::conv_from_patches;
 pub use conv::{Conv2D, Conv2DParams};
 pub use dense::{Dense, DenseParams};
+pub use flatten::Flatten;
 pub use geometry::{Padding, Same, Valid, conv_out, pad_before};
 pub use layers::{Accepts, LayerInfo, Layers, ShapeTuple, Stack, TakesSample, Vector};
 pub use model::ModelRef;
-pub use pool::{
-    Average, AveragePooling2D, Flatten, GlobalAveragePooling2D, Max, MaxPooling2D, PoolOp, Pooling2D,
-};
+pub use pool::{Average, AveragePooling2D, GlobalAveragePooling2D, Max, MaxPooling2D, PoolOp, Pooling2D};
 #[cfg(feature = "safetensors")]
 pub use safetensors::{Convention, LoadOptions, SafetensorsError};
 #[cfg(feature = "alloc")]

@@ -452,39 +452,6 @@ fn le_bytes<T: Scalar>(values: &[T]) -> Vec<u8> {
     out
 }
 
-/// A Keras layer's name without its number: `conv2d` of `sequential/conv2d_3`. Only
-/// one-kind networks, and PyTorch's indices, order layers across names.
-fn base_name(key: &str) -> &str {
-    let last = key.rsplit(['/', '.']).next().unwrap_or(key);
-    match last.rsplit_once('_') {
-        Some((b, n)) if !n.is_empty() && n.bytes().all(|c| c.is_ascii_digit()) => b,
-        _ => last,
-    }
-}
-
-/// The file's layers (from [`layers_of`]) that the network's layers with weights take,
-/// in order. PyTorch's indices and a network of one kind of layer keep the file's order;
-/// Keras numbers each kind on its own (`conv2d`, `conv2d_1`, ..., `dense`, `dense_1`), so a
-/// network of several kinds takes each layer from its kind's names, in their order.
-fn match_kinds(
-    file: Vec<(String, String, String, u64)>,
-    ours: &[super::safetensors_layout::FileLayer],
-    convention: Convention,
-) -> Vec<(String, String, String, u64)> {
-    let one_kind = ours.windows(2).all(|p| p[0].kind == p[1].kind);
-    if convention == Convention::PyTorch || one_kind {
-        return file;
-    }
-    let mut out = Vec::new();
-    for l in ours {
-        match file.iter().filter(|f| base_name(&f.0) == l.kind).nth(l.kind_index) {
-            Some(f) => out.push(f.clone()),
-            None => break,
-        }
-    }
-    out
-}
-
 /// The file's weights for network `N`, into fresh weights on the heap.
 fn parse<N: Layers<T>, T: Scalar>(
     bytes: &[u8],
@@ -497,13 +464,15 @@ fn parse<N: Layers<T>, T: Scalar>(
     let mut infos: Vec<LayerInfo> = Vec::new();
     N::describe(&mut |l| infos.push(l));
     let ours = super::safetensors_layout::file_layers(&infos, options.convention)?;
-    let layers = match_kinds(layers, &ours, options.convention);
+    let layers = super::safetensors_layout::match_kinds(layers, &ours, options.convention);
     // Layers named outside the convention's numbering (Keras layers named by hand) share
     // an order key: their order cannot be known, and guessing could swap them silently.
     // (A network of several kinds of layer takes them by kind: only a kind's own must order.)
     let by_kind = options.convention == Convention::Keras && ours.windows(2).any(|p| p[0].kind != p[1].kind);
     let tie = |a: &(String, String, String, u64), b: &(String, String, String, u64)| {
-        a.3 == b.3 && (!by_kind || base_name(&a.0) == base_name(&b.0))
+        a.3 == b.3
+            && (!by_kind
+                || super::safetensors_layout::base_name(&a.0) == super::safetensors_layout::base_name(&b.0))
     };
     if let Some(pair) = layers.windows(2).find(|p| tie(&p[0], &p[1])) {
         return Err(SafetensorsError::Format(format!(
@@ -517,8 +486,9 @@ fn parse<N: Layers<T>, T: Scalar>(
             Convention::PyTorch => Convention::Keras,
         };
         let fits = |c| {
-            super::safetensors_layout::file_layers(&infos, c)
-                .is_ok_and(|o| match_kinds(layers_of(&all, c), &o, c).len() == o.len())
+            super::safetensors_layout::file_layers(&infos, c).is_ok_and(|o| {
+                super::safetensors_layout::match_kinds(layers_of(&all, c), &o, c).len() == o.len()
+            })
         };
         return Err(SafetensorsError::Layers {
             expected: ours.len(),

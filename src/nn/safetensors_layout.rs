@@ -9,6 +9,7 @@
 //! kernel's columns are permuted on load and save. Missing the last is the classic silent bug of porting
 //! a convnet: the shapes agree and the predictions are wrong.
 
+use alloc::string::String;
 use alloc::vec::Vec;
 
 use super::layers::LayerInfo;
@@ -98,6 +99,39 @@ pub(super) fn file_layers(
         torch_index += 2;
     }
     Ok(out)
+}
+
+/// A Keras layer's name without its number: `conv2d` of `sequential/conv2d_3`. Only
+/// one-kind networks, and PyTorch's indices, order layers across names.
+pub(super) fn base_name(key: &str) -> &str {
+    let last = key.rsplit(['/', '.']).next().unwrap_or(key);
+    match last.rsplit_once('_') {
+        Some((b, n)) if !n.is_empty() && n.bytes().all(|c| c.is_ascii_digit()) => b,
+        _ => last,
+    }
+}
+
+/// The file's layers (from `layers_of`) that the network's layers with weights take,
+/// in order. PyTorch's indices and a network of one kind of layer keep the file's order;
+/// Keras numbers each kind on its own (`conv2d`, `conv2d_1`, ..., `dense`, `dense_1`), so a
+/// network of several kinds takes each layer from its kind's names, in their order.
+pub(super) fn match_kinds(
+    file: Vec<(String, String, String, u64)>,
+    ours: &[FileLayer],
+    convention: Convention,
+) -> Vec<(String, String, String, u64)> {
+    let one_kind = ours.windows(2).all(|p| p[0].kind == p[1].kind);
+    if convention == Convention::PyTorch || one_kind {
+        return file;
+    }
+    let mut out = Vec::new();
+    for l in ours {
+        match file.iter().filter(|f| base_name(&f.0) == l.kind).nth(l.kind_index) {
+            Some(f) => out.push(f.clone()),
+            None => break,
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -32,6 +32,7 @@ mod network;
 mod optim;
 #[cfg(feature = "std")]
 mod options;
+mod parts;
 #[cfg(feature = "std")]
 mod plot;
 #[cfg(feature = "std")]
