@@ -8,6 +8,7 @@ use super::image;
 use super::layers::{Accepts, LayerInfo, Layers, Stack, TakesSample};
 use crate::constraint::{ConnectsImage, ImageAfterVector, ImageSample, ShapeCheck};
 use crate::element::Scalar;
+#[cfg(feature = "alloc")]
 use crate::linalg;
 use crate::zeroed::Zeroable;
 use rand::Rng;
@@ -110,14 +111,17 @@ conv_impl! {
     const WEIGHTS: &'static [&'static [usize]] = &[&[KH, KW, C, F], &[F]];
     const OUTPUT: &'static [usize] = &[OH, OW, F];
     /// Values in one window of every channel.
+    #[cfg(feature = "alloc")]
     pub(crate) const PATCH: usize = KH * KW * C;
     /// Whether the patch matrix is the input itself (a 1x1 kernel of stride 1).
+    #[cfg(feature = "alloc")]
     pub(crate) const POINTWISE: bool = KH == 1 && KW == 1 && SH == 1 && SW == 1;
     /// Images whose patch matrix is built and multiplied at a time: about 512 KiB of
     /// `f32` patches, so that the product reads them from the L2 cache just after
     /// `im2col` wrote them. The second layer of the chapter-5 convnet (7,744 x 288 patches
     /// for a batch of 64, 8.9 MB) ran its product at 55 GFLOP/s whole and at 81 on 1,024
     /// rows (one core, AVX-512, a probe).
+    #[cfg(feature = "alloc")]
     pub(crate) const CHUNK: usize = {
         let per_image = OH * OW * KH * KW * C;
         let n = (128 * 1024) / if per_image == 0 { 1 } else { per_image };

@@ -113,6 +113,7 @@ impl Window {
     }
 
     /// Values in one window of every channel: a row of the patch matrix.
+    #[cfg(feature = "alloc")]
     pub(crate) const fn patch(&self) -> usize {
         self.kh * self.kw * self.c
     }
@@ -130,6 +131,7 @@ impl Window {
     }
 
     /// Whether the window of output column `o` lies wholly inside the image's columns.
+    #[cfg(feature = "alloc")]
     #[inline(always)]
     fn cols_inside(&self, o: usize) -> Option<usize> {
         let start = (o * self.sw).checked_sub(self.left)?;
@@ -177,6 +179,7 @@ impl Window {
     /// The patch matrix of one image `x` (`h * w * c` values, channels last): a row of
     /// [`patch`](Window::patch) values per output pixel, zeros where the window
     /// overhangs the image. `out` holds `oh * ow * patch` values.
+    #[cfg(feature = "alloc")]
     pub(crate) fn im2col<T: Copy + Default>(&self, x: &[T], out: &mut [T]) {
         let (c, row_len) = (self.c, self.kw * self.c);
         let zero = T::default();
@@ -206,6 +209,7 @@ impl Window {
     /// The gradient of one image from the gradient of its patch matrix: each patch
     /// value added back to the pixel it was copied from (`im2col`'s adjoint). `dx` is
     /// overwritten.
+    #[cfg(feature = "alloc")]
     pub(crate) fn col2im<T: Copy + Default + core::ops::Add<Output = T>>(&self, dp: &[T], dx: &mut [T]) {
         let (c, row_len) = (self.c, self.kw * self.c);
         dx[..self.h * self.w * c].fill(T::default());

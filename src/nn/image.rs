@@ -78,6 +78,7 @@ pub(crate) fn same_images_mut<
 
 /// The values of a batch of images, flat.
 #[inline(always)]
+#[cfg(feature = "alloc")]
 pub(crate) fn flat<T, const H: usize, const W: usize, const C: usize>(x: &[[[[T; C]; W]; H]]) -> &[T] {
     x.as_flattened().as_flattened().as_flattened()
 }

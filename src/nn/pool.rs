@@ -207,6 +207,7 @@ impl<
     }
 
     /// The gradient of one image from its output's gradient `g` (`dx` overwritten).
+    #[cfg(feature = "alloc")]
     pub(crate) fn pool_backward<T: Scalar>(
         g: &[[[T; C]; OW]; OH],
         argmax: &[u32],
