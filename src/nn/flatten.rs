@@ -3,7 +3,7 @@
 use super::activation::Linear;
 use super::image;
 use super::layers::{Accepts, LayerInfo, Layers, Stack, TakesSample};
-use super::pool::image_input;
+use super::pool::{image_input, no_params};
 use crate::constraint::{ConnectsImage, ImageAfterVector, ImageSample, Message, ShapeCheck};
 use crate::element::Scalar;
 use rand::Rng;
@@ -85,8 +85,7 @@ flatten_impl! {
             out[..rows].as_flattened_mut().copy_from_slice(image::flat(&x[..rows]));
         }
 
-        #[cfg(feature = "alloc")]
-        fn pack_kernels_into(_: &(), _: &mut alloc::vec::Vec<crate::linalg::packed::PackedB<T>>) {}
+        no_params!();
 
         fn describe(f: &mut dyn FnMut(LayerInfo)) {
             let () = Self::COUNT;
@@ -102,9 +101,6 @@ flatten_impl! {
             });
         }
 
-        fn zip_params(_: &mut (), _: &(), _: &mut dyn FnMut(&mut [T], &[T])) {}
-        fn visit_params_mut(_: &mut (), _: &mut dyn FnMut(&mut [T])) {}
-        fn visit_params<'a>(_: &'a (), _: &mut dyn FnMut(&'a [T])) {}
     }
 }
 

@@ -11,6 +11,18 @@ use crate::constraint::{ConnectsImage, ImageAfterVector, ImageSample, ShapeCheck
 use crate::element::Scalar;
 use rand::Rng;
 
+/// The items of [`Layers`] that a layer without weights (`Params = ()`) writes alike.
+macro_rules! no_params {
+    () => {
+        #[cfg(feature = "alloc")]
+        fn pack_kernels_into(_: &(), _: &mut alloc::vec::Vec<crate::linalg::packed::PackedB<T>>) {}
+        fn zip_params(_: &mut (), _: &(), _: &mut dyn FnMut(&mut [T], &[T])) {}
+        fn visit_params_mut(_: &mut (), _: &mut dyn FnMut(&mut [T])) {}
+        fn visit_params<'a>(_: &'a (), _: &mut dyn FnMut(&'a [T])) {}
+    };
+}
+pub(crate) use no_params;
+
 /// How a pooling window combines its values.
 pub trait PoolOp: Copy + Default + core::fmt::Debug + Send + Sync + 'static {
     /// Keras's layer type (`"MaxPooling2D"`).
@@ -302,8 +314,7 @@ pool_impl! {
             }
         }
 
-        #[cfg(feature = "alloc")]
-        fn pack_kernels_into(_: &(), _: &mut alloc::vec::Vec<crate::linalg::packed::PackedB<T>>) {}
+        no_params!();
 
         fn describe(f: &mut dyn FnMut(LayerInfo)) {
             let () = Self::GEOMETRY;
@@ -319,9 +330,6 @@ pool_impl! {
             });
         }
 
-        fn zip_params(_: &mut (), _: &(), _: &mut dyn FnMut(&mut [T], &[T])) {}
-        fn visit_params_mut(_: &mut (), _: &mut dyn FnMut(&mut [T])) {}
-        fn visit_params<'a>(_: &'a (), _: &mut dyn FnMut(&'a [T])) {}
     }
 }
 
@@ -461,8 +469,7 @@ global_impl! {
             }
         }
 
-        #[cfg(feature = "alloc")]
-        fn pack_kernels_into(_: &(), _: &mut alloc::vec::Vec<crate::linalg::packed::PackedB<T>>) {}
+        no_params!();
 
         fn describe(f: &mut dyn FnMut(LayerInfo)) {
             let () = Self::NOT_EMPTY;
@@ -478,9 +485,6 @@ global_impl! {
             });
         }
 
-        fn zip_params(_: &mut (), _: &(), _: &mut dyn FnMut(&mut [T], &[T])) {}
-        fn visit_params_mut(_: &mut (), _: &mut dyn FnMut(&mut [T])) {}
-        fn visit_params<'a>(_: &'a (), _: &mut dyn FnMut(&'a [T])) {}
     }
 }
 
