@@ -144,3 +144,74 @@ fn a_pytorch_convnet_predicts_as_pytorch_did() {
         }
     }
 }
+
+shaped::network! {
+    /// The network of `make_convnet_step.py`, channels last.
+    type StepNet = (8, 8, 2) => [
+        Conv2D(3, 3, activation = "relu"),
+        MaxPooling2D(2),
+        Conv2D(4, 2, padding = "same", activation = "tanh"),
+        Flatten,
+        Dense(5, activation = "softmax"),
+    ];
+}
+
+/// One step of SGD and of RMSprop on a convnet, from the weights PyTorch started from,
+/// on the batch it trained on: every weight moves as PyTorch moved it, within 1e-5 of the
+/// tensor's largest update (and the weights' own rounding).
+#[test]
+fn one_training_step_of_a_convnet_updates_as_pytorch_did() {
+    use shaped::nn::LoadOptions;
+    use shaped::train::{CategoricalCrossentropy, FitOptions, RmsProp, Sgd};
+    let samples = samples("convnet_step_batch.txt");
+    let x: Vec<[[[f32; 2]; 8]; 8]> = samples
+        .iter()
+        .map(|(x, _)| {
+            core::array::from_fn(|h| {
+                core::array::from_fn(|w| core::array::from_fn(|c| x[(h * 8 + w) * 2 + c] as f32))
+            })
+        })
+        .collect();
+    let y: Vec<[f32; 5]> = samples.iter().map(|(_, y)| core::array::from_fn(|i| y[i] as f32)).collect();
+    let load = |name: &str| {
+        let mut m = Sequential::<StepNet>::zeros();
+        let bytes = std::fs::read(fixture(name)).unwrap();
+        m.read_safetensors(&bytes, LoadOptions::new(Convention::PyTorch)).unwrap();
+        m.get_weights()
+    };
+    let before = load("convnet_step_before.safetensors");
+    let options = FitOptions::new(1, 6).verbose(false).shuffle(false);
+    let step = |optimizer: &str| {
+        let mut model = Sequential::<StepNet>::zeros();
+        model.set_weights(&before).unwrap();
+        match optimizer {
+            "sgd" => {
+                let sgd = Sgd { learning_rate: 0.1, ..Sgd::default() };
+                let mut m = model.compile(sgd, CategoricalCrossentropy, &[]).unwrap();
+                m.fit_with(&x, &y, options).unwrap();
+                m.model().get_weights()
+            }
+            _ => {
+                let rms = RmsProp { learning_rate: 0.001, rho: 0.9, epsilon: 1e-30 };
+                let mut m = model.compile(rms, CategoricalCrossentropy, &[]).unwrap();
+                m.fit_with(&x, &y, options).unwrap();
+                m.model().get_weights()
+            }
+        }
+    };
+    for optimizer in ["sgd", "rmsprop"] {
+        let ours = step(optimizer);
+        let torch = load(&format!("convnet_step_{optimizer}.safetensors"));
+        for (k, ((o, t), b)) in ours.iter().zip(&torch).zip(&before).enumerate() {
+            let largest = t.iter().zip(b).map(|(t, b)| (t - b).abs()).fold(0.0f32, f32::max);
+            assert!(largest > 0.0, "{optimizer}: array {k} moved");
+            for (i, ((o, t), b)) in o.iter().zip(t).zip(b).enumerate() {
+                let tol = 1e-5 * largest + 2.0 * f32::EPSILON * b.abs();
+                assert!(
+                    (o - t).abs() <= tol,
+                    "{optimizer}: array {k}[{i}]: {o} vs PyTorch {t} (from {b}, tolerance {tol})"
+                );
+            }
+        }
+    }
+}
