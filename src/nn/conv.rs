@@ -154,44 +154,6 @@ impl<
     }
 }
 
-/// Patches at most this long (a 3x3 window of one channel is 9) are multiplied by the
-/// kernel directly, pixel by pixel, with the pixel's `F` sums in registers: the packed
-/// GEMM would load and store each 8 x 32 tile of outputs for only that many steps of
-/// depth. The chapter-5 convnet's first layer (patches of 9, 32 filters, batch 64) ran
-/// at 19.2 GFLOP/s on the GEMM, against 30.5 for matrixmultiply (one core, AVX-512).
-#[cfg(feature = "alloc")]
-pub(crate) const SHALLOW: usize = 16;
-
-/// Rows of patches times the kernel, plus the bias, for patches of at most [`SHALLOW`]
-/// values: a job for the run-time dispatch, so that the pixel's sums are vectors of the
-/// best instruction set.
-#[cfg(feature = "alloc")]
-struct Shallow<'a, T, const F: usize> {
-    patches: &'a [T],
-    patch: usize,
-    kernel: &'a [T],
-    bias: &'a [T; F],
-    out: &'a mut [[T; F]],
-}
-
-#[cfg(feature = "alloc")]
-impl<T: Scalar, const F: usize> linalg::Job for Shallow<'_, T, F> {
-    type Out = ();
-    #[inline(always)]
-    fn run<const FMA: bool>(self) {
-        let taps = self.kernel.as_chunks::<F>().0;
-        for (p, o) in self.patches.chunks_exact(self.patch).zip(self.out.iter_mut()) {
-            let mut acc = *self.bias;
-            for (&v, k) in p.iter().zip(taps) {
-                for (a, &w) in acc.iter_mut().zip(k) {
-                    *a = if FMA { v.mul_add(w, *a) } else { *a + v * w };
-                }
-            }
-            *o = acc;
-        }
-    }
-}
-
 /// One image's output from its patch matrix: `bias + patches . kernel`, then the
 /// activation on each pixel's `F` values. `patches` holds `OH * OW` rows of `PATCH`.
 #[cfg(feature = "alloc")]
@@ -204,22 +166,18 @@ pub(crate) fn conv_from_patches<T: Scalar, A: Activation, const F: usize>(
     packing: Option<&mut linalg::Packing<T>>,
 ) {
     let rows = out.len();
-    if patch <= SHALLOW {
-        linalg::dispatch(Shallow { patches, patch, kernel, bias, out: &mut *out });
-    } else {
-        out.fill(*bias);
-        linalg::matmul(
-            rows,
-            patch,
-            F,
-            linalg::MatRef::row_major(patches, patch),
-            linalg::MatRef::row_major(kernel, F),
-            true,
-            out.as_flattened_mut(),
-            F,
-            packing,
-        );
-    }
+    out.fill(*bias);
+    linalg::matmul(
+        rows,
+        patch,
+        F,
+        linalg::MatRef::row_major(patches, patch),
+        linalg::MatRef::row_major(kernel, F),
+        true,
+        out.as_flattened_mut(),
+        F,
+        packing,
+    );
     for px in out {
         A::forward(px);
     }
@@ -331,7 +289,7 @@ conv2d_impl! {
                     &scratch[..pixels * Self::PATCH]
                 };
                 match packed {
-                    Some(b) if (b.k(), b.n()) == (Self::PATCH, F) && pixels > 0 && Self::PATCH > SHALLOW => {
+                    Some(b) if (b.k(), b.n()) == (Self::PATCH, F) && pixels > 0 => {
                         y.fill(params.bias);
                         let a = linalg::MatRef::row_major(patches, Self::PATCH);
                         T::with_input_packing(pixels, Self::PATCH, |packing| {
