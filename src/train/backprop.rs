@@ -171,7 +171,11 @@ pub trait Backprop<T: Scalar>: Layers<T> {
 
 /// `sum[j] += row[j]` for every row and every `j` in `cols`, rows in order: a bias's
 /// gradient.
-fn add_rows<T: Scalar, const N: usize>(sum: &mut [T; N], rows: &[[T; N]], cols: core::ops::Range<usize>) {
+pub(super) fn add_rows<T: Scalar, const N: usize>(
+    sum: &mut [T; N],
+    rows: &[[T; N]],
+    cols: core::ops::Range<usize>,
+) {
     let sum = &mut sum[cols.clone()];
     for row in rows {
         for (s, &d) in sum.iter_mut().zip(&row[cols.clone()]) {

@@ -3,20 +3,10 @@
 
 use alloc::vec::Vec;
 
-use super::backprop::{Backprop, Parts, Workspace, column_share, part_operands, row_share};
+use super::backprop::{Backprop, Parts, Workspace, add_rows, column_share, part_operands, row_share};
 use crate::element::Scalar;
 use crate::linalg::{self, MatRef};
 use crate::nn::{Activation, Conv2D, Flatten, GlobalAveragePooling2D, Layers, Padding, PoolOp, Pooling2D};
-
-/// `sum[j] += row[j]` over rows of `width` values of `rows`, for `j` in `cols`: a bias's
-/// gradient.
-fn add_columns<T: Scalar>(sum: &mut [T], rows: &[T], width: usize, cols: core::ops::Range<usize>) {
-    for row in rows.chunks_exact(width) {
-        for (s, &d) in sum[cols.clone()].iter_mut().zip(&row[cols.clone()]) {
-            *s = *s + d;
-        }
-    }
-}
 
 /// Training buffers of a layer: its outputs, their gradient, and what the backward pass
 /// needs of the forward one (a convolution's patch matrix, a max pool's choices).
@@ -129,7 +119,7 @@ conv2d_backprop! {
             let (pt, dzv) = (MatRef::transposed(patches, patch), MatRef::row_major(dz, F));
             linalg::matmul(patch, pixels, F, pt, dzv, false, grads.kernel_matrix_mut(), F, Some(ws.packing()));
             grads.bias = [T::zero(); F];
-            add_columns(&mut grads.bias, dz, F, 0..F);
+            add_rows(&mut grads.bias, trace.g[..rows].as_flattened().as_flattened(), 0..F);
         }
         if let Some(dx) = dx {
             // d(patches) = dz . K^T, then each patch value back to its pixel.
@@ -190,7 +180,7 @@ conv2d_backprop! {
         let cols = column_share(F, k, size);
         grads.bias[cols.clone()].fill(T::zero());
         for (x, t) in parts.iter() {
-            add_columns(&mut grads.bias, t.g[..x.len()].as_flattened().as_flattened().as_flattened(), F, cols.clone());
+            add_rows(&mut grads.bias, t.g[..x.len()].as_flattened().as_flattened(), cols.clone());
         }
     }
 
