@@ -36,6 +36,11 @@ impl fmt::Display for QuantizeError {
 impl std::error::Error for QuantizeError {}
 
 /// A float network that has a quantized counterpart `Q` (`Dense` and tuples of them).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no int8 counterpart: `quantize` takes networks of `Dense` layers only",
+    label = "not a `Dense` layer or a tuple of them",
+    note = "convolutions and pooling are not quantized yet; run convnets in `f32`"
+)]
 pub trait Quantize: Layers<f32> {
     /// The quantized network.
     type Q: QLayers<FloatInput = Self::Input, Output = Self::Output>;
@@ -302,7 +307,9 @@ impl<Q: QLayers> crate::linalg::simd::Job for Batch<'_, Q> {
     }
 }
 
-impl<N: Quantize + Stack<f32>> Sequential<N, f32> {
+// The bound is on the method, not the impl: a network without an int8 counterpart is
+// then told so in `Quantize`'s words, not as a method whose bounds are unsatisfied.
+impl<N: Layers<f32> + Stack<f32>> Sequential<N, f32> {
     /// The int8 counterpart of this network (TFLite's post-training quantization; see
     /// [`crate::quant`]), its activation ranges calibrated on `calibration` (a few
     /// hundred representative samples).
@@ -318,7 +325,10 @@ impl<N: Quantize + Stack<f32>> Sequential<N, f32> {
     /// assert!(a.iter().zip(&b).all(|(a, b)| (a - b).abs() < 0.02));
     /// # Ok::<(), shaped::quant::QuantizeError>(())
     /// ```
-    pub fn quantize(&self, calibration: &[N::Input]) -> Result<Quantized<N>, QuantizeError> {
+    pub fn quantize(&self, calibration: &[N::Input]) -> Result<Quantized<N>, QuantizeError>
+    where
+        N: Quantize,
+    {
         if calibration.is_empty() {
             return Err(QuantizeError::NoCalibrationData);
         }
