@@ -158,7 +158,21 @@ impl<
     pub(crate) fn pool<T: Scalar>(
         x: &[[[T; C]; W]; H],
         out: &mut [[[T; C]; OW]; OH],
-        mut argmax: Option<&mut [u32]>,
+        argmax: Option<&mut [u32]>,
+    ) {
+        // Inference keeps no choices: a variant without them.
+        match argmax {
+            Some(arg) => Self::pool_keeping::<T, true>(x, out, arg),
+            None => Self::pool_keeping::<T, false>(x, out, &mut []),
+        }
+    }
+
+    /// [`pool`](Self::pool), writing the choices into `argmax` when `KEEP`.
+    #[inline]
+    fn pool_keeping<T: Scalar, const KEEP: bool>(
+        x: &[[[T; C]; W]; H],
+        out: &mut [[[T; C]; OW]; OH],
+        argmax: &mut [u32],
     ) {
         let g = Self::WINDOW;
         for (oy, line) in out.iter_mut().enumerate() {
@@ -196,7 +210,9 @@ impl<
                             {
                                 let better = v > *p || (v.is_nan() & !p.is_nan());
                                 *p = if better { v } else { *p };
-                                *b = if better { base + ch as u32 } else { *b };
+                                if KEEP {
+                                    *b = if better { base + ch as u32 } else { *b };
+                                }
                             }
                         } else {
                             for (p, &v) in px.iter_mut().zip(&x[y][xx]) {
@@ -211,8 +227,8 @@ impl<
                         *p = *p / n;
                     }
                 }
-                if let Some(arg) = argmax.as_deref_mut() {
-                    arg[at..at + C].copy_from_slice(&best);
+                if KEEP {
+                    argmax[at..at + C].copy_from_slice(&best);
                 }
             }
         }
