@@ -11,7 +11,14 @@
 /// # Safety
 /// An implementor must be valid when every byte of it is zero, and must hold no
 /// pointer or resource that a zeroed value would fake.
-pub unsafe trait Zeroable: Sized {}
+pub unsafe trait Zeroable: Sized {
+    /// The all-zero value, as a constant: what a `static` of this type starts as
+    /// (`static SCRATCH: Mutex<Scratch<Net>> = Mutex::new(Zeroable::ZERO)`).
+    const ZERO: Self = {
+        // SAFETY: implementors guarantee that all-zero bytes are a valid value.
+        unsafe { core::mem::zeroed() }
+    };
+}
 
 macro_rules! zeroable_numbers {
     ($($t:ty),*) => {$(

@@ -29,6 +29,19 @@ impl<const IN: usize, const OUT: usize, A: Activation> Dense<IN, OUT, A> {
 
     /// The shapes of the weight arrays: the kernel `(IN, OUT)`, the bias `(OUT,)`.
     const WEIGHTS: &'static [&'static [usize]] = &[&[IN, OUT], &[OUT]];
+
+    /// What [`Layers::describe`] reports, as a constant (`include_weights!` compares it
+    /// with the file's entry).
+    pub(crate) const INFO: LayerInfo = LayerInfo {
+        kind: "Dense",
+        name: "dense",
+        activation: A::NAME,
+        inputs: IN,
+        outputs: OUT,
+        output_shape: &[OUT],
+        weights: Self::WEIGHTS,
+        params: IN * OUT + OUT,
+    };
 }
 
 impl<const IN: usize, const OUT: usize, A: Activation> core::fmt::Debug for Dense<IN, OUT, A> {
@@ -68,7 +81,7 @@ impl<T, const IN: usize, const OUT: usize> DenseParams<T, IN, OUT> {
 }
 
 #[inline(always)]
-fn same_width<T: Copy, const A: usize, const B: usize>(x: &[T; A]) -> &[T; B] {
+pub(crate) fn same_width<T: Copy, const A: usize, const B: usize>(x: &[T; A]) -> &[T; B] {
     // A == B wherever this is called (a width check holds), so this always succeeds.
     x.as_slice().try_into().expect("widths checked at compile time")
 }
@@ -85,6 +98,8 @@ impl<T: Scalar, const IN: usize, const OUT: usize, A: Activation> Layers<T> for 
     const PARAMS: usize = IN * OUT + OUT;
     const DEPTH: usize = 1;
     const CHECK: () = Self::NOT_EMPTY;
+
+    crate::nn::layers::one_layer_scratch!();
 
     fn init<R: Rng + ?Sized>(params: &mut Self::Params, rng: &mut R) {
         let () = Self::NOT_EMPTY;
@@ -141,16 +156,7 @@ impl<T: Scalar, const IN: usize, const OUT: usize, A: Activation> Layers<T> for 
 
     fn describe(f: &mut dyn FnMut(LayerInfo)) {
         let () = Self::NOT_EMPTY;
-        f(LayerInfo {
-            kind: "Dense",
-            name: "dense",
-            activation: A::NAME,
-            inputs: IN,
-            outputs: OUT,
-            output_shape: &[OUT],
-            weights: Self::WEIGHTS,
-            params: IN * OUT + OUT,
-        });
+        f(Self::INFO);
     }
 
     #[cfg(feature = "alloc")]

@@ -1,8 +1,9 @@
 //! Weight files compiled into the binary: [`include_weights!`](crate::include_weights).
 //!
-//! The macro reads a file written by `Sequential::save_weights` (format version 2, in
-//! the README's "Weight files" section) with `include_bytes!` and turns it into the network's
-//! `Params` while the program compiles. The result is a constant: put in a `static`, it
+//! The macro reads a file written by `Sequential::save_weights` (format version 2 for
+//! networks of `Dense` layers, version 3 for convnets: the README's "Weight files"
+//! section) with `include_bytes!` and turns it into the network's `Params` while the
+//! program compiles. The result is a constant: put in a `static`, it
 //! sits in the binary's read-only data, the same bytes as the file's weights, and
 //! [`ModelRef`](super::ModelRef) runs on it with no parsing, copying or heap at run time.
 //! The file's bytes *are* the weights (little-endian floats), so a big-endian target is
@@ -10,7 +11,8 @@
 //!
 //! A file that does not fit the network type is a compile error naming the file's layer
 //! and the type's: the magic and version, the element type, the number of layers, each
-//! layer's widths and activation, and the length are checked. Two checks of
+//! layer's widths and activation (version 3: each layer's type, activation and weight
+//! shapes), and the length are checked. Two checks of
 //! `load_weights` are not repeated here, because const evaluation would take seconds per
 //! megabyte of weights: the CRC-32 and every weight being finite. Check them once in a
 //! test: `load_weights` on the same file, compared with the `static` (the `no_std`
@@ -24,10 +26,15 @@
 use core::marker::PhantomData;
 
 use super::activation::Activation;
+use super::conv::{Conv2D, Conv2DParams};
 use super::dense::{Dense, DenseParams};
-use super::layers::Layers;
+use super::flatten::Flatten;
+use super::geometry::Padding;
+use super::layers::{LayerInfo, Layers};
+use super::pool::{GlobalAveragePooling2D, PoolOp, Pooling2D};
 use crate::constraint::Message;
 use crate::element::Scalar;
+use crate::zeroed::Zeroable;
 
 /// The bytes of a weight file (implemented by [`include_weights!`](crate::include_weights)).
 pub trait WeightBytes {
@@ -51,10 +58,11 @@ impl<B: WeightBytes, T: Scalar> Position for Start<B, T> {
     const LAYER: usize = 0;
     // A header that does not parse gives an offset past the end: nothing is read, and
     // `check_file` reports the header.
-    const OFFSET: usize = match header_end(B::BYTES, 16) {
-        Some(end) => end,
-        None => usize::MAX / 2,
-    };
+    const OFFSET: usize =
+        match if is_v3(B::BYTES) { header_end_v3(B::BYTES) } else { header_end(B::BYTES, 16) } {
+            Some(end) => end,
+            None => usize::MAX / 2,
+        };
 }
 
 /// The position after stack `L`, which starts at `P`.
@@ -65,21 +73,67 @@ impl<P: Position, T: Scalar, L: Layers<T>> Position for After<P, L, T> {
     const OFFSET: usize = P::OFFSET.saturating_add(L::PARAMS * core::mem::size_of::<T>());
 }
 
-/// The layers of a network as a weight file lists them: inputs, outputs, activation.
+/// The layers of a network as a weight file lists them: for a file of `Dense` layers
+/// (version 2) their inputs, outputs and activation; for a file of other layers too
+/// (version 3) their type, activation and weight shapes.
 #[derive(Clone, Copy, Debug)]
 pub struct Layout {
     len: usize,
-    layers: [(usize, usize, &'static str); MAX_LAYERS],
+    layers: [LayerInfo; MAX_LAYERS],
 }
 
 /// The most layers [`Layout`] lists (beyond, only the count is compared).
 const MAX_LAYERS: usize = 48;
 
+/// No layer: what [`Layout`] holds past its last.
+const NO_LAYER: LayerInfo = LayerInfo {
+    kind: "",
+    name: "",
+    activation: "",
+    inputs: 0,
+    outputs: 0,
+    output_shape: &[],
+    weights: &[],
+    params: 0,
+};
+
 impl Layout {
+    /// A `Dense` layer as version 2 lists it (the quantized file's layers, too).
     pub(crate) const fn one(inputs: usize, outputs: usize, activation: &'static str) -> Self {
-        let mut layers = [(0, 0, ""); MAX_LAYERS];
-        layers[0] = (inputs, outputs, activation);
+        Self::layer(LayerInfo { kind: "Dense", name: "dense", activation, inputs, outputs, ..NO_LAYER })
+    }
+
+    /// One layer, as [`Layers::describe`] reports it.
+    pub(crate) const fn layer(info: LayerInfo) -> Self {
+        let mut layers = [NO_LAYER; MAX_LAYERS];
+        layers[0] = info;
         Layout { len: 1, layers }
+    }
+
+    /// Whether every layer is a `Dense`: such networks are saved as version 2.
+    const fn dense_only(&self) -> bool {
+        let mut i = 0;
+        while i < self.len && i < MAX_LAYERS {
+            if !same(self.layers[i].kind.as_bytes(), b"Dense") {
+                return false;
+            }
+            i += 1;
+        }
+        true
+    }
+
+    /// Appends the layers as version 3 lists them:
+    /// `Conv2D<(3, 3, 1, 32), relu> -> MaxPooling2D -> ...`.
+    const fn write_v3(&self, mut m: Message) -> Message {
+        let mut i = 0;
+        while i < self.len && i < MAX_LAYERS {
+            if i > 0 {
+                m = m.str(" -> ");
+            }
+            m = write_info(&self.layers[i], m);
+            i += 1;
+        }
+        m
     }
 
     pub(crate) const fn then(self, next: Layout) -> Self {
@@ -101,8 +155,8 @@ impl Layout {
             if i > 0 {
                 m = m.str(" -> ");
             }
-            let (inputs, outputs, name) = self.layers[i];
-            m = m.str("Dense<").num(inputs).str(", ").num(outputs).str(", ").str(name).str(">");
+            let l = &self.layers[i];
+            m = m.str("Dense<").num(l.inputs).str(", ").num(l.outputs).str(", ").str(l.activation).str(">");
             i += 1;
         }
         m
@@ -127,7 +181,7 @@ macro_rules! dense_embed {
         impl<B: WeightBytes, P: Position, const IN: usize, const OUT: usize, A: Activation> EmbedAt<$t, B, P>
             for Dense<IN, OUT, A>
         {
-            const LAYOUT: Layout = Layout::one(IN, OUT, A::NAME);
+            const LAYOUT: Layout = Layout::layer(Self::INFO);
             const WEIGHTS: DenseParams<$t, IN, OUT> = {
                 let size = core::mem::size_of::<$t>();
                 let kernel_at = P::OFFSET;
@@ -158,6 +212,86 @@ macro_rules! dense_embed {
 }
 dense_embed!(f32);
 dense_embed!(f64);
+
+impl<
+    T: Scalar,
+    B: WeightBytes,
+    Q: Position,
+    const H: usize,
+    const W: usize,
+    const C: usize,
+    const F: usize,
+    const KH: usize,
+    const KW: usize,
+    const SH: usize,
+    const SW: usize,
+    const OH: usize,
+    const OW: usize,
+    A: Activation,
+    P: Padding,
+> EmbedAt<T, B, Q> for Conv2D<H, W, C, F, KH, KW, SH, SW, OH, OW, A, P>
+{
+    const LAYOUT: Layout = Layout::layer(Self::INFO);
+    const WEIGHTS: Conv2DParams<T, KH, KW, C, F> = {
+        let size = core::mem::size_of::<T>();
+        let kernel_at = Q::OFFSET;
+        let bias_at = kernel_at.saturating_add(KH * KW * C * F * size);
+        if bias_at.saturating_add(F * size) > B::BYTES.len() || cfg!(target_endian = "big") {
+            // The file does not fit (`check_file` reports why): nothing to read.
+            Zeroable::ZERO
+        } else {
+            // SAFETY: as for `Dense` above: both reads lie inside the file's bytes (checked
+            // just above), `read_unaligned` needs no alignment, every bit pattern is a valid
+            // float (`T` is `f32` or `f64`: `Scalar`), arrays have a defined layout, and
+            // const evaluation refuses any out-of-bounds read with a compile error. The
+            // kernel is stored `(KH, KW, C, F)`, as `Conv2DParams::kernel`. A test compares
+            // the result with `load_weights` on the same file.
+            let (kernel, bias) = unsafe {
+                let base = B::BYTES.as_ptr();
+                (
+                    core::ptr::read_unaligned(base.add(kernel_at) as *const [[[[T; F]; C]; KW]; KH]),
+                    core::ptr::read_unaligned(base.add(bias_at) as *const [T; F]),
+                )
+            };
+            Conv2DParams { kernel, bias }
+        }
+    };
+}
+
+impl<
+    T: Scalar,
+    B: WeightBytes,
+    Q: Position,
+    Op: PoolOp,
+    const H: usize,
+    const W: usize,
+    const C: usize,
+    const PH: usize,
+    const PW: usize,
+    const SH: usize,
+    const SW: usize,
+    const OH: usize,
+    const OW: usize,
+    P: Padding,
+> EmbedAt<T, B, Q> for Pooling2D<Op, H, W, C, PH, PW, SH, SW, OH, OW, P>
+{
+    const LAYOUT: Layout = Layout::layer(Self::INFO);
+    const WEIGHTS: () = ();
+}
+
+impl<T: Scalar, B: WeightBytes, Q: Position, const H: usize, const W: usize, const C: usize> EmbedAt<T, B, Q>
+    for GlobalAveragePooling2D<H, W, C>
+{
+    const LAYOUT: Layout = Layout::layer(Self::INFO);
+    const WEIGHTS: () = ();
+}
+
+impl<T: Scalar, B: WeightBytes, Q: Position, const H: usize, const W: usize, const C: usize, const N: usize>
+    EmbedAt<T, B, Q> for Flatten<H, W, C, N>
+{
+    const LAYOUT: Layout = Layout::layer(Self::INFO);
+    const WEIGHTS: () = ();
+}
 
 impl<T: Scalar, B: WeightBytes, P: Position, A: EmbedAt<T, B, P>, C: EmbedAt<T, B, After<P, A, T>>>
     EmbedAt<T, B, P> for (A, C)
@@ -207,38 +341,35 @@ pub const fn check_file<N: Layers<T>, T: Scalar>(bytes: &[u8], layout: Layout) {
     if bytes.len() < 16 {
         panic!("the weight file is shorter than a header (16 bytes)");
     }
-    if !same(bytes.split_at(8).0, b"SHAPEDW2") {
+    let v3 = is_v3(bytes);
+    if !v3 && !same(bytes.split_at(8).0, b"SHAPEDW2") {
         if same(bytes.split_at(8).0, b"SHAPEDW1") {
             panic!(
                 "the weight file is version 1, which `include_weights!` does not read: load it and save it again"
             );
         }
-        panic!("not a weight file of `shaped` (it does not start with SHAPEDW2)");
+        panic!("not a weight file of `shaped` (it does not start with SHAPEDW2 or SHAPEDW3)");
     }
     let found = read_u32(bytes, 8);
     if found != size {
         let m = Message::new().str("the weight file holds ").num(found).str("-byte weights, the network ");
         panic!("{}", m.str("type's element type has ").num(size).str(" bytes (f32: 4, f64: 8)").as_str());
     }
-    let header = match header_end(bytes, 16) {
+    let header = match if v3 { header_end_v3(bytes) } else { header_end(bytes, 16) } {
         Some(end) => end,
         None => panic!("the weight file ends inside its header"),
     };
     let depth = read_u32(bytes, 12);
-    let mut fits = depth == layout.len;
-    let mut at = 16;
-    let mut i = 0;
-    while i < depth && i < layout.len && i < MAX_LAYERS {
-        let (inputs, outputs, name) = layout.layers[i];
-        let len = bytes[at + 8] as usize;
-        let file_name = bytes.split_at(at + 9).1.split_at(len).0;
-        fits &= read_u32(bytes, at) == inputs
-            && read_u32(bytes, at + 4) == outputs
-            && same(file_name, name.as_bytes());
-        at += 9 + len;
-        i += 1;
+    if v3 == layout.dense_only() {
+        // A file of `Dense` layers for a network of other layers, or the reverse.
+        let m = Message::new().str("the weight file holds ");
+        let m = if v3 { file_layout_v3(bytes, depth, m) } else { file_layout(bytes, 16, depth, m) };
+        let m = m.str(", but the network type is ");
+        panic!("{}", if v3 { layout.write(m) } else { layout.write_v3(m) }.as_str());
     }
-    if !fits {
+    if v3 {
+        check_layers_v3(bytes, depth, &layout);
+    } else if !layers_fit(bytes, 16, depth, &layout) {
         let m = Message::new().str("the weight file holds ");
         let m = file_layout(bytes, 16, depth, m).str(", but the network type is ");
         panic!("{}", layout.write(m).as_str());
@@ -256,6 +387,175 @@ pub const fn check_file<N: Layers<T>, T: Scalar>(bytes: &[u8], layout: Layout) {
     }
 }
 
+/// Whether the file is version 3 (layers other than `Dense`).
+const fn is_v3(bytes: &[u8]) -> bool {
+    bytes.len() >= 8 && same(bytes.split_at(8).0, b"SHAPEDW3")
+}
+
+/// Where a version-3 header ends (the first weight), if it is whole.
+const fn header_end_v3(bytes: &[u8]) -> Option<usize> {
+    if bytes.len() < 16 {
+        return None;
+    }
+    let depth = read_u32(bytes, 12);
+    let mut at = 16;
+    let mut layer = 0;
+    while layer < depth {
+        at = match entry_end_v3(bytes, at) {
+            Some(end) => end,
+            None => return None,
+        };
+        layer += 1;
+    }
+    Some(at)
+}
+
+/// The end of the version-3 layer entry at `at`, if the entry lies inside the file: its
+/// type's name and its activation's (a length byte and the bytes each), its number of
+/// arrays, and each array's rank and dims (`u32` each).
+const fn entry_end_v3(bytes: &[u8], mut at: usize) -> Option<usize> {
+    let mut name = 0;
+    while name < 2 {
+        if at >= bytes.len() {
+            return None;
+        }
+        at += 1 + bytes[at] as usize;
+        name += 1;
+    }
+    if at >= bytes.len() {
+        return None;
+    }
+    let arrays = bytes[at] as usize;
+    at += 1;
+    let mut array = 0;
+    while array < arrays {
+        if at >= bytes.len() {
+            return None;
+        }
+        at += 1 + 4 * bytes[at] as usize;
+        array += 1;
+    }
+    if at > bytes.len() { None } else { Some(at) }
+}
+
+/// Whether the whole version-3 entry at `at` is layer `l`: its type, activation and the
+/// shape of every weight array.
+const fn entry_fits_v3(bytes: &[u8], mut at: usize, l: &LayerInfo) -> bool {
+    let len = bytes[at] as usize;
+    if !same(bytes.split_at(at + 1).1.split_at(len).0, l.kind.as_bytes()) {
+        return false;
+    }
+    at += 1 + len;
+    let len = bytes[at] as usize;
+    if !same(bytes.split_at(at + 1).1.split_at(len).0, l.activation.as_bytes()) {
+        return false;
+    }
+    at += 1 + len;
+    if bytes[at] as usize != l.weights.len() {
+        return false;
+    }
+    at += 1;
+    let mut array = 0;
+    while array < l.weights.len() {
+        let dims = l.weights[array];
+        if bytes[at] as usize != dims.len() {
+            return false;
+        }
+        let mut d = 0;
+        while d < dims.len() {
+            if read_u32(bytes, at + 1 + 4 * d) != dims[d] {
+                return false;
+            }
+            d += 1;
+        }
+        at += 1 + 4 * dims.len();
+        array += 1;
+    }
+    true
+}
+
+/// Checks a whole version-3 header's layers against `layout`: on a mismatch, one message
+/// naming the first layer that differs, as the file has it and as the type does.
+const fn check_layers_v3(bytes: &[u8], depth: usize, layout: &Layout) {
+    let mut at = 16;
+    let mut i = 0;
+    while i < depth || i < layout.len {
+        let in_file = i < depth;
+        let in_type = i < layout.len && i < MAX_LAYERS;
+        if in_file && in_type && entry_fits_v3(bytes, at, &layout.layers[i]) {
+            at = match entry_end_v3(bytes, at) {
+                Some(end) => end,
+                None => return,
+            };
+            i += 1;
+            continue;
+        }
+        if !in_type && i >= MAX_LAYERS && depth == layout.len {
+            return; // beyond what a layout lists, only the count is compared
+        }
+        let m = Message::new()
+            .str("the weight file does not fit the network type: layer ")
+            .num(i + 1)
+            .str(" is ");
+        let m = if in_file { write_entry_v3(bytes, at, m) } else { m.str("missing") };
+        let m = m.str(" in the file (of ").num(depth).str(" layers) but ");
+        let m = if in_type { write_info(&layout.layers[i], m) } else { m.str("missing") };
+        panic!("{}", m.str(" in the network type (of ").num(layout.len).str(" layers)").as_str());
+    }
+}
+
+/// Appends a layer as version 3 lists it: `Conv2D<(3, 3, 1, 32), relu>` (its first
+/// weight array's shape and its activation), or `MaxPooling2D` for one without weights.
+const fn write_info(l: &LayerInfo, m: Message) -> Message {
+    let m = m.str(l.kind);
+    match l.weights.first() {
+        Some(dims) => m.str("<").shape(dims).str(", ").str(l.activation).str(">"),
+        None => m,
+    }
+}
+
+/// Appends the whole version-3 entry at `at` as [`write_info`] writes a layer.
+const fn write_entry_v3(bytes: &[u8], mut at: usize, mut m: Message) -> Message {
+    let len = bytes[at] as usize;
+    m = m.str(ascii(bytes.split_at(at + 1).1.split_at(len).0));
+    at += 1 + len;
+    let len = bytes[at] as usize;
+    let activation = ascii(bytes.split_at(at + 1).1.split_at(len).0);
+    at += 1 + len;
+    if bytes[at] == 0 {
+        return m;
+    }
+    let rank = bytes[at + 1] as usize;
+    m = m.str("<(");
+    let mut d = 0;
+    while d < rank {
+        if d > 0 {
+            m = m.str(", ");
+        }
+        m = m.num(read_u32(bytes, at + 2 + 4 * d));
+        d += 1;
+    }
+    m.str(if rank == 1 { ",), " } else { "), " }).str(activation).str(">")
+}
+
+/// Appends every layer of a whole version-3 header, as [`Layout::write_v3`] does.
+const fn file_layout_v3(bytes: &[u8], depth: usize, mut m: Message) -> Message {
+    let mut at = 16;
+    let mut i = 0;
+    while i < depth {
+        if i > 0 {
+            m = m.str(" -> ");
+        }
+        m = write_entry_v3(bytes, at, m);
+        at = match entry_end_v3(bytes, at) {
+            Some(end) => end,
+            None => return m,
+        };
+        i += 1;
+    }
+    m
+}
+
 /// Whether the file's layer entries (from `start`, `depth` of them, inside the file)
 /// list `layout`.
 pub(crate) const fn layers_fit(bytes: &[u8], start: usize, depth: usize, layout: &Layout) -> bool {
@@ -263,12 +563,12 @@ pub(crate) const fn layers_fit(bytes: &[u8], start: usize, depth: usize, layout:
     let mut at = start;
     let mut i = 0;
     while i < depth && i < layout.len && i < MAX_LAYERS {
-        let (inputs, outputs, name) = layout.layers[i];
+        let l = &layout.layers[i];
         let len = bytes[at + 8] as usize;
         let file_name = bytes.split_at(at + 9).1.split_at(len).0;
-        fits &= read_u32(bytes, at) == inputs
-            && read_u32(bytes, at + 4) == outputs
-            && same(file_name, name.as_bytes());
+        fits &= read_u32(bytes, at) == l.inputs
+            && read_u32(bytes, at + 4) == l.outputs
+            && same(file_name, l.activation.as_bytes());
         at += 9 + len;
         i += 1;
     }
@@ -350,14 +650,21 @@ pub(crate) const fn read_u32(bytes: &[u8], at: usize) -> usize {
 /// `include_weights!(Net, f64, "path")`; the path is relative to the file that uses the
 /// macro, as for `include_bytes!`. The value has the type `<Net as Layers<T>>::Params`,
 /// so [`ModelRef`](crate::nn::ModelRef) runs on it with no heap and no parsing at run
-/// time. A file that does not fit `Net` (other widths, activations, layer count or
-/// element type; a truncated file) does not compile, and the error names the file's
-/// layers and the type's:
+/// time. A file that does not fit `Net` (other widths, kernels, layer types,
+/// activations, layer count or element type; a truncated file) does not compile, and the
+/// error names the file's layers and the type's:
 ///
 /// ```text
 /// error[E0080]: evaluation panicked: the weight file holds Dense<784, 512, relu> ->
 ///     Dense<512, 10, softmax>, but the network type is Dense<784, 256, relu> -> Dense<256, 10, softmax>
+/// error[E0080]: evaluation panicked: the weight file does not fit the network type: layer 1 is
+///     Conv2D<(3, 3, 1, 32), relu> in the file (of 8 layers) but Conv2D<(5, 5, 1, 32), relu>
+///     in the network type (of 8 layers)
 /// ```
+///
+/// Convnets embed the same way; [`ModelRef::predict_in`](crate::nn::ModelRef::predict_in)
+/// then keeps their activations in a buffer of the caller's (a `static` on a
+/// microcontroller) instead of on the stack.
 ///
 /// `cargo build` reports these; `cargo check` does too, for a `static`.
 ///

@@ -24,6 +24,17 @@ impl<const H: usize, const W: usize, const C: usize, const N: usize> Flatten<H, 
         panic!("{}", m.num(H * W * C).str(" values, not ").num(N).as_str());
     };
     const OUTPUT: &'static [usize] = &[N];
+    /// What [`Layers::describe`] reports.
+    pub(crate) const INFO: LayerInfo = LayerInfo {
+        kind: "Flatten",
+        name: "flatten",
+        activation: "linear",
+        inputs: N,
+        outputs: N,
+        output_shape: Self::OUTPUT,
+        weights: &[],
+        params: 0,
+    };
 }
 
 impl<const H: usize, const W: usize, const C: usize, const N: usize> core::fmt::Debug
@@ -55,6 +66,7 @@ flatten_impl! {
 
 flatten_impl! {
     [] Layers<T>, [] {
+        crate::nn::layers::one_layer_scratch!();
         type Params = ();
         type Input = [[[T; C]; W]; H];
         type Output = [T; N];
@@ -89,16 +101,7 @@ flatten_impl! {
 
         fn describe(f: &mut dyn FnMut(LayerInfo)) {
             let () = Self::COUNT;
-            f(LayerInfo {
-                kind: "Flatten",
-                name: "flatten",
-                activation: "linear",
-                inputs: N,
-                outputs: N,
-                output_shape: Self::OUTPUT,
-                weights: &[],
-                params: 0,
-            });
+            f(Self::INFO);
         }
 
     }

@@ -94,6 +94,24 @@ impl core::fmt::Debug for ShapeTuple<'_> {
     }
 }
 
+/// The [`Layers::Scratch`] of one layer: none (its output is the caller's `out`), and
+/// [`Layers::forward_in_inline`] as [`Layers::forward_inline`].
+macro_rules! one_layer_scratch {
+    () => {
+        type Scratch = ();
+        #[inline(always)]
+        fn forward_in_inline<const FMA: bool>(
+            params: &Self::Params,
+            x: &Self::Input,
+            out: &mut Self::Output,
+            _: &mut (),
+        ) {
+            Self::forward_inline::<FMA>(params, x, out)
+        }
+    };
+}
+pub(crate) use one_layer_scratch;
+
 /// The one-sample forward pass as a job for the run-time dispatch. Two pointers, passed
 /// in registers, and the output returned: with the output's pointer as a third field the
 /// job went to the chosen variant through memory (16-32-32-4, default target: 60.2 →
@@ -110,6 +128,22 @@ impl<N: Layers<T>, T: Scalar> linalg::Job for Forward<'_, N, T> {
         let mut out = N::Output::zeros();
         N::forward_inline::<FMA>(self.params, self.x, &mut out);
         out
+    }
+}
+
+/// [`Layers::forward_in`] as a job for the run-time dispatch.
+struct ForwardIn<'a, N: Layers<T>, T: Scalar> {
+    params: &'a N::Params,
+    x: &'a N::Input,
+    out: &'a mut N::Output,
+    scratch: &'a mut N::Scratch,
+}
+
+impl<N: Layers<T>, T: Scalar> linalg::Job for ForwardIn<'_, N, T> {
+    type Out = ();
+    #[inline(always)]
+    fn run<const FMA: bool>(self) {
+        N::forward_in_inline::<FMA>(self.params, self.x, self.out, self.scratch)
     }
 }
 
@@ -166,6 +200,36 @@ pub trait Layers<T: Scalar>: Stack<T, Weights = <Self as Layers<T>>::Params> {
     /// multiply-adds may be used; compiled inside the dispatch's variants.
     #[doc(hidden)]
     fn forward_inline<const FMA: bool>(params: &Self::Params, x: &Self::Input, out: &mut Self::Output);
+
+    /// The activations between this stack's layers for one sample, which
+    /// [`forward_in`](Layers::forward_in) keeps here rather than on the stack: `()` for
+    /// one layer; for `(A, B)`, `A`'s output and both stacks' own scratch. All zeros is a
+    /// valid value, so a `static` can hold it (`Zeroable::ZERO`) or the heap
+    /// ([`zeroed_box`](crate::zeroed_box)). [`Scratch`](super::Scratch) names it.
+    type Scratch: Zeroable + Send + Sync + 'static;
+
+    /// [`Layers::forward`] with the activations between layers in `scratch` instead of
+    /// on the stack: what a microcontroller with a small stack runs (the chapter-5
+    /// convnet's activations are 150 KB). Same kernels, same results.
+    #[inline]
+    fn forward_in(
+        params: &Self::Params,
+        x: &Self::Input,
+        out: &mut Self::Output,
+        scratch: &mut Self::Scratch,
+    ) {
+        linalg::dispatch(ForwardIn::<Self, T> { params, x, out, scratch })
+    }
+
+    /// [`Layers::forward_in`] with every kernel inlined (see
+    /// [`forward_inline`](Layers::forward_inline)).
+    #[doc(hidden)]
+    fn forward_in_inline<const FMA: bool>(
+        params: &Self::Params,
+        x: &Self::Input,
+        out: &mut Self::Output,
+        scratch: &mut Self::Scratch,
+    );
 
     /// Many samples through every layer (the shorter of `x` and `out` is used).
     #[cfg(feature = "alloc")]
@@ -236,6 +300,10 @@ pub trait Accepts<T: Scalar, In>: Layers<T> {
     /// A batch of `In` seen as this stack's inputs, writable.
     fn view_batch_mut(x: &mut [In]) -> &mut [Self::Input];
 }
+
+/// The activations between the layers of network `N` for one sample
+/// ([`Layers::Scratch`]), for [`ModelRef::predict_in`](super::ModelRef::predict_in).
+pub type Scratch<N, T = f32> = <N as Layers<T>>::Scratch;
 
 /// A network that takes samples of type `X`: the width check of `predict` and `fit`.
 pub trait TakesSample<T: Scalar, X>: Layers<T> {

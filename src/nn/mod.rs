@@ -43,7 +43,7 @@ pub use conv::{Conv2D, Conv2DParams};
 pub use dense::{Dense, DenseParams};
 pub use flatten::Flatten;
 pub use geometry::{Padding, Same, Valid, conv_out, pad_before};
-pub use layers::{Accepts, LayerInfo, Layers, ShapeTuple, Stack, TakesSample, Vector};
+pub use layers::{Accepts, LayerInfo, Layers, Scratch, ShapeTuple, Stack, TakesSample, Vector};
 pub use model::ModelRef;
 pub use pool::{Average, AveragePooling2D, GlobalAveragePooling2D, Max, MaxPooling2D, PoolOp, Pooling2D};
 #[cfg(feature = "safetensors")]

@@ -69,6 +69,39 @@ impl<'a, N: Layers<T>, T: Scalar> ModelRef<'a, N, T> {
         N::forward(self.params, N::view(x), out);
     }
 
+    /// [`predict`](Self::predict) with the activations between layers in `scratch`
+    /// rather than on the stack: the stack then holds only the kernels' frames and the
+    /// output, and `scratch` can be a `static` on a microcontroller. The result is the
+    /// same as `predict`'s, bit for bit.
+    ///
+    /// ```
+    /// use shaped::nn::{Conv2D, Conv2DParams, Flatten, Dense, DenseParams, ModelRef, Relu, Scratch, Softmax};
+    /// use shaped::Zeroable;
+    /// use std::sync::Mutex;
+    ///
+    /// // 6x6 grey images, eight 3x3 filters (4x4 outputs), then 2 classes.
+    /// type Net = (Conv2D<6, 6, 1, 8, 3, 3, 1, 1, 4, 4, Relu>, Flatten<4, 4, 8, 128>, Dense<128, 2, Softmax>);
+    /// static WEIGHTS: (Conv2DParams<f32, 3, 3, 1, 8>, ((), DenseParams<f32, 128, 2>)) =
+    ///     (Conv2DParams { kernel: [[[[0.1; 8]; 1]; 3]; 3], bias: [0.0; 8] }, ((), DenseParams::new([[0.01, -0.01]; 128], [0.0; 2])));
+    /// // The activations between layers: the conv's 4x4x8 output and Flatten's 128 values.
+    /// static SCRATCH: Mutex<Scratch<Net>> = Mutex::new(Zeroable::ZERO);
+    ///
+    /// let model = ModelRef::<Net>::new(&WEIGHTS);
+    /// let image = [[[1.0]; 6]; 6];
+    /// let p = model.predict_in(&image, &mut SCRATCH.lock().unwrap());
+    /// assert_eq!(p, model.predict(&image));
+    /// assert_eq!(size_of::<Scratch<Net>>(), (128 + 128) * 4);
+    /// ```
+    #[inline]
+    pub fn predict_in<X>(&self, x: &X, scratch: &mut N::Scratch) -> N::Output
+    where
+        N: TakesSample<T, X>,
+    {
+        let mut out = N::Output::zeros();
+        N::forward_in(self.params, N::view(x), &mut out, scratch);
+        out
+    }
+
     /// A Keras-like table of the layers, their output shapes and parameter counts.
     pub fn summary(&self) -> Summary<N, T> {
         Summary::new()

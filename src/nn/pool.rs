@@ -151,6 +151,17 @@ impl<
     /// The dims checked when the layer is compiled.
     pub(crate) const GEOMETRY: () = Self::WINDOW.check(Op::KIND, P::SAME);
     const OUTPUT: &'static [usize] = &[OH, OW, C];
+    /// What [`Layers::describe`] reports.
+    pub(crate) const INFO: LayerInfo = LayerInfo {
+        kind: Op::KIND,
+        name: Op::NAME,
+        activation: "linear",
+        inputs: H * W * C,
+        outputs: OH * OW * C,
+        output_shape: Self::OUTPUT,
+        weights: &[],
+        params: 0,
+    };
 
     /// One image pooled: `out[oy][ox][c]` from the window of `(oy, ox)` in channel `c`;
     /// with `argmax`, the index in `x` (flat) of each output's value (max pooling).
@@ -179,7 +190,9 @@ impl<
             for (ox, px) in line.iter_mut().enumerate() {
                 let at = (oy * OW + ox) * C;
                 let mut count = 0usize;
-                *px = [if Op::MAX { T::neg_infinity() } else { T::zero() }; C];
+                // In a local, stored once (as `Conv2D`'s sums): `out` may be a caller's
+                // scratch.
+                let mut acc = [if Op::MAX { T::neg_infinity() } else { T::zero() }; C];
                 let mut best = [0u32; C];
                 // Padding "valid" keeps every window inside: no bounds to test.
                 let (y0, x0) = (oy * SH, ox * SW);
@@ -206,7 +219,7 @@ impl<
                         if Op::MAX {
                             // The first of equal values, and NaN wins (as TensorFlow):
                             // selects, not branches, so that the channels vectorize.
-                            for (ch, ((p, b), &v)) in px.iter_mut().zip(&mut best).zip(&x[y][xx]).enumerate()
+                            for (ch, ((p, b), &v)) in acc.iter_mut().zip(&mut best).zip(&x[y][xx]).enumerate()
                             {
                                 let better = v > *p || (v.is_nan() & !p.is_nan());
                                 *p = if better { v } else { *p };
@@ -215,7 +228,7 @@ impl<
                                 }
                             }
                         } else {
-                            for (p, &v) in px.iter_mut().zip(&x[y][xx]) {
+                            for (p, &v) in acc.iter_mut().zip(&x[y][xx]) {
                                 *p = *p + v;
                             }
                         }
@@ -223,10 +236,11 @@ impl<
                 }
                 if !Op::MAX {
                     let n = T::from_f64(count as f64);
-                    for p in px.iter_mut() {
+                    for p in acc.iter_mut() {
                         *p = *p / n;
                     }
                 }
+                *px = acc;
                 if KEEP {
                     argmax[at..at + C].copy_from_slice(&best);
                 }
@@ -299,6 +313,7 @@ pool_impl! {
 
 pool_impl! {
     [] Layers<T>, [] {
+        crate::nn::layers::one_layer_scratch!();
         type Params = ();
         type Input = [[[T; C]; W]; H];
         type Output = [[[T; C]; OW]; OH];
@@ -334,16 +349,7 @@ pool_impl! {
 
         fn describe(f: &mut dyn FnMut(LayerInfo)) {
             let () = Self::GEOMETRY;
-            f(LayerInfo {
-                kind: Op::KIND,
-                name: Op::NAME,
-                activation: "linear",
-                inputs: H * W * C,
-                outputs: OH * OW * C,
-                output_shape: Self::OUTPUT,
-                weights: &[],
-                params: 0,
-            });
+            f(Self::INFO);
         }
 
     }
@@ -412,6 +418,17 @@ impl<const H: usize, const W: usize, const C: usize> GlobalAveragePooling2D<H, W
         panic!("`GlobalAveragePooling2D` needs images of at least one pixel and one channel");
     };
     const OUTPUT: &'static [usize] = &[C];
+    /// What [`Layers::describe`] reports.
+    pub(crate) const INFO: LayerInfo = LayerInfo {
+        kind: "GlobalAveragePooling2D",
+        name: "global_average_pooling2d",
+        activation: "linear",
+        inputs: H * W * C,
+        outputs: C,
+        output_shape: Self::OUTPUT,
+        weights: &[],
+        params: 0,
+    };
 
     pub(crate) fn pool<T: Scalar>(x: &[[[T; C]; W]; H], out: &mut [T; C]) {
         *out = [T::zero(); C];
@@ -454,6 +471,7 @@ global_impl! {
 
 global_impl! {
     [] Layers<T>, [] {
+        crate::nn::layers::one_layer_scratch!();
         type Params = ();
         type Input = [[[T; C]; W]; H];
         type Output = [T; C];
@@ -489,16 +507,7 @@ global_impl! {
 
         fn describe(f: &mut dyn FnMut(LayerInfo)) {
             let () = Self::NOT_EMPTY;
-            f(LayerInfo {
-                kind: "GlobalAveragePooling2D",
-                name: "global_average_pooling2d",
-                activation: "linear",
-                inputs: H * W * C,
-                outputs: C,
-                output_shape: Self::OUTPUT,
-                weights: &[],
-                params: 0,
-            });
+            f(Self::INFO);
         }
 
     }

@@ -34,6 +34,18 @@ impl<T: Scalar, A: Layers<T>, B: Accepts<T, A::Output>> Layers<T> for (A, B) {
         B::forward_inline::<FMA>(&params.1, B::view(&mid.0), out);
     }
 
+    type Scratch = (A::Output, (A::Scratch, B::Scratch));
+    #[inline(always)]
+    fn forward_in_inline<const FMA: bool>(
+        params: &Self::Params,
+        x: &Self::Input,
+        out: &mut Self::Output,
+        (mid, (a, b)): &mut Self::Scratch,
+    ) {
+        A::forward_in_inline::<FMA>(&params.0, x, mid, a);
+        B::forward_in_inline::<FMA>(&params.1, B::view(mid), out, b);
+    }
+
     #[cfg(feature = "alloc")]
     fn forward_batch_packed(
         params: &Self::Params,
@@ -123,6 +135,16 @@ impl<T: Scalar, A: Layers<T>> Layers<T> for (A,) {
     fn forward_inline<const FMA: bool>(params: &Self::Params, x: &Self::Input, out: &mut Self::Output) {
         A::forward_inline::<FMA>(params, x, out)
     }
+    type Scratch = A::Scratch;
+    #[inline(always)]
+    fn forward_in_inline<const FMA: bool>(
+        params: &Self::Params,
+        x: &Self::Input,
+        out: &mut Self::Output,
+        scratch: &mut Self::Scratch,
+    ) {
+        A::forward_in_inline::<FMA>(params, x, out, scratch)
+    }
     #[cfg(feature = "alloc")]
     fn forward_batch_packed(
         params: &Self::Params,
@@ -207,6 +229,16 @@ macro_rules! flat_tuple {
             #[inline(always)]
             fn forward_inline<const FMA: bool>(params: &Self::Params, x: &Self::Input, out: &mut Self::Output) {
                 <($first, ($($rest,)+)) as Layers<T>>::forward_inline::<FMA>(params, x, out)
+            }
+            type Scratch = <($first, ($($rest,)+)) as Layers<T>>::Scratch;
+            #[inline(always)]
+            fn forward_in_inline<const FMA: bool>(
+                params: &Self::Params,
+                x: &Self::Input,
+                out: &mut Self::Output,
+                scratch: &mut Self::Scratch,
+            ) {
+                <($first, ($($rest,)+)) as Layers<T>>::forward_in_inline::<FMA>(params, x, out, scratch)
             }
             #[cfg(feature = "alloc")]
             fn forward_batch_packed(
