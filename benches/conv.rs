@@ -1,7 +1,7 @@
 //! The chapter-5 convnet: each layer's forward product over a batch, a whole training
 //! step, and one-sample inference, against baselines measured in the same run: the FMA
 //! peak, an im2col plus one direct matrixmultiply call per convolution, and a direct
-//! loop for one sample.
+//! loop for one sample; the `no_std` convnet classifier (`ensure_no_std/src/convnet.rs`).
 //!
 //! `cargo bench -p shaped-benches --bench conv`
 //!
@@ -9,6 +9,9 @@
 //! definitions, whatever a kernel executes.
 
 mod baseline;
+#[allow(dead_code)] // its doc example's names
+#[path = "../ensure_no_std/src/convnet.rs"]
+mod convnet;
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -156,6 +159,13 @@ fn bench_one_sample(c: &mut Criterion) {
     let mut w = Vec::new();
     <Convnet as Layers<f32>>::visit_params(model.params(), &mut |a| w.push(a.to_vec()));
     group.bench_function("direct loop", |b| b.iter(|| direct_convnet(&w, black_box(&x))));
+    // The `no_std` classifier: the committed weights compiled in, the activations in a
+    // caller's buffers; it also scales the bytes and takes the argmax.
+    let mut buffers: Box<convnet::Buffers> = shaped::zeroed_box();
+    let image: [u8; 784] = std::array::from_fn(|i| (x.as_flattened()[i][0] * 255.0) as u8);
+    group.bench_function("no_std classify (static weights, scratch buffers)", |b| {
+        b.iter(|| convnet::classify(black_box(&image), &mut buffers))
+    });
     group.finish();
 }
 

@@ -2,6 +2,9 @@
 //!
 //! `cargo run --release --example convnet`
 //!
+//! `-- --save PATH` also writes the trained weights (`save_weights`); the committed
+//! `data/convnet.weights`, which the `no_std` convnet classifier embeds, was made this way.
+//!
 //! ```python
 //! model = models.Sequential()
 //! model.add(layers.Conv2D(32, (3, 3), activation="relu", input_shape=(28, 28, 1)))
@@ -94,6 +97,17 @@ fn main() -> Result<(), Box<dyn Error>> {
         flop / 1e9 / fit_time.as_secs_f64(),
         <Convnet as Layers<f32>>::PARAMS,
     );
+
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match (arg.as_str(), args.next()) {
+            ("--save", Some(path)) => {
+                model.model().save_weights(&path)?;
+                println!("weights saved to {path}");
+            }
+            _ => return Err(format!("unknown argument `{arg}` (expected `--save PATH`)").into()),
+        }
+    }
     Ok(())
 }
 

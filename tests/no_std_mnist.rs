@@ -1,6 +1,8 @@
-//! The `no_std` MNIST classifier (`ensure_no_std/src/mnist.rs`), with its weights
-//! compiled in, over the 10,000 test images.
+//! The `no_std` MNIST classifiers (`ensure_no_std/src/mnist.rs` and `convnet.rs`), with
+//! their weights compiled in, over the 10,000 test images.
 
+#[path = "../ensure_no_std/src/convnet.rs"]
+mod convnet;
 #[path = "../ensure_no_std/src/mnist.rs"]
 mod mnist;
 
@@ -67,6 +69,69 @@ fn the_classifier_runs_on_a_small_stack() {
     let digit = std::thread::Builder::new()
         .stack_size(stack)
         .spawn(move || mnist::classify(&image))
+        .unwrap()
+        .join()
+        .unwrap();
+    assert!(digit < 10);
+}
+
+#[test]
+fn the_embedded_convnet_is_the_files_own() {
+    let mut loaded = Sequential::<convnet::Convnet>::zeros();
+    loaded.load_weights(concat!(env!("CARGO_MANIFEST_DIR"), "/data/convnet.weights")).unwrap();
+    assert!(loaded.params() == &convnet::WEIGHTS, "the embedded convnet's weights differ from the file's");
+}
+
+#[test]
+fn the_embedded_convnet_scores_what_training_printed() {
+    use shaped::Zeroable;
+    use std::sync::Mutex;
+    // The buffers in a `static`, as a microcontroller holds them.
+    static BUFFERS: Mutex<convnet::Buffers> = Mutex::new(Zeroable::ZERO);
+    let (images, labels) =
+        load_idx_pair::<[u8; 784]>(data("t10k-images-idx3-ubyte.gz"), data("t10k-labels-idx1-ubyte.gz"))
+            .unwrap();
+    // Each image once, on both cores: a second buffer for the second thread.
+    let half = images.len() / 2;
+    let (first, second) = std::thread::scope(|s| {
+        let first = s.spawn(|| {
+            let mut buffers = BUFFERS.lock().unwrap();
+            let (x, y) = (&images[..half], &labels[..half]);
+            x.iter().zip(y).filter(|&(x, &y)| convnet::classify(x, &mut buffers) == y).count()
+        });
+        let mut buffers: Box<convnet::Buffers> = shaped::zeroed_box();
+        let (x, y) = (&images[half..], &labels[half..]);
+        let second = x.iter().zip(y).filter(|&(x, &y)| convnet::classify(x, &mut buffers) == y).count();
+        (first.join().unwrap(), second)
+    });
+    // `cargo run --release --example convnet -- --save data/convnet.weights` printed
+    // `test_acc: 0.9926` for these weights.
+    assert_eq!(first + second, 9926, "accuracy {}", (first + second) as f64 / 1e4);
+    // The same digit as the heap model's batch prediction.
+    let mut params: Box<<convnet::Convnet as shaped::nn::Layers<f32>>::Params> = shaped::zeroed_box();
+    *params = convnet::WEIGHTS;
+    let model = Sequential::<convnet::Convnet>::from_params(params);
+    let scaled: Vec<[[[f32; 1]; 28]; 28]> = shaped::data::normalize_images(&images[..300]);
+    let batch = model.predict_batch(&scaled);
+    let mut buffers = BUFFERS.lock().unwrap();
+    for (x, p) in images.iter().zip(&batch) {
+        let best = (0..10).fold(0, |b, i| if p[i] > p[b] { i } else { b });
+        assert_eq!(convnet::classify(x, &mut buffers) as usize, best);
+    }
+}
+
+#[test]
+fn the_convnet_runs_on_a_small_stack() {
+    // Its activations (about 150 KB) are in the buffers; the stack holds the kernels'
+    // frames. Unoptimized code keeps copies of its arrays on the stack.
+    let stack = if cfg!(debug_assertions) { 256 } else { 16 } * 1024;
+    let image = [128u8; 784];
+    let digit = std::thread::Builder::new()
+        .stack_size(stack)
+        .spawn(move || {
+            let mut buffers: Box<convnet::Buffers> = shaped::zeroed_box();
+            convnet::classify(&image, &mut buffers)
+        })
         .unwrap()
         .join()
         .unwrap();

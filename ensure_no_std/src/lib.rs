@@ -2,13 +2,16 @@
 //! `static`, and `predict`.
 //!
 //! [`mnist::classify`] is the chapter-2 MNIST classifier with its trained weights
-//! compiled in (`include_weights!`); [`classify`] is a small network with literal weights.
+//! compiled in (`include_weights!`); [`convnet::classify`] is the chapter-5 convnet, its
+//! weights compiled in and its activations in a caller's buffer; [`classify`] is a small
+//! network with literal weights.
 //!
 //! The crate defines its own panic handler, so if anything in its dependency graph
 //! linked `std`, the build would fail with a duplicate `panic_impl` lang item: building
 //! it (`cargo build -p shaped-ensure-no-std`, as CI does) is the check.
 #![no_std]
 
+pub mod convnet;
 pub mod mnist;
 
 use shaped::nn::{Dense, DenseParams, Layers, ModelRef, Relu, Softmax, Tanh};
