@@ -15,6 +15,7 @@
 pub(crate) mod activation;
 mod conv;
 mod dense;
+mod dropout;
 pub mod embed;
 mod flatten;
 mod geometry;
@@ -41,6 +42,7 @@ pub use activation::{Activation, Linear, Relu, Sigmoid, Softmax, Tanh};
 pub(crate) use conv::conv_from_patches;
 pub use conv::{Conv2D, Conv2DParams};
 pub use dense::{Dense, DenseParams};
+pub use dropout::{Dropout, DropoutDims, dropout_rate};
 pub use flatten::Flatten;
 pub use geometry::{Padding, Same, Valid, conv_out, pad_before};
 pub use layers::{Accepts, LayerInfo, Layers, Scratch, ShapeTuple, Stack, TakesSample, Vector};

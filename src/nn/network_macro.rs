@@ -32,6 +32,7 @@
 /// | `MaxPooling2D(pool_size)`, `AveragePooling2D(pool_size)` | `strides = pool_size`, `padding = "valid"` |
 /// | `GlobalAveragePooling2D`, `Flatten` | |
 /// | `Dense(units)` | `activation = "linear"` |
+/// | `Dropout(rate)` (or `rate = ..`) | in whole thousandths; the masks are seeded by `fit`'s `seed` |
 ///
 /// A size or stride is a literal, a constant's name or a pair `(3, 3)`; an activation is
 /// Keras's name (`"relu"`, `"softmax"`, `"sigmoid"`, `"tanh"`, `"linear"`) or a type
@@ -84,6 +85,23 @@ macro_rules! network {
     (@layer [$h:tt, $w:tt, $c:tt] GlobalAveragePooling2D () $rest:tt) => {
         $crate::network!(@then ($crate::nn::GlobalAveragePooling2D<{ $h }, { $w }, { $c }>) [$c] $rest)
     };
+    (@layer $shape:tt Dropout (rate = $rate:expr $(,)?) $rest:tt) => {
+        $crate::network!(@layer $shape Dropout ($rate) $rest)
+    };
+    (@layer [$n:tt] Dropout ($rate:expr $(,)?) $rest:tt) => {
+        $crate::network!(@then
+            ($crate::nn::Dropout<$crate::constraint::Dims1<{ $n }>, { $crate::nn::dropout_rate($rate) }>)
+            [$n]
+            $rest
+        )
+    };
+    (@layer [$h:tt, $w:tt, $c:tt] Dropout ($rate:expr $(,)?) $rest:tt) => {
+        $crate::network!(@then
+            ($crate::nn::Dropout<$crate::constraint::Dims3<{ $h }, { $w }, { $c }>, { $crate::nn::dropout_rate($rate) }>)
+            [$h, $w, $c]
+            $rest
+        )
+    };
     (@layer [$($d:tt),+] Dense ($units:expr $(, activation = $a:tt)? $(,)?) $rest:tt) => {
         $crate::network!(@then
             ($crate::nn::Dense<{ 1 $(* $d)+ }, { $units }, $crate::network!(@activation $($a)?)>)
@@ -94,7 +112,7 @@ macro_rules! network {
     (@layer $shape:tt $kind:ident ($($args:tt)*) $rest:tt) => {
         ::core::compile_error!(::core::concat!(
             "`network!` cannot read the layer `", ::core::stringify!($kind), "(", ::core::stringify!($($args)*),
-            ")`: it knows Conv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, Flatten and Dense, with Keras's arguments"
+            ")`: it knows Conv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, Flatten, Dropout and Dense, with Keras's arguments"
         ))
     };
 

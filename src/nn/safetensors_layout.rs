@@ -51,6 +51,12 @@ pub(super) fn file_layers(
                 torch_index += 1;
                 continue;
             }
+            // The identity at inference, one module (`nn.Dropout`) in PyTorch: the next
+            // layer takes what a `Flatten` before it gave.
+            "Dropout" => {
+                torch_index += 1;
+                continue;
+            }
             _ => flattened.take(),
         };
         previous = Some(l.output_shape);

@@ -1,12 +1,18 @@
 //! The training half of the image layers: `Conv2D` as a product of its input's patch
-//! matrix with its kernel (im2col onto the packed GEMM), pooling and `Flatten`.
+//! matrix with its kernel (im2col onto the packed GEMM), pooling, `Flatten` and
+//! `Dropout`.
 
 use alloc::vec::Vec;
 
-use super::backprop::{Backprop, Parts, Workspace, add_rows, column_share, part_operands, row_share};
+use super::backprop::{
+    Backprop, DropoutBits, Parts, Workspace, add_rows, column_share, part_operands, row_share,
+};
 use crate::element::Scalar;
 use crate::linalg::{self, MatRef};
-use crate::nn::{Activation, Conv2D, Flatten, GlobalAveragePooling2D, Layers, Padding, PoolOp, Pooling2D};
+use crate::nn::{
+    Activation, Conv2D, Dropout, DropoutDims, Flatten, GlobalAveragePooling2D, Layers, Padding, PoolOp,
+    Pooling2D, Vector,
+};
 
 /// Training buffers of a layer: its outputs, their gradient, and what the backward pass
 /// needs of the forward one (a convolution's patch matrix, a max pool's choices).
@@ -330,6 +336,55 @@ impl<T: Scalar, const H: usize, const W: usize, const C: usize> Backprop<T>
                 for (d, &v) in px.iter_mut().zip(g) {
                     *d = v / n;
                 }
+            }
+        }
+    }
+
+    no_weights!();
+}
+
+impl<T: Scalar, D: DropoutDims, const PER_MILLE: u32> Backprop<T> for Dropout<D, PER_MILLE> {
+    /// The outputs, their gradient, and in `kept` each value's factor: 0 where it was
+    /// dropped, `1 / (1 - rate)` where it was kept.
+    type Trace = ImageTrace<T, D::Sample<T>, D::Sample<T>>;
+
+    fn new_trace(rows: usize) -> Self::Trace {
+        let zero = <D::Sample<T> as Vector<T>>::zeros();
+        let mut trace = ImageTrace::new(rows, zero);
+        trace.kept = alloc::vec![zero; rows];
+        trace
+    }
+
+    fn forward_train(_: &(), x: &[Self::Input], trace: &mut Self::Trace, ws: &mut Workspace<T>) {
+        let () = Self::RATE_OK;
+        let (key, ids) = ws.dropout_layer();
+        let scale = T::one() / (T::one() - T::from_f64(Self::RATE));
+        let rows = trace.y.iter_mut().zip(&mut trace.kept);
+        for (r, (x, (y, kept))) in x.iter().zip(rows).enumerate() {
+            let mut bits = DropoutBits::new(key, ids.get(r).copied().unwrap_or(r as u64));
+            let values = y.as_mut_slice().iter_mut().zip(kept.as_mut_slice()).zip(x.as_slice());
+            for ((y, m), &v) in values {
+                *m = if bits.next_bits() >= Self::THRESHOLD { scale } else { T::zero() };
+                *y = v * *m;
+            }
+        }
+    }
+
+    fn backward_parts(
+        _: &(),
+        x: &[Self::Input],
+        trace: &mut Self::Trace,
+        _: Option<&mut ()>,
+        dx: Option<&mut [Self::Input]>,
+        _: &mut Workspace<T>,
+    ) {
+        let Some(dx) = dx else { return };
+        let rows = x.len();
+        let g = trace.g[..rows].iter().zip(&trace.kept[..rows]);
+        for (dx, (g, kept)) in dx.iter_mut().zip(g) {
+            let values = dx.as_mut_slice().iter_mut().zip(g.as_slice()).zip(kept.as_slice());
+            for ((d, &g), &m) in values {
+                *d = g * m;
             }
         }
     }

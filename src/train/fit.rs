@@ -7,7 +7,7 @@ use std::time::Instant;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
-use super::backprop::Backprop;
+use super::backprop::{Backprop, mix};
 use super::callbacks::{Callback, Control};
 use super::checks::{check_labels, check_lengths};
 use super::compile::{CompileError, CompileProblem};
@@ -30,6 +30,8 @@ pub struct Compiled<N: Layers<T>, O: Optimizer, L: Loss, T: Scalar = f32> {
     metrics: MetricSet,
     /// The optimizer's slots, array by array in the order of `Layers::zip_params`.
     state: Vec<T>,
+    /// `train_on_batch` calls so far: their dropout masks differ call to call.
+    batches: u64,
     _loss: L,
 }
 
@@ -70,6 +72,7 @@ impl<N: Layers<T>, T: Scalar> Sequential<N, T> {
             optimizer,
             metrics: MetricSet::of(metrics),
             state: alloc::vec![T::zero(); O::SLOTS * N::PARAMS],
+            batches: 0,
             _loss: loss,
         })
     }
@@ -276,6 +279,9 @@ impl<N: Backprop<T>, O: Optimizer, L: Loss, T: Scalar> Compiled<N, O, L, T> {
                 if options.shuffle {
                     trainer.shuffle(&mut rng);
                 }
+                // Dropout masks: a function of the seed, the epoch, the step and the
+                // sample (the RNG above is left as it was, so shuffles do not change).
+                trainer.set_dropout_key(mix(options.seed ^ mix(epoch as u64)));
                 let mut totals = StepSums::default();
                 let mut seen = 0;
                 for step in 0..steps {
@@ -349,6 +355,8 @@ impl<N: Backprop<T>, O: Optimizer, L: Loss, T: Scalar> Compiled<N, O, L, T> {
         let n = x.len();
         let threads = self.threads_for(n, None);
         let metrics = self.metrics;
+        self.batches += 1;
+        let key = mix(!mix(self.batches));
         let Compiled { model, optimizer, state, .. } = self;
         let trainer = Trainer::<N, L, T, Y, O>::new(
             model.params_box_mut(),
@@ -360,6 +368,7 @@ impl<N: Backprop<T>, O: Optimizer, L: Loss, T: Scalar> Compiled<N, O, L, T> {
             threads,
             metrics,
         );
+        trainer.set_dropout_key(key);
         let work = |k: usize, size: usize| trainer.run_share(k, size);
         crate::parallel::with_team(threads, &work, |team| {
             trainer.set_batch(0, n);

@@ -42,8 +42,43 @@ fn set_weight<N: Layers<f64>>(p: &mut N::Params, index: usize, value: f64) {
     });
 }
 
+/// The mean loss of a batch through the training forward pass (a fresh workspace: the
+/// same dropout masks every call).
+pub fn training_loss<N, L, Y>(params: &N::Params, x: &[N::Input], y: &[Y]) -> f64
+where
+    N: Backprop<f64>,
+    L: Objective<f64, N::Output, Y, N::Last>,
+{
+    let mut trace = N::new_trace(x.len());
+    N::forward_train(params, x, &mut trace, &mut Workspace::new());
+    let total: f64 = N::output(&trace)[..x.len()].iter().zip(y).map(|(out, y)| L::loss(out, y)).sum();
+    total / x.len() as f64
+}
+
+/// A batch's mean loss as a function of the weights and the inputs.
+type LossOf<N, Y> = fn(&<N as Layers<f64>>::Params, &[<N as Layers<f64>>::Input], &[Y]) -> f64;
+
 /// Backprop's gradients (weights and inputs) against central differences of the loss.
 pub fn check_gradients<N, L, Y>(seed: u64, y: &[Y])
+where
+    N: Backprop<f64> + TakesSample<f64, <N as Layers<f64>>::Input>,
+    L: Objective<f64, N::Output, Y, N::Last>,
+{
+    check_gradients_of::<N, L, Y>(seed, y, mean_loss::<N, L, Y>)
+}
+
+/// [`check_gradients`] for networks whose training pass differs from inference
+/// (dropout): the differences are of [`training_loss`].
+#[allow(dead_code)] // each test crate includes this module; not all use this
+pub fn check_training_gradients<N, L, Y>(seed: u64, y: &[Y])
+where
+    N: Backprop<f64> + TakesSample<f64, <N as Layers<f64>>::Input>,
+    L: Objective<f64, N::Output, Y, N::Last>,
+{
+    check_gradients_of::<N, L, Y>(seed, y, training_loss::<N, L, Y>)
+}
+
+fn check_gradients_of<N, L, Y>(seed: u64, y: &[Y], mean_loss: LossOf<N, Y>)
 where
     N: Backprop<f64> + TakesSample<f64, <N as Layers<f64>>::Input>,
     L: Objective<f64, N::Output, Y, N::Last>,
@@ -82,7 +117,7 @@ where
     for ((pred, d), t) in yhat[..rows].iter().zip(&mut dz[..rows]).zip(y) {
         loss += L::loss_and_grad(pred, t, d, 1.0 / rows as f64);
     }
-    assert!((loss / rows as f64 - mean_loss::<N, L, Y>(&p, &x, y)).abs() < 1e-12);
+    assert!((loss / rows as f64 - mean_loss(&p, &x, y)).abs() < 1e-12);
     let mut grads = p;
     let mut dx = vec![N::Input::zeros(); rows];
     N::backward(&p, &x, &mut trace, &mut grads, Some(&mut dx), &mut ws);
@@ -93,9 +128,9 @@ where
     for (i, (&w, &g)) in weights.iter().zip(&analytic).enumerate() {
         let mut q = p;
         set_weight::<N>(&mut q, i, w + h);
-        let up = mean_loss::<N, L, Y>(&q, &x, y);
+        let up = mean_loss(&q, &x, y);
         set_weight::<N>(&mut q, i, w - h);
-        let down = mean_loss::<N, L, Y>(&q, &x, y);
+        let down = mean_loss(&q, &x, y);
         let numeric = (up - down) / (2.0 * h);
         assert!(
             (g - numeric).abs() <= 1e-6 * (1.0 + numeric.abs()),
@@ -106,9 +141,9 @@ where
         for j in 0..N::Input::LEN {
             let mut xs = x.clone();
             xs[r].as_mut_slice()[j] += h;
-            let up = mean_loss::<N, L, Y>(&p, &xs, y);
+            let up = mean_loss(&p, &xs, y);
             xs[r].as_mut_slice()[j] -= 2.0 * h;
-            let down = mean_loss::<N, L, Y>(&p, &xs, y);
+            let down = mean_loss(&p, &xs, y);
             let numeric = (up - down) / (2.0 * h);
             let g = dx[r].as_slice()[j];
             assert!(

@@ -25,10 +25,10 @@ use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::marker::PhantomData;
 use core::ops::Range;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard};
 
-use super::backprop::{Backprop, Workspace};
+use super::backprop::{Backprop, Workspace, mix};
 
 mod part;
 use super::loss::Objective;
@@ -172,6 +172,8 @@ pub(super) struct Trainer<'a, N: Backprop<T>, L, T: Scalar, Y, O: Optimizer> {
     team_size: AtomicUsize,
     batch_start: AtomicUsize,
     batch_len: AtomicUsize,
+    /// The epoch's key for dropout masks (`Workspace::begin_dropout`).
+    dropout_key: AtomicU64,
     metrics: MetricSet,
     _loss: PhantomData<L>,
 }
@@ -239,6 +241,7 @@ where
             team_size: AtomicUsize::new(size),
             batch_start: AtomicUsize::new(0),
             batch_len: AtomicUsize::new(0),
+            dropout_key: AtomicU64::new(0),
             metrics,
             _loss: PhantomData,
         }
@@ -252,6 +255,11 @@ where
             let j = rng.random_range(0..=i);
             v.swap(i, j);
         }
+    }
+
+    /// The key of the dropout masks of the next steps (with each step's start).
+    pub fn set_dropout_key(&self, key: u64) {
+        self.dropout_key.store(key, Ordering::Relaxed);
     }
 
     /// The next step trains on positions `start..start + len` of the order.
@@ -387,6 +395,8 @@ where
         let picked = &order[start + s..start + e];
         gather::<T, N::Input>(&mut m.x[..rows], self.inputs, picked);
         let p = self.params.read().unwrap_or_else(PoisonError::into_inner);
+        let key = mix(self.dropout_key.load(Ordering::Relaxed) ^ mix(start as u64));
+        own.workspace.begin_dropout(key, picked);
         N::forward_train(&p, &m.x[..rows], &mut m.trace, &mut own.workspace);
         let scale = T::one() / T::from_f64(len as f64);
         let (yhat, dz) = N::output_and_grad(&mut m.trace);
