@@ -137,3 +137,25 @@ fn the_convnet_runs_on_a_small_stack() {
         .unwrap();
     assert!(digit < 10);
 }
+
+/// Writes each test image's digits (the chapter-2 network in f32, in int8, then the
+/// convnet or 255), three bytes an image, to the file `SHAPED_HOST_PREDICTIONS` names: what
+/// `.ci/embedded` compares the microcontroller's with, image for image. Run by that
+/// script (`--ignored`), not by `cargo test`.
+#[test]
+#[ignore = "a tool of .ci/embedded: run with SHAPED_HOST_PREDICTIONS=PATH"]
+fn write_host_predictions() {
+    let path = std::env::var_os("SHAPED_HOST_PREDICTIONS").expect("set SHAPED_HOST_PREDICTIONS to the output file");
+    let (images, _) =
+        load_idx_pair::<[u8; 784]>(data("t10k-images-idx3-ubyte.gz"), data("t10k-labels-idx1-ubyte.gz"))
+            .unwrap();
+    // The convnet on the first `SHAPED_CONVNET_COUNT` images (all by default), 255 after.
+    let convnet_count = std::env::var("SHAPED_CONVNET_COUNT").map_or(images.len(), |n| n.parse().unwrap());
+    let mut buffers: Box<convnet::Buffers> = shaped::zeroed_box();
+    let mut out = Vec::with_capacity(3 * images.len());
+    for (i, x) in images.iter().enumerate() {
+        let conv = if i < convnet_count { convnet::classify(x, &mut buffers) } else { 255 };
+        out.extend([mnist::classify(x), mnist::classify_int8(x), conv]);
+    }
+    std::fs::write(path, out).unwrap();
+}
