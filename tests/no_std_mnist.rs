@@ -145,7 +145,8 @@ fn the_convnet_runs_on_a_small_stack() {
 #[test]
 #[ignore = "a tool of .ci/embedded: run with SHAPED_HOST_PREDICTIONS=PATH"]
 fn write_host_predictions() {
-    let path = std::env::var_os("SHAPED_HOST_PREDICTIONS").expect("set SHAPED_HOST_PREDICTIONS to the output file");
+    let path =
+        std::env::var_os("SHAPED_HOST_PREDICTIONS").expect("set SHAPED_HOST_PREDICTIONS to the output file");
     let (images, _) =
         load_idx_pair::<[u8; 784]>(data("t10k-images-idx3-ubyte.gz"), data("t10k-labels-idx1-ubyte.gz"))
             .unwrap();
