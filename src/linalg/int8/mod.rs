@@ -135,6 +135,13 @@ pub fn matvec_u8i8(x: &[u8], w: &[i8], bias: &[i32], out: &mut [i32]) {
 pub fn matvec_u8i8_at(cap: Int8Isa, x: &[u8], w: &[i8], bias: &[i32], out: &mut [i32]) {
     let n = x.len();
     assert!(w.len() == n * out.len() && bias.len() == out.len(), "matvec_u8i8: the shapes differ");
+    // Cores with the DSP extension: dual 16-bit multiply-adds, both layouts.
+    #[cfg(all(target_arch = "arm", target_feature = "dsp"))]
+    {
+        let _ = cap;
+        return arm::matvec::<arm::Dsp>(x, w, bias, out);
+    }
+    #[allow(unreachable_code)]
     if n < CHUNK {
         #[cfg(all(feature = "std", target_arch = "x86_64"))]
         if cap.min(int8_isa()) == Int8Isa::Vnni512 {
@@ -307,6 +314,9 @@ impl Requant {
     }
 }
 
+// The DSP kernel, tested on every host through its emulated operations.
+#[cfg(any(test, all(target_arch = "arm", target_feature = "dsp")))]
+mod arm;
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 mod x86;
 
@@ -372,8 +382,26 @@ mod tests {
                     matvec_u8i8_at(isa, &x, &packed, &bias, &mut out);
                     assert_eq!(out, want, "{isa:?}, {n} x {rows}, {name}");
                 }
+                // The Arm DSP kernel, its instructions emulated.
+                let mut out = vec![0; rows];
+                arm::matvec::<arm::Emulated>(&x, &packed, &bias, &mut out);
+                assert_eq!(out, want, "Arm DSP (emulated), {n} x {rows}, {name}");
             }
         }
+    }
+
+    #[test]
+    fn the_emulated_dsp_instructions_are_the_architectures() {
+        use arm::{Dual, Emulated};
+        // ARMv7-M reference manual, SXTB16 / UXTB16 / SMLAD.
+        assert_eq!(Emulated::sxtb16(0x80_7f_ff_01), 0x007f_0001);
+        assert_eq!(Emulated::sxtb16(0x00_80_00_ff), 0xff80_ffff);
+        assert_eq!(Emulated::sxtb16_ror8(0x80_7f_ff_01), 0xff80_ffff);
+        assert_eq!(Emulated::uxtb16(0x80_7f_ff_01), 0x007f_0001);
+        assert_eq!(Emulated::uxtb16_ror8(0x80_7f_ff_01), 0x0080_00ff);
+        // (-1) * 255 + 127 * 128 + 5
+        assert_eq!(Emulated::smlad(0x007f_ffff, 0x0080_00ff, 5), -255 + 127 * 128 + 5);
+        assert_eq!(Emulated::smlad(0x8000_8000, 0x8000_8000, i32::MAX), i32::MAX.wrapping_add(1 << 31));
     }
 
     /// Batches of every shape a quantized `predict_batch` runs, exact on every variant:
