@@ -80,6 +80,15 @@ pub trait Real: num_traits::Float + Default + Debug + Send + Sync + 'static + se
     /// FMA: `linalg/row4.rs`); `false`, with `c` untouched, where it has none.
     #[doc(hidden)]
     fn acc_row4<const K: usize>(a: &[Self; K], b: &[[Self; 4]; K], c: &mut [Self; 4]) -> bool;
+
+    /// `acc[j] += sum_k a[k] * w[k * stride + j]` for eight outputs, by a kernel of this
+    /// type's own where the build has one (`f32` on Cortex-M cores with a single-precision
+    /// FPU: `linalg/row4.rs`); `false`, with `acc` untouched, where it has none.
+    #[doc(hidden)]
+    fn acc_block8(a: &[Self], w: &[Self], stride: usize, acc: &mut [Self; 8]) -> bool {
+        let _ = (a, w, stride, acc);
+        false
+    }
 }
 
 mod sealed {
@@ -94,6 +103,10 @@ macro_rules! real {
             #[inline(always)]
             fn acc_row4<const K: usize>(a: &[Self; K], b: &[[Self; 4]; K], c: &mut [Self; 4]) -> bool {
                 row4::$row4::<K>(a, b, c)
+            }
+            #[inline(always)]
+            fn acc_block8(a: &[Self], w: &[Self], stride: usize, acc: &mut [Self; 8]) -> bool {
+                <$t as row4::Block8>::block8(a, w, stride, acc)
             }
             #[cfg(feature = "alloc")]
             fn with_input_packing<R>(m: usize, k: usize, f: impl FnOnce(&mut Packing<Self>) -> R) -> R {

@@ -1,5 +1,8 @@
-//! The last layer of a small classifier, four outputs, on AVX-512: [`Real::acc_row4`](super::Real::acc_row4)
-//! for `f32` and `f64` (which has none), used by the row kernels of [`small`](super::small).
+//! Row kernels of a type's own, used by the row kernels of [`small`](super::small): the
+//! last layer of a small classifier, four outputs, on AVX-512
+//! ([`Real::acc_row4`](super::Real::acc_row4)), and eight outputs on Cortex-M cores with a
+//! single-precision FPU ([`Real::acc_block8`](super::Real::acc_block8)); `f64` has
+//! neither.
 
 /// [`Real::acc_row4`](super::Real::acc_row4) for `f32`: the AVX-512 kernel below where the build's target has
 /// AVX-512F and FMA (`-C target-cpu=native` on such a CPU), or, with `std`, where the
@@ -83,6 +86,93 @@ mod avx512 {
         // SAFETY: `c` is four floats; the store writes them all.
         unsafe { _mm_storeu_ps(c.as_mut_ptr(), s4) };
     }
+}
+
+/// Eight outputs of a row product on a Cortex-M core with a single-precision FPU: per
+/// input, one load of it, one `vldmia` of the eight weights into `s16`-`s23` and eight
+/// `vmla.f32` into accumulators held in registers, 13 instructions for 8 multiply-adds
+/// (the compiler's loop unrolled over the inputs, ran out of the 32 registers and
+/// recomputed addresses: 2.9 a multiply-add on the chapter-2 network, issue #31).
+/// `vmla` rounds the product before the sum, as `a * b + c` does without FMA.
+/// `false` (nothing done) for `f64` and on other targets.
+/// [`Real::acc_block8`](super::Real::acc_block8), per type.
+pub(crate) trait Block8: Sized {
+    /// See [`Real::acc_block8`](super::Real::acc_block8).
+    fn block8(a: &[Self], w: &[Self], stride: usize, acc: &mut [Self; 8]) -> bool;
+}
+
+impl Block8 for f64 {
+    #[inline(always)]
+    fn block8(_: &[f64], _: &[f64], _: usize, _: &mut [f64; 8]) -> bool {
+        false
+    }
+}
+
+impl Block8 for f32 {
+    #[inline(always)]
+    fn block8(a: &[f32], w: &[f32], stride: usize, acc: &mut [f32; 8]) -> bool {
+        #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
+        return block8_f32(a, w, stride, acc);
+        #[cfg(not(all(target_arch = "arm", target_abi = "eabihf")))]
+        {
+            let _ = (a, w, stride, acc);
+            false
+        }
+    }
+}
+
+#[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
+#[inline(always)]
+fn block8_f32(a: &[f32], w: &[f32], stride: usize, acc: &mut [f32; 8]) -> bool {
+    let k = a.len();
+    // Every row's eight weights inside `w`: the last starts at (k - 1) * stride.
+    let fits = k == 0
+        || (k - 1).checked_mul(stride).and_then(|s| s.checked_add(8)).is_some_and(|end| end <= w.len());
+    if !fits || stride.checked_mul(4).is_none_or(|b| b > i32::MAX as usize) {
+        return false;
+    }
+    if k == 0 {
+        return true;
+    }
+    // Rust's `sreg` operands need the double-precision `vfp2` feature, which a Cortex-M4F
+    // lacks: the block saves the registers it uses on the stack and restores them, and
+    // reads and writes the sums through `acc`.
+    // SAFETY: the loop runs `k` >= 1 times (checked above). Pass `i` reads `a[i]` (`xp`
+    // post-incremented by 4 from `a`'s start: `k` floats, `a`'s length) and eight floats
+    // at `w`'s start plus `i * stride` (inside `w`: checked above); `stride * 4` fits an
+    // `i32` (checked). `acc` is eight floats, read at the start and written at the end.
+    // s0-s7 and s16-s24 are pushed first and popped last (the stack is balanced); the
+    // general registers used are operands; `subs` changes the flags.
+    unsafe {
+        core::arch::asm!(
+            "vpush {{s0-s7}}",
+            "vpush {{s16-s24}}",
+            "vldmia {accp}, {{s0-s7}}",
+            "2:",
+            "vldmia {xp}!, {{s24}}",
+            "vldmia {wp}, {{s16-s23}}",
+            "vmla.f32 s0, s24, s16",
+            "vmla.f32 s1, s24, s17",
+            "vmla.f32 s2, s24, s18",
+            "vmla.f32 s3, s24, s19",
+            "vmla.f32 s4, s24, s20",
+            "vmla.f32 s5, s24, s21",
+            "vmla.f32 s6, s24, s22",
+            "vmla.f32 s7, s24, s23",
+            "add {wp}, {wp}, {bytes}",
+            "subs {n}, #1",
+            "bne 2b",
+            "vstmia {accp}, {{s0-s7}}",
+            "vpop {{s16-s24}}",
+            "vpop {{s0-s7}}",
+            accp = in(reg) acc.as_mut_ptr(),
+            xp = inout(reg) a.as_ptr() => _,
+            wp = inout(reg) w.as_ptr() => _,
+            bytes = in(reg) stride * 4,
+            n = inout(reg) k => _,
+        );
+    }
+    true
 }
 
 #[cfg(test)]

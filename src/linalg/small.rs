@@ -29,6 +29,14 @@ pub fn accumulate_rows_inline<T: Real, const K: usize, const N: usize, const FMA
     b: &[[T; N]; K],
     c: &mut [[T; N]],
 ) {
+    // Cores without vector registers (Cortex-M): outputs held in registers over the whole
+    // depth, where no gathers can come in.
+    if cfg!(target_arch = "arm") {
+        for (ar, cr) in a.iter().zip(c.iter_mut()) {
+            acc_row_registers::<T, K, N, FMA>(ar, b, cr);
+        }
+        return;
+    }
     if N == 4 && FMA {
         // Four outputs (a small classifier's last layer), by the type's own kernel where
         // the build has one ([`Real::acc_row4`]).
@@ -90,6 +98,50 @@ pub fn accumulate_rows_inline<T: Real, const K: usize, const N: usize, const FMA
         }
     }
 }
+
+/// `c += a * b` for one row on a core without vector registers: the outputs in blocks
+/// of [`REGISTER_BLOCK`] held in floating-point registers over the whole depth (one load
+/// of `a[k]`, one of the block's weights, a multiply-add each), the last outputs one at a
+/// time. Each output is summed in order of `k`, as the other kernels do.
+///
+/// On a Cortex-M4F the x86-shaped kernels above compiled to 3.8 instructions a
+/// multiply-add (their eight-row passes spilled and recomputed addresses); this is about
+/// 2.2 (issue #31, BENCHMARKS.md).
+#[inline(always)]
+fn acc_row_registers<T: Real, const K: usize, const N: usize, const FMA: bool>(
+    a: &[T; K],
+    b: &[[T; N]; K],
+    c: &mut [T; N],
+) {
+    let (blocks, rest) = c.as_chunks_mut::<REGISTER_BLOCK>();
+    let done = blocks.len() * REGISTER_BLOCK;
+    for (i, block) in blocks.iter_mut().enumerate() {
+        let mut acc = *block;
+        if T::acc_block8(a, &b.as_flattened()[i * REGISTER_BLOCK..], N, &mut acc) {
+            *block = acc;
+            continue;
+        }
+        for (&x, row) in a.iter().zip(b) {
+            let w: &[T; REGISTER_BLOCK] =
+                row[i * REGISTER_BLOCK..(i + 1) * REGISTER_BLOCK].try_into().expect("a block of the row");
+            for (s, &w) in acc.iter_mut().zip(w) {
+                *s = madd::<T, FMA>(x, w, *s);
+            }
+        }
+        *block = acc;
+    }
+    for (j, out) in rest.iter_mut().enumerate() {
+        let mut s = *out;
+        for (&x, row) in a.iter().zip(b) {
+            s = madd::<T, FMA>(x, row[done + j], s);
+        }
+        *out = s;
+    }
+}
+
+/// Outputs [`acc_row_registers`] holds in registers at a time: with the block's weights
+/// and the input, within a Cortex-M4F's 32 single-precision registers.
+const REGISTER_BLOCK: usize = 8;
 
 /// `c += a * b` for one row of a narrow output (`N <= 64`, a few vector registers).
 ///
@@ -334,6 +386,48 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// The Cortex-M kernel, run on the host: each output summed in order of `k`, so it
+    /// gives the portable kernel's bits (without FMA) and the reference's values.
+    #[test]
+    fn the_register_kernel_of_cores_without_vectors_matches() {
+        fn check<const K: usize, const N: usize>(rng: &mut StdRng) {
+            let a: [f64; K] = random_array::<_, K>(rng);
+            let b: std::boxed::Box<[[f64; N]; K]> = (0..K)
+                .map(|_| random_array::<_, N>(rng))
+                .collect::<Vec<_>>()
+                .into_boxed_slice()
+                .try_into()
+                .unwrap();
+            let start: [f64; N] = core::array::from_fn(|j| 0.5 + j as f64);
+            let mut c = start;
+            acc_row_registers::<f64, K, N, false>(&a, &b, &mut c);
+            let mut sequential = start;
+            for (j, s) in sequential.iter_mut().enumerate() {
+                for k in 0..K {
+                    *s += a[k] * b[k][j];
+                }
+            }
+            assert_eq!(c, sequential, "{K}x{N}");
+            let want = matmul_rows(&[a], &b);
+            for ((g, w), s) in c.iter().zip(want.first().map_or(&[][..], |r| &r[..])).zip(start) {
+                assert!((g - (w + s)).abs() < 1e-12, "{K}x{N}: {g} vs {}", w + s);
+            }
+            let mut fused = start;
+            acc_row_registers::<f64, K, N, true>(&a, &b, &mut fused);
+            for (f, g) in fused.iter().zip(&c) {
+                assert!((f - g).abs() < 1e-12, "{K}x{N} fused: {f} vs {g}");
+            }
+        }
+        let mut rng = StdRng::seed_from_u64(17);
+        check::<1, 1>(&mut rng);
+        check::<3, 15>(&mut rng);
+        check::<5, 16>(&mut rng);
+        check::<7, 17>(&mut rng);
+        check::<64, 40>(&mut rng);
+        check::<784, 64>(&mut rng);
+        check::<9, 0>(&mut rng);
     }
 
     #[test]
