@@ -4,9 +4,8 @@
 
 use alloc::vec::Vec;
 
-use super::backprop::{
-    Backprop, DropoutBits, Parts, Workspace, add_rows, column_share, part_operands, row_share,
-};
+use super::backprop::masks::DropoutBits;
+use super::backprop::{Backprop, Parts, Workspace, add_rows, column_share, part_operands, row_share};
 use crate::element::Scalar;
 use crate::linalg::{self, MatRef};
 use crate::nn::{

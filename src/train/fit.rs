@@ -7,7 +7,8 @@ use std::time::Instant;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
-use super::backprop::{Backprop, mix};
+use super::backprop::Backprop;
+use super::backprop::masks::mix;
 use super::callbacks::{Callback, Control};
 use super::checks::{check_labels, check_lengths};
 use super::compile::{CompileError, CompileProblem};

@@ -28,7 +28,8 @@ use core::ops::Range;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard};
 
-use super::backprop::{Backprop, Workspace, mix};
+use super::backprop::masks::mix;
+use super::backprop::{Backprop, Workspace};
 
 mod part;
 use super::loss::Objective;
