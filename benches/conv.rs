@@ -21,18 +21,8 @@ use shaped::nn::{Conv2D, Layers, Relu, Sequential, Vector};
 use shaped::rand::{SeedableRng, rngs::StdRng};
 use shaped::train::{Backprop, CategoricalCrossentropy, FitOptions, RmsProp, Workspace};
 
-shaped::network! {
-    type Convnet = (28, 28, 1) => [
-        Conv2D(32, 3, activation = "relu"),
-        MaxPooling2D(2),
-        Conv2D(64, 3, activation = "relu"),
-        MaxPooling2D(2),
-        Conv2D(64, 3, activation = "relu"),
-        Flatten,
-        Dense(64, activation = "relu"),
-        Dense(10, activation = "softmax"),
-    ];
-}
+// The chapter-5 convnet: the `no_std` classifier's type, declared once.
+use convnet::Convnet;
 
 type Conv1 = Conv2D<28, 28, 1, 32, 3, 3, 1, 1, 26, 26, Relu>;
 type Conv2 = Conv2D<13, 13, 32, 64, 3, 3, 1, 1, 11, 11, Relu>;
